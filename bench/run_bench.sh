@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# run_bench.sh: compares `ringflow checksum` with its peers (xxhsum, cat, a read() loop, fio)
+# on a small-file and a large-file corpus, with a warm and a cold page cache, in one run with
+# interleaved commands, and prints one markdown table per corpus and cache state.
+# Usage: bash bench/run_bench.sh [--small DIR] [--large DIR] [--runs N] [--no-cold] [--build DIR]
+#        (bash bench/run_bench.sh --help for all options)
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bash bench/run_bench.sh [options]
+
+Builds ringflow (Release), makes the corpora, checks that `ringflow checksum` prints the same
+lines as `xxhsum -H3` over the sorted file list, then times, interleaved run by run:
+  ringflow checksum [RINGFLOW_ARGS] DIR          (the reference: ratio = peer time / this time)
+  xargs -d '\n' xxhsum -H3 < LIST
+  xargs -d '\n' cat < LIST
+  read_loop LIST          (single-thread open/read/close, 128 KiB buffer)
+  read_loop -x LIST       (the same plus XXH3 per file)
+  large corpus, cold only: ringflow checksum --direct DIR   vs
+                           fio io_uring O_DIRECT sequential read of the same files
+in a warm page cache (after one untimed warm-up pass) and a cold one (before every cold run:
+sync; echo 3 > /proc/sys/vm/drop_caches; sleep 0.5). Reports median wall seconds (min-max),
+median CPU seconds (user+sys), median peak RSS, and ratio = peer time / ringflow time
+(> 1: ringflow is faster).
+
+options:
+  --small DIR            small-file corpus to use as is (default: generate
+                         `gen_corpus.py --small 20000` into WORK/small, reused if unchanged)
+  --large DIR            large-file corpus to use as is (default: generate
+                         `gen_corpus.py --large 8 --large-size 256M` into WORK/large, ~2 GiB)
+  --corpora LIST         which corpora to run: small,large (default both)
+  --runs N               timed runs per command and cache state, median reported (default 5;
+                         fewer than 5 is allowed but flagged in the output)
+  --no-cold              skip the cold-cache runs (they need root for drop_caches)
+  --build DIR            use this existing build (DIR/apps/ringflow/ringflow, DIR/bench/read_loop)
+                         instead of configuring and building build-bench/ in Release
+  --ringflow-args "ARGS" extra flags for every `ringflow checksum` (word-split)
+  --fio-bs SIZE          fio block size; must equal ringflow's O_DIRECT request size (default 4M)
+  --fio-depth N          fio iodepth; must equal ringflow's O_DIRECT queue depth (default 8)
+  --work DIR             where generated corpora live (default bench/.corpus)
+  --results FILE         also write the tables to FILE (default WORK/results-<date>.md)
+  --peers-only           do not build or run ringflow (to test the script; the ratio then
+                         uses read_loop as the reference)
+  -h, --help             this help
+
+Needs: cmake, a C/C++ toolchain, python3, xxhsum (apt-get install xxhash),
+/usr/bin/time (apt-get install time), fio for the O_DIRECT row (apt-get install fio).
+File names must not contain newlines.
+EOF
+}
+
+die() { echo "run_bench.sh: error: $*" >&2; exit 1; }
+note() { echo "run_bench.sh: $*" >&2; }
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+SMALL_DIR="" LARGE_DIR="" CORPORA="small,large" RUNS=5 COLD=1 BUILD="" RINGFLOW_ARGS=""
+FIO_BS=4M FIO_DEPTH=8 WORK="$ROOT/bench/.corpus" RESULTS_FILE="" PEERS_ONLY=0
+while (($#)); do
+  case "$1" in
+    --small) SMALL_DIR=${2:?--small needs a directory}; shift 2 ;;
+    --large) LARGE_DIR=${2:?--large needs a directory}; shift 2 ;;
+    --corpora) CORPORA=${2:?--corpora needs a list}; shift 2 ;;
+    --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
+    --no-cold) COLD=0; shift ;;
+    --build) BUILD=${2:?--build needs a directory}; shift 2 ;;
+    --ringflow-args) RINGFLOW_ARGS=${2?--ringflow-args needs a string}; shift 2 ;;
+    --fio-bs) FIO_BS=${2:?--fio-bs needs a size}; shift 2 ;;
+    --fio-depth) FIO_DEPTH=${2:?--fio-depth needs a number}; shift 2 ;;
+    --work) WORK=${2:?--work needs a directory}; shift 2 ;;
+    --results) RESULTS_FILE=${2:?--results needs a file}; shift 2 ;;
+    --peers-only) PEERS_ONLY=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
+[[ $FIO_DEPTH =~ ^[1-9][0-9]*$ ]] || die "--fio-depth must be a positive integer"
+DO_SMALL=0 DO_LARGE=0
+IFS=, read -ra _corpora <<<"$CORPORA"
+for c in "${_corpora[@]}"; do
+  case "$c" in small) DO_SMALL=1 ;; large) DO_LARGE=1 ;; *) die "--corpora: unknown corpus '$c'" ;; esac
+done
+read -ra RF_EXTRA <<<"$RINGFLOW_ARGS"
+
+# ---- tools ----------------------------------------------------------------------------------
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: apt-get install time"
+command -v xxhsum >/dev/null || die "xxhsum is missing: apt-get install xxhash"
+command -v python3 >/dev/null || die "python3 is missing"
+HAVE_FIO=1
+command -v fio >/dev/null || { HAVE_FIO=0; note "fio not found (apt-get install fio): no fio row"; }
+if ((COLD)) && [[ ! -w /proc/sys/vm/drop_caches ]]; then
+  note "cannot write /proc/sys/vm/drop_caches (not root?): cold runs skipped"
+  COLD=0
+fi
+
+TMP=$(mktemp -d /tmp/ringflow-bench.XXXXXX)
+trap 'rm -rf -- "$TMP"' EXIT
+RESULTS=$TMP/results.tsv
+# fio_parse.py JSON EXPECTED_BYTES -> "wall user sys" from fio's own figures:
+# wall = bytes / bandwidth, CPU = (usr% + sys%) x job runtime. Fails if fio read other than all.
+cat >"$TMP/fio_parse.py" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+j = d["jobs"][0]
+r = j["read"]
+if r["io_bytes"] != int(sys.argv[2]):
+    sys.exit(f"fio read {r['io_bytes']} bytes, expected {sys.argv[2]}")
+rt = j["job_runtime"] / 1000.0
+print(f"{r['io_bytes'] / r['bw_bytes']:.6f} {j['usr_cpu'] * rt / 100:.6f} {j['sys_cpu'] * rt / 100:.6f}")
+EOF
+: >"$RESULTS"
+mkdir -p "$WORK"
+[[ -n $RESULTS_FILE ]] || RESULTS_FILE="$WORK/results-$(date +%Y%m%d-%H%M%S).md"
+
+# ---- build ----------------------------------------------------------------------------------
+if [[ -n $BUILD ]]; then
+  [[ -d $BUILD ]] || die "--build $BUILD: no such directory"
+  BUILD=$(cd "$BUILD" && pwd)
+  if [[ ! -x $BUILD/bench/read_loop ]]; then
+    note "building read_loop in $BUILD"
+    cmake --build "$BUILD" --target read_loop >/dev/null || die "cannot build read_loop in $BUILD"
+  fi
+else
+  BUILD="$ROOT/build-bench"
+  note "building ringflow (Release) in $BUILD"
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRINGFLOW_BUILD_TESTS=OFF >"$TMP/cmake.log" 2>&1 ||
+    { tail -n 30 "$TMP/cmake.log" >&2; die "cmake configure failed"; }
+  targets=(--target read_loop)
+  ((PEERS_ONLY)) || targets+=(--target ringflow)
+  cmake --build "$BUILD" -j "${targets[@]}" >"$TMP/build.log" 2>&1 ||
+    { tail -n 30 "$TMP/build.log" >&2; die "build failed"; }
+fi
+RINGFLOW=$BUILD/apps/ringflow/ringflow
+READ_LOOP=$BUILD/bench/read_loop
+[[ -x $READ_LOOP ]] || die "$READ_LOOP is missing"
+((PEERS_ONLY)) || [[ -x $RINGFLOW ]] || die "$RINGFLOW is missing (or use --peers-only)"
+
+# ---- corpora --------------------------------------------------------------------------------
+GEN="$ROOT/tests/testing/gen_corpus.py"
+# ensure_corpus NAME GEN-ARGS...: generate WORK/NAME unless a previous generation with the same
+# arguments and generator is there intact (same MANIFEST.tsv, same file count and total size).
+ensure_corpus() {
+  local name=$1; shift
+  local dir="$WORK/$name" stamp="$WORK/$name.stamp" want
+  want="args: $* | generator: $(sha256sum "$GEN" | cut -d' ' -f1)"
+  if [[ -f $dir/MANIFEST.tsv && -f $stamp ]] && [[ $(sed -n 1p "$stamp") == "$want" ]] &&
+     [[ $(sed -n 2p "$stamp") == "$(sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1)" ]] &&
+     [[ $(awk -F'\t' 'NR > 1 { n++; s += $2 } END { printf "%d %.0f\n", n, s }' "$dir/MANIFEST.tsv") == \
+        $(find "$dir" -type f ! -name MANIFEST.tsv -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }') ]]; then
+    note "reusing $dir (matches its MANIFEST.tsv)"
+  else
+    note "generating $dir: gen_corpus.py $*"
+    rm -rf -- "$dir" "$stamp"
+    python3 "$GEN" "$dir" "$@" >&2
+    { echo "$want"; sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1; } >"$stamp"
+  fi
+}
+if ((DO_SMALL)) && [[ -z $SMALL_DIR ]]; then ensure_corpus small --small 20000; SMALL_DIR=$WORK/small; fi
+if ((DO_LARGE)) && [[ -z $LARGE_DIR ]]; then ensure_corpus large --large 8 --large-size 256M; LARGE_DIR=$WORK/large; fi
+
+# ---- timing ---------------------------------------------------------------------------------
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 0.5; }
+
+# run_timed CORPUS STATE RUN LABEL CMD...: one timed run, one row into $RESULTS.
+# Wall time comes from bash's $EPOCHREALTIME (µs; %e has only 10 ms), CPU and peak RSS from
+# /usr/bin/time -f '%e %U %S %M' (user+sys include every child, e.g. what xargs starts).
+run_timed() {
+  local corpus=$1 state=$2 run=$3 label=$4; shift 4
+  local t0 t1 e u s m
+  t0=$EPOCHREALTIME
+  if ! /usr/bin/time -f '%e %U %S %M' -o "$TMP/time.out" "$@" </dev/null >/dev/null 2>"$TMP/cmd.err"; then
+    tail -n 20 "$TMP/cmd.err" >&2
+    die "'$label' failed ($corpus, $state, run $run): $*"
+  fi
+  t1=$EPOCHREALTIME
+  read -r e u s m < <(tail -n 1 "$TMP/time.out")
+  if [[ $label == fio* ]]; then
+    # fio's own figures: wall = bytes / bandwidth, CPU = (usr% + sys%) x job runtime.
+    read -r e u s < <(python3 "$TMP/fio_parse.py" "$TMP/fio.json" "$EXPECT_BYTES") ||
+      die "fio output check failed"
+    [[ -n $s ]] || die "fio output check failed: $(head -c 300 "$TMP/fio.json")"
+    rm -f -- "$TMP/fio.json"
+  else
+    e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$state" "$label" "$run" "$e" "$u" "$s" "$m" >>"$RESULTS"
+}
+
+# Commands: LABELS[i] is shown in the table, CMDS[i] is the command (printf %q-quoted, eval'd).
+LABELS=() CMDS=()
+add_cmd() { local label=$1; shift; LABELS+=("$label"); CMDS+=("$(printf '%q ' "$@")"); }
+
+# run_suite CORPUS STATE: RUNS rounds; each round runs every command once, starting at a
+# different command each round so no command always follows the same one.
+run_suite() {
+  local corpus=$1 state=$2 n=${#LABELS[@]} r k i
+  for ((r = 0; r < RUNS; r++)); do
+    for ((k = 0; k < n; k++)); do
+      i=$(((r + k) % n))
+      [[ $state == cold ]] && drop_caches
+      eval "run_timed \"\$corpus\" \"\$state\" $((r + 1)) \"\${LABELS[i]}\" ${CMDS[i]}"
+    done
+  done
+}
+
+# verify_checksums DIR LIST [RINGFLOW-FLAGS...]: ringflow's output must equal xxhsum -H3's.
+verify_checksums() {
+  local dir=$1 list=$2; shift 2
+  local what; what=$(echo "ringflow checksum ${RF_EXTRA[*]} $* $dir" | tr -s ' ')
+  "$RINGFLOW" checksum "${RF_EXTRA[@]}" "$@" "$dir" >"$TMP/rf.out" || die "$what failed"
+  if ! cmp -s "$TMP/ref.out" "$TMP/rf.out"; then
+    echo "---- diff xxhsum ringflow (first 20 lines) ----" >&2
+    diff "$TMP/ref.out" "$TMP/rf.out" | head -n 20 >&2 || true
+    if cmp -s <(LC_ALL=C sort "$TMP/ref.out") <(LC_ALL=C sort "$TMP/rf.out"); then
+      die "$what: same lines as xxhsum -H3 but in another order"
+    fi
+    die "$what differs from xxhsum -H3 ($(wc -l <"$TMP/rf.out") vs $(wc -l <"$TMP/ref.out") lines)"
+  fi
+  note "ok: $what matches xxhsum -H3 ($(wc -l <"$TMP/ref.out") files)"
+}
+
+# ---- per corpus -----------------------------------------------------------------------------
+bench_corpus() {
+  local corpus=$1 dir=$2
+  [[ -d $dir ]] || die "$corpus corpus: $dir is not a directory"
+  [[ $dir == / ]] || dir=${dir%/}
+  local list="$TMP/$corpus.list"
+  find -L "$dir" -type f ! -name MANIFEST.tsv | LC_ALL=C sort >"$list"
+  local nfiles; nfiles=$(wc -l <"$list")
+  ((nfiles > 0)) || die "$corpus corpus: no files in $dir"
+  EXPECT_BYTES=$(xargs -d '\n' -a "$list" stat -L -c %s | awk '{ s += $1 } END { printf "%.0f", s }')
+  note "$corpus corpus: $dir, $nfiles files, $EXPECT_BYTES bytes"
+
+  # Correctness first, once per corpus: every checksum-producing command against xxhsum -H3.
+  xargs -d '\n' -a "$list" xxhsum -H3 >"$TMP/ref.out" 2>"$TMP/xxh.err" ||
+    { tail -n 20 "$TMP/xxh.err" >&2; die "xxhsum -H3 failed on $dir"; }
+  "$READ_LOOP" -x "$list" >"$TMP/rl.out" 2>/dev/null || die "read_loop -x failed on $dir"
+  cmp -s "$TMP/ref.out" "$TMP/rl.out" || die "read_loop -x output differs from xxhsum -H3"
+  if ((!PEERS_ONLY)); then
+    verify_checksums "$dir" "$list"
+    [[ $corpus == large ]] && ((COLD)) && verify_checksums "$dir" "$list" --direct
+  fi
+
+  LABELS=() CMDS=()
+  ((PEERS_ONLY)) || add_cmd "ringflow checksum" "$RINGFLOW" checksum "${RF_EXTRA[@]}" "$dir"
+  add_cmd "xargs xxhsum -H3" xargs -d '\n' -a "$list" xxhsum -H3
+  add_cmd "xargs cat" xargs -d '\n' -a "$list" cat
+  add_cmd "read_loop" "$READ_LOOP" "$list"
+  add_cmd "read_loop -x" "$READ_LOOP" -x "$list"
+
+  # Warm: one untimed pass of every command first (fills the page cache, faults in binaries).
+  note "$corpus/warm: warm-up pass, then $RUNS interleaved runs"
+  local i
+  for i in "${!CMDS[@]}"; do eval "${CMDS[i]}" </dev/null >/dev/null 2>&1 || die "warm-up of '${LABELS[i]}' failed"; done
+  run_suite "$corpus" warm
+
+  if ((COLD)); then
+    if [[ $corpus == large ]]; then
+      ((PEERS_ONLY)) || add_cmd "ringflow checksum --direct" "$RINGFLOW" checksum "${RF_EXTRA[@]}" --direct "$dir"
+      if ((HAVE_FIO)); then
+        # One job reading the files one after another (file_service_type=sequential), each
+        # from start to end, O_DIRECT, same request size and depth as ringflow --direct.
+        local files; files=$(sed 's/:/\\:/g' "$list" | paste -sd: -)
+        add_cmd "fio io_uring direct bs=$FIO_BS qd=$FIO_DEPTH" fio --name=seq --ioengine=io_uring \
+          --direct=1 --rw=read --bs="$FIO_BS" --iodepth="$FIO_DEPTH" --filename="$files" \
+          --file_service_type=sequential --readonly --output-format=json --output="$TMP/fio.json"
+      fi
+    fi
+    note "$corpus/cold: $RUNS interleaved runs, each after sync + drop_caches + 0.5 s"
+    run_suite "$corpus" cold
+  fi
+}
+
+START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
+fi
+((DO_SMALL)) && bench_corpus small "$SMALL_DIR"
+((DO_LARGE)) && bench_corpus large "$LARGE_DIR"
+
+# ---- report ---------------------------------------------------------------------------------
+{
+  echo "# ringflow vs peers: \`ringflow checksum\` against xxhsum, cat, a read() loop and fio"
+  echo
+  echo "Build: \`$BUILD\` (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)); ringflow args: \`${RINGFLOW_ARGS:-none}\`; runs: $RUNS per command and state$( ((RUNS < 5)) && echo " (**fewer than 5: indicative only**)")."
+  echo "Outputs checked before timing: \`ringflow checksum\` (and \`--direct\` for the large corpus) and \`read_loop -x\` print exactly the lines of \`xxhsum -H3\` over the sorted file list."
+  echo
+  echo "Cache states: **warm** = page cache filled by one untimed pass of every command. "
+  if ((COLD)); then
+    echo "**cold** = \`sync; echo 3 > /proc/sys/vm/drop_caches; sleep 0.5\` before every timed run: the \`cold\` state of shared/research/io_uring_perf.md §2 (drop caches, 0.5 s). It is the state a freshly started reader meets; on this VM new page-cache pages may need host page faults (free page reporting), so cold times are bimodal and depend on what ran before: hence medians, with min–max, and a different command order in each round."
+  else
+    echo "Cold runs were skipped (--no-cold, or no permission to drop caches)."
+  fi
+  echo
+  python3 - "$RESULTS" "$PEERS_ONLY" <<'EOF'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+peers_only = sys.argv[2] == "1"
+groups = {}
+for corpus, state, label, run, e, u, s, m in rows:
+    groups.setdefault((corpus, state), {}).setdefault(label, []).append((float(e), float(u) + float(s), int(m)))
+for (corpus, state), cmds in groups.items():
+    med = {k: statistics.median(x[0] for x in v) for k, v in cmds.items()}
+    base = "read_loop" if peers_only else "ringflow checksum"
+    print(f"### {corpus} corpus, {state} page cache (n={len(next(iter(cmds.values())))})\n")
+    print("| command | wall s, median (min–max) | CPU s (user+sys) | peak RSS MiB | ratio (peer / ref) |")
+    print("|---|---|---|---|---|")
+    for label, v in cmds.items():
+        walls = [x[0] for x in v]
+        cpu = statistics.median(x[1] for x in v)
+        rss = statistics.median(x[2] for x in v) / 1024
+        if label.startswith("fio"):
+            ref = "ringflow checksum --direct"
+        else:
+            ref = base
+        if label in (base, "ringflow checksum --direct"):
+            ratio = "ref"
+        elif ref in med and med[ref] > 0:
+            ratio = f"{med[label] / med[ref]:.2f}" + ("" if ref == base else " vs --direct")
+        else:
+            ratio = "–"
+        print(f"| `{label}` | {med[label]:.3f} ({min(walls):.3f}–{max(walls):.3f}) | {cpu:.3f} | {rss:.1f} | {ratio} |")
+    print()
+EOF
+  echo "fio rows: wall = bytes read / fio's bandwidth, CPU = fio's usr+sys share of its job runtime, RSS from /usr/bin/time. Other rows: wall from the shell's clock around \`/usr/bin/time\`, CPU and RSS from \`/usr/bin/time -f '%e %U %S %M'\` (children included)."
+  echo
+  echo "Run started $START_DATE, finished $(date '+%Y-%m-%d %H:%M:%S %z'); kernel $(uname -r); nproc $(nproc); load average at start $START_LOAD, at end $(cut -d' ' -f1-3 /proc/loadavg)."
+} | tee "$RESULTS_FILE"
+note "tables also written to $RESULTS_FILE"

@@ -1,0 +1,128 @@
+#include "framework/core/error.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace ringflow {
+
+const char* ErrnoName(int err) {
+  switch (err) {
+#define RINGFLOW_ERRNO_CASE(e) \
+  case e:                      \
+    return #e;
+    RINGFLOW_ERRNO_CASE(EPERM)
+    RINGFLOW_ERRNO_CASE(ENOENT)
+    RINGFLOW_ERRNO_CASE(ESRCH)
+    RINGFLOW_ERRNO_CASE(EINTR)
+    RINGFLOW_ERRNO_CASE(EIO)
+    RINGFLOW_ERRNO_CASE(ENXIO)
+    RINGFLOW_ERRNO_CASE(E2BIG)
+    RINGFLOW_ERRNO_CASE(EBADF)
+    RINGFLOW_ERRNO_CASE(EAGAIN)
+    RINGFLOW_ERRNO_CASE(ENOMEM)
+    RINGFLOW_ERRNO_CASE(EACCES)
+    RINGFLOW_ERRNO_CASE(EFAULT)
+    RINGFLOW_ERRNO_CASE(EBUSY)
+    RINGFLOW_ERRNO_CASE(EEXIST)
+    RINGFLOW_ERRNO_CASE(EXDEV)
+    RINGFLOW_ERRNO_CASE(ENODEV)
+    RINGFLOW_ERRNO_CASE(ENOTDIR)
+    RINGFLOW_ERRNO_CASE(EISDIR)
+    RINGFLOW_ERRNO_CASE(EINVAL)
+    RINGFLOW_ERRNO_CASE(ENFILE)
+    RINGFLOW_ERRNO_CASE(EMFILE)
+    RINGFLOW_ERRNO_CASE(ETXTBSY)
+    RINGFLOW_ERRNO_CASE(EFBIG)
+    RINGFLOW_ERRNO_CASE(ENOSPC)
+    RINGFLOW_ERRNO_CASE(ESPIPE)
+    RINGFLOW_ERRNO_CASE(EROFS)
+    RINGFLOW_ERRNO_CASE(EPIPE)
+    RINGFLOW_ERRNO_CASE(ERANGE)
+    RINGFLOW_ERRNO_CASE(ENAMETOOLONG)
+    RINGFLOW_ERRNO_CASE(ENOSYS)
+    RINGFLOW_ERRNO_CASE(ELOOP)
+    RINGFLOW_ERRNO_CASE(EOVERFLOW)
+    RINGFLOW_ERRNO_CASE(EBADFD)
+    RINGFLOW_ERRNO_CASE(EOPNOTSUPP)
+    RINGFLOW_ERRNO_CASE(ETIMEDOUT)
+    RINGFLOW_ERRNO_CASE(ESTALE)
+    RINGFLOW_ERRNO_CASE(ECANCELED)
+    RINGFLOW_ERRNO_CASE(EDQUOT)
+#undef RINGFLOW_ERRNO_CASE
+    default:
+      break;
+  }
+  thread_local char buf[16];
+  std::snprintf(buf, sizeof buf, "E%d", err);
+  return buf;
+}
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kInvalidArgument: return "invalid argument";
+    case ErrorCode::kNotFound: return "not found";
+    case ErrorCode::kPermissionDenied: return "permission denied";
+    case ErrorCode::kIsDirectory: return "is a directory";
+    case ErrorCode::kResourceExhausted: return "resource exhausted";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kCancelled: return "cancelled";
+    case ErrorCode::kIo: return "i/o error";
+    case ErrorCode::kInternal: return "internal error";
+  }
+  return "unknown";
+}
+
+ErrorCode ErrorCodeFromErrno(int err) {
+  switch (err) {
+    case 0: return ErrorCode::kOk;
+    case ENOENT:
+    case ENOTDIR: return ErrorCode::kNotFound;
+    case EACCES:
+    case EPERM: return ErrorCode::kPermissionDenied;
+    case EISDIR: return ErrorCode::kIsDirectory;
+    case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+    case ENOSPC:
+    case EDQUOT: return ErrorCode::kResourceExhausted;
+    case EAGAIN:
+    case EBUSY:
+    case EINTR: return ErrorCode::kUnavailable;
+    case ENOSYS:
+    case EOPNOTSUPP:
+    case EINVAL: return ErrorCode::kUnsupported;
+    case ECANCELED: return ErrorCode::kCancelled;
+    case ELOOP:
+    case ENAMETOOLONG: return ErrorCode::kInvalidArgument;
+    default: return ErrorCode::kIo;
+  }
+}
+
+std::string DescribeErrno(int err) {
+  std::string text = std::strerror(err);
+  text += " (";
+  text += ErrnoName(err);
+  text += ')';
+  return text;
+}
+
+Error Error::FromErrno(int err, std::string_view context) {
+  std::string message(context);
+  message += ": ";
+  message += DescribeErrno(err);
+  return Error(ErrorCodeFromErrno(err), std::move(message), err);
+}
+
+Error Error::WithContext(std::string_view prefix) const {
+  std::string message(prefix);
+  message += ": ";
+  message += message_;
+  Error out(code_, std::move(message), errno_);
+  out.path_ = path_;
+  return out;
+}
+
+}  // namespace ringflow

@@ -1,0 +1,123 @@
+#include "framework/uring/buffer_pool.h"
+
+#include <sys/mman.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ringflow::uring {
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    pool_ = std::exchange(other.pool_, nullptr);
+    index_ = other.index_;
+    data_ = other.data_;
+  }
+  return *this;
+}
+
+void Lease::Reset() noexcept {
+  if (pool_ != nullptr) std::exchange(pool_, nullptr)->Release(index_);
+}
+
+Result<std::unique_ptr<BufferPool>> BufferPool::Create(std::size_t buffer_size, uint32_t count,
+                                                       std::size_t alignment) {
+  if (count == 0 || buffer_size == 0) {
+    return Error(ErrorCode::kInvalidArgument, "buffer pool: need at least one non-empty buffer");
+  }
+  if (alignment < 4096 || (alignment & (alignment - 1)) != 0 || buffer_size % alignment != 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "buffer pool: buffer size " + std::to_string(buffer_size) +
+                     " must be a multiple of the alignment " + std::to_string(alignment) +
+                     " (at least 4096, a power of two)");
+  }
+  const std::size_t size = buffer_size * count;
+  // mmap gives page alignment; larger alignments are not needed by any kernel path we use.
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) {
+    return Error::FromErrno(errno, "buffer pool: mmap of " + std::to_string(size) + " bytes");
+  }
+  // Huge pages cut TLB misses when the kernel copies into the buffers; best effort.
+  (void)::madvise(p, size, MADV_HUGEPAGE);
+  return std::unique_ptr<BufferPool>(
+      new BufferPool(static_cast<std::byte*>(p), size, buffer_size, count));
+}
+
+BufferPool::BufferPool(std::byte* region, std::size_t region_size, std::size_t buffer_size,
+                       uint32_t count)
+    : region_(region),
+      region_size_(region_size),
+      buffer_size_(buffer_size),
+      count_(count),
+      leased_(count, false) {
+  free_.reserve(count);
+  for (uint32_t i = count; i > 0; --i) free_.push_back(i - 1);
+}
+
+BufferPool::~BufferPool() {
+  {
+    std::lock_guard lock(mu_);
+    if (free_.size() != count_) {
+      // A lease outlived its pool: its holder would write into unmapped memory.
+      std::fprintf(stderr, "ringflow: internal error: buffer pool destroyed with %zu of %u leased\n",
+                   count_ - free_.size(), count_);
+      std::abort();
+    }
+  }
+  ::munmap(region_, region_size_);
+}
+
+std::optional<Lease> BufferPool::TryAcquire() {
+  std::lock_guard lock(mu_);
+  if (free_.empty()) return std::nullopt;
+  const uint32_t index = free_.back();
+  free_.pop_back();
+  leased_[index] = true;
+  ++total_acquired_;
+  return Lease(this, index, region_ + static_cast<std::size_t>(index) * buffer_size_);
+}
+
+std::optional<Lease> BufferPool::Acquire(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!available_cv_.wait_for(lock, timeout, [&] { return !free_.empty(); })) return std::nullopt;
+  const uint32_t index = free_.back();
+  free_.pop_back();
+  leased_[index] = true;
+  ++total_acquired_;
+  return Lease(this, index, region_ + static_cast<std::size_t>(index) * buffer_size_);
+}
+
+bool BufferPool::WaitAvailable(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return available_cv_.wait_for(lock, timeout, [&] { return !free_.empty(); });
+}
+
+uint32_t BufferPool::available() const {
+  std::lock_guard lock(mu_);
+  return static_cast<uint32_t>(free_.size());
+}
+
+uint64_t BufferPool::total_acquired() const {
+  std::lock_guard lock(mu_);
+  return total_acquired_;
+}
+
+void BufferPool::Release(uint32_t index) noexcept {
+  {
+    std::lock_guard lock(mu_);
+    assert(index < count_ && leased_[index]);
+    if (!leased_[index]) {
+      std::fprintf(stderr, "ringflow: internal error: buffer %u released twice\n", index);
+      std::abort();
+    }
+    leased_[index] = false;
+    free_.push_back(index);
+  }
+  available_cv_.notify_one();
+}
+
+}  // namespace ringflow::uring

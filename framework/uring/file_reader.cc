@@ -1,0 +1,351 @@
+#include "framework/uring/file_reader.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cerrno>
+
+namespace ringflow::uring {
+
+bool VectorSource::Next(ReadJob* job) {
+  const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+  if (i >= jobs_.size()) return false;
+  *job = std::move(jobs_[i]);
+  return true;
+}
+
+namespace {
+
+// user_data: bits 0-7 the request kind, 8-15 the read op's index in its file, 16-47 the slot.
+enum Kind : uint64_t { kOpen = 1, kRead = 2, kClose = 3 };
+constexpr uint64_t Encode(Kind kind, uint32_t slot, uint32_t op = 0) {
+  return kind | (static_cast<uint64_t>(op) << 8) | (static_cast<uint64_t>(slot) << 16);
+}
+constexpr uint32_t kDirectAlign = 4096;
+
+}  // namespace
+
+struct FileReader::ReadOp {
+  Lease lease;
+  uint64_t offset = 0;  // file offset of the chunk's first byte (a multiple of the buffer size)
+  uint32_t filled = 0;  // bytes of the chunk read so far
+  uint32_t pos = 0;     // where the request in flight writes, relative to the chunk
+  bool in_flight = false;
+  bool complete = false;  // full, or ended by end of file
+  bool eof = false;
+};
+
+struct FileReader::FileState {
+  enum class Phase : uint8_t { kFree, kOpening, kReading, kClosing };
+  Phase phase = Phase::kFree;
+  uint64_t id = 0;
+  std::string path;
+  FileRef ref;
+  bool direct = false;
+  bool large = false;       // a read came back full: read ahead
+  bool finished = false;    // end of file delivered, or failed: no more reads
+  uint64_t next_offset = 0; // offset of the next chunk to start
+  uint64_t delivered = 0;
+  uint32_t head = 0;        // ops form a ring of reads_per_file entries, oldest at head
+  uint32_t count = 0;
+  uint32_t in_flight = 0;
+  std::optional<Error> error;
+  std::vector<ReadOp> ops;
+};
+
+FileReader::FileReader(Engine* engine, BufferPool* pool, const ReaderOptions& options)
+    : engine_(engine),
+      pool_(pool),
+      options_([&] {
+        ReaderOptions o = options;
+        o.max_open_files = std::clamp<uint32_t>(o.max_open_files, 1, engine->file_slots());
+        o.reads_per_file = std::clamp<uint32_t>(o.reads_per_file, 1, 255);
+        o.max_large_files = std::max<uint32_t>(o.max_large_files, 1);
+        o.max_in_flight = std::max<uint32_t>(o.max_in_flight, 2);
+        return o;
+      }()),
+      align_(options.direct ? kDirectAlign : 1),
+      files_(options_.max_open_files) {
+  for (FileState& f : files_) f.ops.resize(options_.reads_per_file);
+  free_slots_.reserve(options_.max_open_files);
+  for (uint32_t i = options_.max_open_files; i > 0; --i) free_slots_.push_back(i - 1);
+}
+
+FileReader::~FileReader() = default;
+
+Status FileReader::EnsureSqSpace() {
+  if (engine_->sq_space() > 0) return OkStatus();
+  auto submitted = engine_->Submit(0);
+  if (!submitted.ok()) return std::move(submitted).error();
+  ++stats_.submits;
+  return OkStatus();
+}
+
+Status FileReader::Run(FileSource& source, ReadHandler& handler) {
+  handler_ = &handler;
+  bool source_done = false;
+  std::array<Completion, 256> cqes;
+  Status status;
+  while (status.ok()) {
+    if (!source_done) source_done = !Admit(source);
+    status = IssueReads();
+    if (!status.ok()) break;
+    if (source_done && open_files_ == 0) break;
+    if (in_flight_ == 0) {
+      // Nothing in the ring and nothing to issue: every buffer is held by consumers. Wait for one
+      // to come back (backpressure) rather than allocate.
+      ++stats_.buffer_waits;
+      pool_->WaitAvailable(std::chrono::milliseconds(100));
+      continue;
+    }
+    auto submitted = engine_->Submit(1);
+    ++stats_.submits;
+    if (!submitted.ok()) {
+      status = std::move(submitted).error();
+      break;
+    }
+    for (;;) {
+      const std::size_t n = engine_->Reap(cqes);
+      for (std::size_t i = 0; i < n; ++i) OnCompletion(cqes[i].user_data, cqes[i].res);
+      if (n < cqes.size()) break;
+    }
+  }
+  if (!status.ok()) {
+    // The ring failed: requests in flight may never complete, so their buffers cannot be given
+    // back safely until the engine is destroyed. Report every open file and stop.
+    for (FileState& f : files_) {
+      if (f.phase == FileState::Phase::kFree) continue;
+      handler.OnFileDone(f.id, Error(status.error()), f.delivered);
+      ++stats_.files_failed;
+    }
+  }
+  handler_ = nullptr;
+  return status;
+}
+
+bool FileReader::Admit(FileSource& source) {
+  uint32_t admitted = 0;
+  while (!free_slots_.empty() && admitted < admit_ramp_ && large_files_ < options_.max_large_files &&
+         in_flight_ + 1 < options_.max_in_flight && pool_->available() > 0) {
+    ReadJob job;
+    if (!source.Next(&job)) return false;
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    FileState& f = files_[slot];
+    f.phase = FileState::Phase::kOpening;
+    f.id = job.id;
+    f.path = std::move(job.path);
+    f.direct = options_.direct;
+    f.large = f.finished = false;
+    f.next_offset = f.delivered = 0;
+    f.head = f.count = f.in_flight = 0;
+    f.error.reset();
+    ++open_files_;
+    ++admitted;
+    if (!EnsureSqSpace().ok() ||
+        !engine_->PrepOpen(slot, f.path.c_str(), O_RDONLY | (f.direct ? O_DIRECT : 0),
+                           Encode(kOpen, slot))) {
+      FreeSlot(slot, Error(ErrorCode::kInternal, "open: submission queue unavailable"));
+      continue;
+    }
+    ++f.in_flight;
+    ++in_flight_;
+  }
+  return true;
+}
+
+Status FileReader::IssueReads() {
+  // Closes first: they free slots for the next admissions.
+  for (uint32_t slot : to_close_) {
+    FileState& f = files_[slot];
+    RINGFLOW_RETURN_IF_ERROR(EnsureSqSpace());
+    if (!engine_->PrepClose(f.ref, Encode(kClose, slot))) {
+      return Error(ErrorCode::kInternal, "close: submission queue unavailable");
+    }
+    f.phase = FileState::Phase::kClosing;
+    ++f.in_flight;
+    ++in_flight_;
+  }
+  to_close_.clear();
+  for (uint32_t slot = 0; slot < files_.size(); ++slot) {
+    FileState& f = files_[slot];
+    if (f.phase != FileState::Phase::kReading || f.finished) continue;
+    // A file reads one chunk at a time until a read comes back full; then it reads ahead.
+    const uint32_t depth = f.large ? options_.reads_per_file : 1;
+    while (f.count < depth && in_flight_ < options_.max_in_flight) {
+      std::optional<Lease> lease = pool_->TryAcquire();
+      if (!lease) return OkStatus();  // backpressure: wait for buffers to come back
+      const uint32_t index = (f.head + f.count) % options_.reads_per_file;
+      ReadOp& op = f.ops[index];
+      op = ReadOp{};
+      op.lease = std::move(*lease);
+      op.offset = f.next_offset;
+      f.next_offset += pool_->buffer_size();
+      ++f.count;
+      RINGFLOW_RETURN_IF_ERROR(IssueRead(slot, index, op.offset, 0));
+    }
+  }
+  return OkStatus();
+}
+
+Status FileReader::IssueRead(uint32_t slot, uint32_t op_index, uint64_t file_offset,
+                             uint32_t buf_pos) {
+  FileState& f = files_[slot];
+  ReadOp& op = f.ops[op_index];
+  RINGFLOW_RETURN_IF_ERROR(EnsureSqSpace());
+  const auto len = static_cast<uint32_t>(pool_->buffer_size() - buf_pos);
+  if (!engine_->PrepRead(f.ref, op.lease.data() + buf_pos, len, file_offset + buf_pos,
+                         Encode(kRead, slot, op_index))) {
+    return Error(ErrorCode::kInternal, "read: submission queue unavailable");
+  }
+  op.pos = buf_pos;
+  op.in_flight = true;
+  ++f.in_flight;
+  ++in_flight_;
+  ++stats_.reads;
+  return OkStatus();
+}
+
+void FileReader::OnCompletion(uint64_t user_data, int32_t res) {
+  const auto slot = static_cast<uint32_t>(user_data >> 16);
+  const auto op = static_cast<uint32_t>((user_data >> 8) & 0xff);
+  assert(slot < files_.size());
+  FileState& f = files_[slot];
+  --f.in_flight;
+  --in_flight_;
+  switch (user_data & 0xff) {
+    case kOpen: return OnOpen(slot, res);
+    case kRead: return OnRead(slot, op, res);
+    case kClose: return OnClose(slot, res);
+    default: assert(false);
+  }
+}
+
+void FileReader::OnOpen(uint32_t slot, int32_t res) {
+  FileState& f = files_[slot];
+  if (res == -EINVAL && f.direct) {
+    // This file system refuses O_DIRECT (tmpfs, some FUSE): read it through the page cache.
+    ++stats_.direct_refused;
+    f.direct = false;
+    if (EnsureSqSpace().ok() &&
+        engine_->PrepOpen(slot, f.path.c_str(), O_RDONLY, Encode(kOpen, slot))) {
+      ++f.in_flight;
+      ++in_flight_;
+      return;
+    }
+  }
+  if (res < 0) return FreeSlot(slot, Error::FromErrno(-res, "open"));
+  f.ref = engine_->direct_descriptors() ? FileRef::Slot(slot) : FileRef::Fd(res);
+  f.phase = FileState::Phase::kReading;
+}
+
+void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
+  FileState& f = files_[slot];
+  ReadOp& op = f.ops[op_index];
+  op.in_flight = false;
+  if (f.finished) {
+    // End of file or an error came first: this read's bytes lie beyond what the file had.
+    op.lease.Reset();
+    MaybeClose(slot);
+    return;
+  }
+  if (res < 0) {
+    f.error = Error::FromErrno(-res, "read at offset " + std::to_string(op.offset + op.pos));
+    Finish(f);
+    MaybeClose(slot);
+    return;
+  }
+  const auto size = static_cast<uint32_t>(pool_->buffer_size());
+  const uint32_t end = op.pos + static_cast<uint32_t>(res);
+  if (res == 0 || end <= op.filled) {
+    op.eof = true;  // nothing new: end of file (O_DIRECT re-reads the partial block it had)
+  } else {
+    op.filled = end;
+  }
+  if (op.filled == size) {
+    if (!f.large && op.offset == 0) {
+      f.large = true;
+      ++large_files_;
+      admit_ramp_ = 1;
+    }
+  } else if (!op.eof) {
+    // A short read: read on from where it stopped, into the rest of the same buffer, until a
+    // read returns 0. O_DIRECT needs an aligned offset, so it re-reads the partial block.
+    const uint32_t pos = op.filled / align_ * align_;
+    if (!IssueRead(slot, op_index, op.offset, pos).ok()) {
+      f.error = Error(ErrorCode::kInternal, "read: submission queue unavailable");
+      Finish(f);
+      MaybeClose(slot);
+    }
+    return;
+  }
+  if (op.offset == 0 && op.eof && !f.large) admit_ramp_ = std::min(admit_ramp_ * 2, 64u);
+  op.complete = true;
+  Deliver(f);
+  MaybeClose(slot);
+}
+
+void FileReader::Deliver(FileState& f) {
+  while (f.count > 0) {
+    ReadOp& op = f.ops[f.head];
+    if (!op.complete) break;
+    const bool eof = op.eof;
+    if (op.filled > 0) {
+      f.delivered += op.filled;
+      stats_.bytes += op.filled;
+      handler_->OnChunk(FileChunk{f.id, op.offset, op.filled, std::move(op.lease)});
+    }
+    op.lease.Reset();
+    op.complete = false;
+    f.head = (f.head + 1) % options_.reads_per_file;
+    --f.count;
+    if (eof) {
+      Finish(f);
+      break;
+    }
+  }
+}
+
+void FileReader::Finish(FileState& f) {
+  f.finished = true;
+  // Completed reads beyond the end (or after an error) are dropped; reads in flight are dropped
+  // when their completions arrive.
+  for (uint32_t i = 0; i < f.count; ++i) {
+    ReadOp& op = f.ops[(f.head + i) % options_.reads_per_file];
+    if (!op.in_flight) op.lease.Reset();
+  }
+}
+
+void FileReader::MaybeClose(uint32_t slot) {
+  FileState& f = files_[slot];
+  if (!f.finished || f.in_flight > 0 || f.phase != FileState::Phase::kReading) return;
+  for (uint32_t i = 0; i < f.count; ++i) f.ops[(f.head + i) % options_.reads_per_file].lease.Reset();
+  f.count = 0;
+  f.phase = FileState::Phase::kClosing;  // queued; IssueReads submits it
+  to_close_.push_back(slot);
+}
+
+void FileReader::OnClose(uint32_t slot, int32_t res) {
+  FileState& f = files_[slot];
+  if (res < 0 && !f.error) f.error = Error::FromErrno(-res, "close");
+  FreeSlot(slot, f.error ? Status(*f.error) : OkStatus());
+}
+
+void FileReader::FreeSlot(uint32_t slot, const Status& status) {
+  FileState& f = files_[slot];
+  if (f.large) --large_files_;
+  f.large = false;
+  f.phase = FileState::Phase::kFree;
+  --open_files_;
+  free_slots_.push_back(slot);
+  if (status.ok()) {
+    ++stats_.files_ok;
+  } else {
+    ++stats_.files_failed;
+  }
+  handler_->OnFileDone(f.id, status, f.delivered);
+}
+
+}  // namespace ringflow::uring

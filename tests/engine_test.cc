@@ -1,0 +1,206 @@
+#include "framework/uring/engine.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tests/testing/test_util.h"
+
+namespace ringflow::uring {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+class EngineTest : public ::testing::TestWithParam<BackendKind> {
+ protected:
+  void SetUp() override {
+    auto pool = BufferPool::Create(64 * 1024, 8);
+    ASSERT_OK(pool);
+    pool_ = std::move(pool).value();
+    EngineOptions options;
+    options.backend = GetParam();
+    options.queue_depth = 16;
+    options.file_slots = 8;
+    auto engine = Engine::Create(options, pool_.get());
+    if (!engine.ok() && GetParam() == BackendKind::kUring &&
+        (engine.error().code() == ErrorCode::kPermissionDenied ||
+         engine.error().code() == ErrorCode::kUnsupported)) {
+      GTEST_SKIP() << "io_uring unavailable: " << engine.error().message();
+    }
+    ASSERT_OK(engine);
+    engine_ = std::move(engine).value();
+  }
+
+  // Submits, waits for `n` completions and returns them.
+  std::vector<Completion> SubmitAndReap(uint32_t n) {
+    std::vector<Completion> all;
+    auto submitted = engine_->Submit(n);
+    EXPECT_TRUE(submitted.ok());
+    while (all.size() < n) {
+      Completion c[8];
+      const std::size_t got = engine_->Reap(c);
+      all.insert(all.end(), c, c + got);
+      if (got == 0 && all.size() < n) {
+        EXPECT_TRUE(engine_->Submit(1).ok());
+      }
+    }
+    return all;
+  }
+
+  std::unique_ptr<BufferPool> pool_;
+  std::unique_ptr<Engine> engine_;  // declared after the pool: destroyed first
+};
+
+TEST_P(EngineTest, OpenReadAtOffsetsClose) {
+  TempDir dir;
+  const std::string content = testing::MakeContent(100000);
+  WriteFile(dir.Join("a.log"), content);
+  const std::string path = dir.Join("a.log");
+  ASSERT_TRUE(engine_->PrepOpen(0, path.c_str(), O_RDONLY, 11));
+  auto open = SubmitAndReap(1);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].user_data, 11u);
+  ASSERT_GE(open[0].res, 0);
+  const FileRef file = engine_->direct_descriptors() ? FileRef::Slot(0) : FileRef::Fd(open[0].res);
+
+  auto a = pool_->TryAcquire();
+  auto b = pool_->TryAcquire();
+  // Two reads in one batch; user_data tells them apart whatever the completion order.
+  ASSERT_TRUE(engine_->PrepRead(file, a->data(), 1000, 5, 21));
+  ASSERT_TRUE(engine_->PrepRead(file, b->data(), 65536, 99000, 22));
+  EXPECT_EQ(engine_->pending(), 2u);
+  auto reads = SubmitAndReap(2);
+  ASSERT_EQ(reads.size(), 2u);
+  for (const Completion& c : reads) {
+    if (c.user_data == 21) {
+      EXPECT_EQ(c.res, 1000);
+      EXPECT_EQ(std::memcmp(a->data(), content.data() + 5, 1000), 0);
+    } else {
+      EXPECT_EQ(c.user_data, 22u);
+      EXPECT_EQ(c.res, 1000);  // short read at the end of the file: not an error
+      EXPECT_EQ(std::memcmp(b->data(), content.data() + 99000, 1000), 0);
+    }
+  }
+  ASSERT_TRUE(engine_->PrepRead(file, a->data(), 4096, 100000, 23));
+  auto eof = SubmitAndReap(1);
+  EXPECT_EQ(eof[0].res, 0);
+
+  ASSERT_TRUE(engine_->PrepClose(file, 31));
+  auto close = SubmitAndReap(1);
+  EXPECT_EQ(close[0].user_data, 31u);
+  EXPECT_EQ(close[0].res, 0);
+}
+
+TEST_P(EngineTest, MissingFileIsENOENTForThatRequest) {
+  TempDir dir;
+  WriteFile(dir.Join("here.log"), "x\n");
+  const std::string missing = dir.Join("missing.log");
+  const std::string here = dir.Join("here.log");
+  ASSERT_TRUE(engine_->PrepOpen(0, missing.c_str(), O_RDONLY, 1));
+  ASSERT_TRUE(engine_->PrepOpen(1, here.c_str(), O_RDONLY, 2));
+  auto done = SubmitAndReap(2);
+  for (const Completion& c : done) {
+    if (c.user_data == 1) {
+      EXPECT_EQ(c.res, -ENOENT);
+    } else {
+      EXPECT_GE(c.res, 0);
+      const FileRef f = engine_->direct_descriptors() ? FileRef::Slot(1) : FileRef::Fd(c.res);
+      ASSERT_TRUE(engine_->PrepClose(f, 3));
+      EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
+    }
+  }
+}
+
+TEST_P(EngineTest, DirectoryReadIsEISDIR) {
+  TempDir dir;
+  const std::string path = dir.path().string();
+  ASSERT_TRUE(engine_->PrepOpen(0, path.c_str(), O_RDONLY, 1));
+  auto open = SubmitAndReap(1);
+  ASSERT_GE(open[0].res, 0);
+  const FileRef file = engine_->direct_descriptors() ? FileRef::Slot(0) : FileRef::Fd(open[0].res);
+  auto lease = pool_->TryAcquire();
+  ASSERT_TRUE(engine_->PrepRead(file, lease->data(), 4096, 0, 2));
+  EXPECT_EQ(SubmitAndReap(1)[0].res, -EISDIR);
+  ASSERT_TRUE(engine_->PrepClose(file, 3));
+  EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
+}
+
+TEST_P(EngineTest, RegisteredFileHandleReadsCallersDescriptor) {
+  TempDir dir;
+  WriteFile(dir.Join("b.log"), "hello\nworld\n");
+  const int fd = ::open(dir.Join("b.log").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  {
+    ASSERT_OK_AND_ASSIGN(FileHandle handle, engine_->RegisterFile(fd));
+    EXPECT_TRUE(handle.ref().fixed);
+    EXPECT_EQ(handle.ref().value, 7);  // lent from the top of the table
+    auto lease = pool_->TryAcquire();
+    ASSERT_TRUE(engine_->PrepRead(handle.ref(), lease->data(), 4096, 6, 5));
+    auto done = SubmitAndReap(1);
+    EXPECT_EQ(done[0].res, 6);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(lease->data()), 6), "world\n");
+    ASSERT_OK_AND_ASSIGN(FileHandle second, engine_->RegisterFile(fd));
+    EXPECT_EQ(second.ref().value, 6);
+  }
+  // The handles gave their slots back; the caller still owns the descriptor.
+  ASSERT_OK_AND_ASSIGN(FileHandle again, engine_->RegisterFile(fd));
+  EXPECT_EQ(again.ref().value, 7);
+  EXPECT_EQ(::close(fd), 0);
+}
+
+TEST_P(EngineTest, FullSubmissionQueueSaysSo) {
+  TempDir dir;
+  WriteFile(dir.Join("c.log"), "c\n");
+  const std::string path = dir.Join("c.log");
+  uint32_t queued = 0;
+  while (engine_->PrepOpen(queued % 8, path.c_str(), O_RDONLY, queued)) {
+    ++queued;
+    ASSERT_LE(queued, 64u);
+    if (queued == 8) break;
+  }
+  EXPECT_EQ(queued, 8u);
+  auto done = SubmitAndReap(8);
+  EXPECT_EQ(done.size(), 8u);
+  for (uint32_t i = 0; i < 8; ++i) {
+    const Completion& c = done[i];
+    ASSERT_GE(c.res, 0);
+    const FileRef f = engine_->direct_descriptors() ? FileRef::Slot(static_cast<uint32_t>(c.user_data))
+                                                    : FileRef::Fd(c.res);
+    ASSERT_TRUE(engine_->PrepClose(f, 100 + i));
+  }
+  EXPECT_EQ(SubmitAndReap(8).size(), 8u);
+}
+
+TEST_P(EngineTest, FeaturesAreReported) {
+  ASSERT_FALSE(engine_->features().empty());
+  EXPECT_EQ(engine_->features()[0].name, "backend");
+  EXPECT_EQ(engine_->kind(), GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest,
+                         ::testing::Values(BackendKind::kUring, BackendKind::kPread),
+                         [](const auto& param_info) { return std::string(BackendName(param_info.param)); });
+
+TEST(EngineProbeTest, ProbeKernelListsFeatures) {
+  const ProbeReport report = ProbeKernel(EngineOptions{});
+  if (!report.uring_available) GTEST_SKIP() << report.uring_error;
+  bool saw_direct = false;
+  for (const Feature& f : report.features) saw_direct |= f.name.find("direct") != std::string::npos;
+  EXPECT_TRUE(saw_direct);
+  EXPECT_FALSE(LiburingVersion().empty());
+}
+
+TEST(EngineOptionsTest, ParseBackend) {
+  EXPECT_EQ(*ParseBackend("pread"), BackendKind::kPread);
+  EXPECT_EQ(*ParseBackend("uring"), BackendKind::kUring);
+  EXPECT_FALSE(ParseBackend("aio").ok());
+}
+
+}  // namespace
+}  // namespace ringflow::uring

@@ -1,0 +1,374 @@
+#include "framework/uring/file_reader.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "tests/testing/test_util.h"
+
+namespace ringflow::uring {
+namespace {
+
+using testing::MakeContent;
+using testing::TempDir;
+using testing::WriteFile;
+
+// Collects every file's bytes and checks the reader's ordering promises as it goes.
+class CollectingHandler : public ReadHandler {
+ public:
+  struct FileResult {
+    std::string bytes;
+    bool done = false;
+    int done_calls = 0;
+    Status status;
+    uint64_t reported_bytes = 0;
+  };
+
+  void OnChunk(FileChunk&& chunk) override {
+    FileResult& r = files[chunk.file_id];
+    EXPECT_FALSE(r.done) << "chunk after OnFileDone";
+    EXPECT_EQ(chunk.offset, r.bytes.size()) << "chunks out of order or with a gap";
+    EXPECT_GT(chunk.length, 0u);
+    r.bytes.append(reinterpret_cast<const char*>(chunk.data().data()), chunk.length);
+    if (on_chunk) on_chunk(chunk);
+  }
+  void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
+    FileResult& r = files[file_id];
+    r.done = true;
+    ++r.done_calls;
+    r.status = status;
+    r.reported_bytes = bytes;
+  }
+
+  std::map<uint64_t, FileResult> files;
+  std::function<void(const FileChunk&)> on_chunk;
+};
+
+struct Config {
+  BackendKind backend;
+  std::size_t buffer_size;
+  uint32_t buffers;
+  uint32_t queue_depth;
+  uint32_t open_files;
+  uint32_t reads_per_file;
+};
+
+std::string Name(const ::testing::TestParamInfo<Config>& info) {
+  const Config& c = info.param;
+  return std::string(BackendName(c.backend)) + "_buf" + std::to_string(c.buffer_size) + "x" +
+         std::to_string(c.buffers) + "_qd" + std::to_string(c.queue_depth);
+}
+
+class FileReaderTest : public ::testing::TestWithParam<Config> {
+ protected:
+  void SetUp() override {
+    const Config& c = GetParam();
+    ASSERT_OK_AND_ASSIGN(pool_, BufferPool::Create(c.buffer_size, c.buffers));
+    EngineOptions options;
+    options.backend = c.backend;
+    options.queue_depth = c.queue_depth;
+    options.file_slots = std::max<uint32_t>(c.open_files, 1);
+    auto engine = Engine::Create(options, pool_.get());
+    if (!engine.ok() && c.backend == BackendKind::kUring &&
+        (engine.error().code() == ErrorCode::kPermissionDenied ||
+         engine.error().code() == ErrorCode::kUnsupported)) {
+      GTEST_SKIP() << "io_uring unavailable: " << engine.error().message();
+    }
+    ASSERT_OK(engine);
+    engine_ = std::move(engine).value();
+    reader_options_.max_open_files = c.open_files;
+    reader_options_.reads_per_file = c.reads_per_file;
+    reader_options_.max_in_flight = std::max<uint32_t>(2, c.queue_depth);
+  }
+
+  void TearDown() override {
+    if (pool_) {
+      EXPECT_EQ(pool_->available(), pool_->count()) << "a buffer did not come back";
+    }
+  }
+
+  Status ReadAll(const std::vector<std::string>& paths, CollectingHandler& handler) {
+    std::vector<ReadJob> jobs;
+    for (std::size_t i = 0; i < paths.size(); ++i) jobs.push_back({i, paths[i]});
+    VectorSource source(std::move(jobs));
+    FileReader reader(engine_.get(), pool_.get(), reader_options_);
+    Status status = reader.Run(source, handler);
+    stats_ = reader.stats();
+    return status;
+  }
+
+  std::unique_ptr<BufferPool> pool_;
+  std::unique_ptr<Engine> engine_;
+  ReaderOptions reader_options_;
+  ReaderStats stats_;
+};
+
+TEST_P(FileReaderTest, ReadsFilesOfEverySizeExactly) {
+  TempDir dir;
+  const std::size_t b = GetParam().buffer_size;
+  const std::vector<std::size_t> sizes = {0, 1, 100, b - 1, b, b + 1, 3 * b, 3 * b + 17,
+                                          40 * b + 5};
+  std::vector<std::string> paths, contents;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    paths.push_back(dir.Join("f" + std::to_string(i) + ".log"));
+    contents.push_back(MakeContent(sizes[i], static_cast<uint32_t>(i + 1)));
+    WriteFile(paths.back(), contents.back());
+  }
+  // No final newline.
+  paths.push_back(dir.Join("nonl.log"));
+  contents.push_back("first\nsecond without newline");
+  WriteFile(paths.back(), contents.back());
+
+  CollectingHandler handler;
+  ASSERT_OK(ReadAll(paths, handler));
+  ASSERT_EQ(handler.files.size(), paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const auto& r = handler.files[i];
+    EXPECT_EQ(r.done_calls, 1) << paths[i];
+    EXPECT_OK(r.status);
+    EXPECT_EQ(r.reported_bytes, contents[i].size()) << paths[i];
+    EXPECT_TRUE(r.bytes == contents[i]) << paths[i] << " differs";
+  }
+  EXPECT_EQ(stats_.files_ok, paths.size());
+  EXPECT_EQ(stats_.files_failed, 0u);
+}
+
+TEST_P(FileReaderTest, MissingFileAndDirectoryAreReportedAndTheRunGoesOn) {
+  TempDir dir;
+  WriteFile(dir.Join("ok.log"), "fine\n");
+  std::filesystem::create_directory(dir.Join("sub.log"));
+  CollectingHandler handler;
+  ASSERT_OK(ReadAll({dir.Join("missing.log"), dir.Join("sub.log"), dir.Join("ok.log")}, handler));
+  ASSERT_FALSE(handler.files[0].status.ok());
+  EXPECT_EQ(handler.files[0].status.error().sys_errno(), ENOENT);
+  EXPECT_EQ(handler.files[0].status.error().message(), "open: No such file or directory (ENOENT)");
+  ASSERT_FALSE(handler.files[1].status.ok());
+  EXPECT_EQ(handler.files[1].status.error().sys_errno(), EISDIR);
+  EXPECT_EQ(handler.files[1].status.error().code(), ErrorCode::kIsDirectory);
+  EXPECT_OK(handler.files[2].status);
+  EXPECT_EQ(handler.files[2].bytes, "fine\n");
+  EXPECT_EQ(stats_.files_failed, 2u);
+  EXPECT_EQ(stats_.files_ok, 1u);
+}
+
+TEST_P(FileReaderTest, FileThatGrowsWhileReadIsReadToItsNewEnd) {
+  TempDir dir;
+  const std::size_t b = GetParam().buffer_size;
+  const std::string path = dir.Join("grow.log");
+  std::string content = MakeContent(2 * b + 100, 3);
+  WriteFile(path, content);
+  const std::string extra = MakeContent(3 * b, 4);
+  CollectingHandler handler;
+  bool appended = false;
+  handler.on_chunk = [&](const FileChunk& chunk) {
+    if (appended || chunk.offset != 0) return;
+    appended = true;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, extra.data(), extra.size()), static_cast<ssize_t>(extra.size()));
+    ::close(fd);
+  };
+  ASSERT_OK(ReadAll({path}, handler));
+  // Reads issued after the append see it; reads issued before may stop at the old end. Either
+  // way the bytes are a prefix of the final file, at least as long as the original.
+  const std::string final_content = content + extra;
+  const std::string& got = handler.files[0].bytes;
+  EXPECT_GE(got.size(), content.size());
+  EXPECT_TRUE(final_content.compare(0, got.size(), got) == 0);
+  if (GetParam().reads_per_file == 1) {
+    EXPECT_EQ(got.size(), final_content.size());
+  }
+}
+
+TEST_P(FileReaderTest, FileThatShrinksWhileReadEndsAtItsNewEnd) {
+  TempDir dir;
+  const std::size_t b = GetParam().buffer_size;
+  const std::string path = dir.Join("shrink.log");
+  const std::string content = MakeContent(10 * b, 5);
+  WriteFile(path, content);
+  CollectingHandler handler;
+  handler.on_chunk = [&](const FileChunk& chunk) {
+    if (chunk.offset == 0) {
+      ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(b + 7)), 0);
+    }
+  };
+  ASSERT_OK(ReadAll({path}, handler));
+  const std::string& got = handler.files[0].bytes;
+  EXPECT_OK(handler.files[0].status);
+  EXPECT_GE(got.size(), b);
+  EXPECT_TRUE(content.compare(0, got.size(), got) == 0);
+  if (GetParam().reads_per_file == 1) {
+    EXPECT_EQ(got.size(), b + 7);
+  }
+}
+
+TEST_P(FileReaderTest, ConsumerHoldingLeasesOnAnotherThreadAppliesBackpressure) {
+  TempDir dir;
+  std::vector<std::string> paths, contents;
+  for (int i = 0; i < 12; ++i) {
+    paths.push_back(dir.Join("h" + std::to_string(i) + ".log"));
+    contents.push_back(MakeContent(static_cast<std::size_t>(i) * GetParam().buffer_size / 2 + 9,
+                                   static_cast<uint32_t>(i + 100)));
+    WriteFile(paths.back(), contents.back());
+  }
+  // The handler hands each chunk to a slow consumer thread, which drops it later: the reader
+  // must wait for buffers instead of allocating, and still finish.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<SharedLease> queue;
+  bool stop = false;
+  std::size_t max_held = 0;
+  std::thread consumer([&] {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || !queue.empty(); });
+      if (queue.empty() && stop) return;
+      max_held = std::max(max_held, queue.size());
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      lock.lock();
+      queue.pop_front();
+    }
+  });
+  CollectingHandler handler;
+  handler.on_chunk = [&](const FileChunk&) {};
+  class Forwarding : public CollectingHandler {
+   public:
+    std::function<void(SharedLease)> forward;
+    void OnChunk(FileChunk&& chunk) override {
+      FileChunk copy{chunk.file_id, chunk.offset, chunk.length, Lease()};
+      const std::span<const std::byte> data = chunk.data();
+      CollectingHandler::FileResult& r = files[chunk.file_id];
+      EXPECT_EQ(chunk.offset, r.bytes.size());
+      r.bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+      forward(Share(std::move(chunk.lease)));
+    }
+  } forwarding;
+  forwarding.forward = [&](SharedLease lease) {
+    std::lock_guard lock(mu);
+    queue.push_back(std::move(lease));
+    cv.notify_one();
+  };
+  const Status status = ReadAll(paths, forwarding);
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv.notify_one();
+  consumer.join();
+  ASSERT_OK(status);
+  EXPECT_LE(max_held, GetParam().buffers);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_TRUE(forwarding.files[i].bytes == contents[i]) << paths[i];
+  }
+}
+
+TEST_P(FileReaderTest, DirectIoReadsUnalignedTailsExactly) {
+  if (GetParam().buffer_size % 4096 != 0) GTEST_SKIP();
+  TempDir dir;
+  std::vector<std::string> paths, contents;
+  const std::size_t b = GetParam().buffer_size;
+  for (std::size_t size : {std::size_t{0}, std::size_t{5}, b, 2 * b + 4095, 2 * b + 4097}) {
+    paths.push_back(dir.Join("d" + std::to_string(size) + ".log"));
+    contents.push_back(MakeContent(size, static_cast<uint32_t>(size)));
+    WriteFile(paths.back(), contents.back());
+  }
+  reader_options_.direct = true;
+  CollectingHandler handler;
+  ASSERT_OK(ReadAll(paths, handler));
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_OK(handler.files[i].status);
+    EXPECT_TRUE(handler.files[i].bytes == contents[i]) << paths[i];
+  }
+}
+
+const Config kConfigs[] = {
+    {BackendKind::kUring, 64 * 1024, 32, 64, 16, 4},
+    {BackendKind::kPread, 64 * 1024, 32, 64, 16, 4},
+    // The extremes: a pool of 2 buffers, queue depth 1, one file at a time.
+    {BackendKind::kUring, 4096, 2, 1, 1, 1},
+    {BackendKind::kPread, 4096, 2, 1, 1, 1},
+    {BackendKind::kUring, 8192, 3, 4, 2, 2},
+};
+INSTANTIATE_TEST_SUITE_P(Configs, FileReaderTest, ::testing::ValuesIn(kConfigs), Name);
+
+class ManyFilesTest : public ::testing::TestWithParam<BackendKind> {};
+
+TEST_P(ManyFilesTest, HundredThousandFilesWithoutRaisingTheDescriptorLimit) {
+  TempDir dir;
+  constexpr int kFiles = 100000;
+  std::vector<ReadJob> jobs;
+  jobs.reserve(kFiles);
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string sub = dir.Join(std::to_string(i % 100));
+    if (i < 100) std::filesystem::create_directory(sub);
+    std::string path = sub + "/" + std::to_string(i) + ".log";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    const std::string line = std::to_string(i) + "\n";
+    ASSERT_EQ(::write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    ::close(fd);
+    jobs.push_back({static_cast<uint64_t>(i), std::move(path)});
+  }
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+
+  Status status;
+  uint64_t bytes = 0, ok = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(auto pool, BufferPool::Create(16384, 128));
+    EngineOptions options;
+    options.backend = GetParam();
+    options.file_slots = 128;
+    auto engine = Engine::Create(options, pool.get());
+    if (!engine.ok() && GetParam() == BackendKind::kUring) {
+      ::setrlimit(RLIMIT_NOFILE, &old);
+      GTEST_SKIP() << engine.error().message();
+    }
+    ASSERT_OK(engine);
+    ReaderOptions ro;
+    ro.max_open_files = 128;
+    VectorSource source(std::move(jobs));
+    FileReader reader(engine->get(), pool.get(), ro);
+    class Counter : public ReadHandler {
+     public:
+      uint64_t bytes = 0, ok = 0, failed = 0;
+      void OnChunk(FileChunk&& chunk) override { bytes += chunk.length; }
+      void OnFileDone(uint64_t, const Status& s, uint64_t) override { s.ok() ? ++ok : ++failed; }
+    } counter;
+    status = reader.Run(source, counter);
+    bytes = counter.bytes;
+    ok = counter.ok;
+    EXPECT_EQ(counter.failed, 0u);
+    engine->reset();
+    EXPECT_EQ(pool->available(), pool->count());
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_OK(status);
+  EXPECT_EQ(ok, static_cast<uint64_t>(kFiles));
+  uint64_t expected = 0;
+  for (int i = 0; i < kFiles; ++i) expected += std::to_string(i).size() + 1;
+  EXPECT_EQ(bytes, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ManyFilesTest,
+                         ::testing::Values(BackendKind::kUring, BackendKind::kPread),
+                         [](const auto& param_info) { return std::string(BackendName(param_info.param)); });
+
+}  // namespace
+}  // namespace ringflow::uring
