@@ -98,7 +98,8 @@ fi
 
 TMP=$(mktemp -d /tmp/ringflow-bench.XXXXXX)
 trap 'rm -rf -- "$TMP"' EXIT
-RESULTS=$TMP/results.tsv
+RESULTS=$TMP/results.tsv  # corpus state label run wall user sys maxrss_kib
+ORDER=$TMP/order.tsv      # corpus state label, in table order
 # fio_parse.py JSON EXPECTED_BYTES -> "wall user sys" from fio's own figures:
 # wall = bytes / bandwidth, CPU = (usr% + sys%) x job runtime. Fails if fio read other than all.
 cat >"$TMP/fio_parse.py" <<'EOF'
@@ -112,7 +113,10 @@ rt = j["job_runtime"] / 1000.0
 print(f"{r['io_bytes'] / r['bw_bytes']:.6f} {j['usr_cpu'] * rt / 100:.6f} {j['sys_cpu'] * rt / 100:.6f}")
 EOF
 : >"$RESULTS"
+: >"$ORDER"
 mkdir -p "$WORK"
+# Generated data only: make the work dir ignore itself so it never lands in a commit.
+[[ -e $WORK/.gitignore ]] || echo '*' >"$WORK/.gitignore"
 [[ -n $RESULTS_FILE ]] || RESULTS_FILE="$WORK/results-$(date +%Y%m%d-%H%M%S).md"
 
 # ---- build ----------------------------------------------------------------------------------
@@ -193,14 +197,21 @@ run_timed() {
 LABELS=() CMDS=()
 add_cmd() { local label=$1; shift; LABELS+=("$label"); CMDS+=("$(printf '%q ' "$@")"); }
 
-# run_suite CORPUS STATE: RUNS rounds; each round runs every command once, starting at a
-# different command each round so no command always follows the same one.
+# run_suite CORPUS STATE: RUNS rounds; each round runs every command once, in an order shuffled
+# anew each round (fixed seed, so reruns use the same orders): in the cold state the guest memory
+# state depends on what ran just before, so no command should always follow the same one.
+RANDOM=4242
 run_suite() {
-  local corpus=$1 state=$2 n=${#LABELS[@]} r k i
+  local corpus=$1 state=$2 n=${#LABELS[@]} r k i j t order
+  for ((k = 0; k < n; k++)); do printf '%s\t%s\t%s\n' "$corpus" "$state" "${LABELS[k]}" >>"$ORDER"; done
   for ((r = 0; r < RUNS; r++)); do
-    for ((k = 0; k < n; k++)); do
-      i=$(((r + k) % n))
-      [[ $state == cold ]] && drop_caches
+    order=()
+    for ((k = 0; k < n; k++)); do order+=("$k"); done
+    for ((k = n - 1; k > 0; k--)); do
+      j=$((RANDOM % (k + 1))); t=${order[k]}; order[k]=${order[j]}; order[j]=$t
+    done
+    for i in "${order[@]}"; do
+      if [[ $state == cold ]]; then drop_caches; fi
       eval "run_timed \"\$corpus\" \"\$state\" $((r + 1)) \"\${LABELS[i]}\" ${CMDS[i]}"
     done
   done
@@ -291,16 +302,18 @@ fi
   echo
   echo "Cache states: **warm** = page cache filled by one untimed pass of every command. "
   if ((COLD)); then
-    echo "**cold** = \`sync; echo 3 > /proc/sys/vm/drop_caches; sleep 0.5\` before every timed run: the \`cold\` state of shared/research/io_uring_perf.md §2 (drop caches, 0.5 s). It is the state a freshly started reader meets; on this VM new page-cache pages may need host page faults (free page reporting), so cold times are bimodal and depend on what ran before: hence medians, with min–max, and a different command order in each round."
+    echo "**cold** = \`sync; echo 3 > /proc/sys/vm/drop_caches; sleep 0.5\` before every timed run: the \`cold\` state of shared/research/io_uring_perf.md §2 (drop caches, 0.5 s). It is the state a freshly started reader meets; on this VM new page-cache pages may need host page faults (free page reporting), so cold times are bimodal and depend on what ran before: hence medians, with min–max, and the command order shuffled in each round."
   else
     echo "Cold runs were skipped (--no-cold, or no permission to drop caches)."
   fi
   echo
-  python3 - "$RESULTS" "$PEERS_ONLY" <<'EOF'
+  python3 - "$RESULTS" "$PEERS_ONLY" "$ORDER" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 peers_only = sys.argv[2] == "1"
 groups = {}
+for corpus, state, label in (l.rstrip("\n").split("\t") for l in open(sys.argv[3]) if l.strip()):
+    groups.setdefault((corpus, state), {}).setdefault(label, [])
 for corpus, state, label, run, e, u, s, m in rows:
     groups.setdefault((corpus, state), {}).setdefault(label, []).append((float(e), float(u) + float(s), int(m)))
 for (corpus, state), cmds in groups.items():

@@ -108,7 +108,8 @@ class UringEngine final : public Engine {
     if (direct_descriptors_) {
       // An explicit slot, never IORING_FILE_INDEX_ALLOC: liburing 2.3's helper turns that into
       // a plain open (it adds 1 and wraps to 0). The caller owns the slot until its close CQE.
-      io_uring_prep_openat_direct(sqe, AT_FDCWD, path, open_flags | O_CLOEXEC, 0, slot);
+      // No O_CLOEXEC: a direct descriptor is not in the fd table and the kernel refuses the flag.
+      io_uring_prep_openat_direct(sqe, AT_FDCWD, path, open_flags & ~O_CLOEXEC, 0, slot);
     } else {
       io_uring_prep_openat(sqe, AT_FDCWD, path, open_flags | O_CLOEXEC, 0);
     }
@@ -277,7 +278,7 @@ class UringEngine final : public Engine {
       return;
     }
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    io_uring_prep_openat_direct(sqe, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0);
+    io_uring_prep_openat_direct(sqe, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0, 0);
     io_uring_cqe* cqe = nullptr;
     int ret = io_uring_submit_and_wait(&ring_, 1);
     int res = -EIO;

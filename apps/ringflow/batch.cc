@@ -1,0 +1,271 @@
+#include "apps/ringflow/batch.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace ringflow::app {
+namespace {
+
+std::mutex stderr_mu;
+
+void Report(const std::string& path, const Error& error) {
+  std::lock_guard lock(stderr_mu);
+  std::fprintf(stderr, "\rringflow: %s: %s\n", path.c_str(), error.message().c_str());
+}
+
+// Adapts the reader's chunk callbacks to a FileConsumer and records each file's outcome.
+class Handler final : public uring::ReadHandler {
+ public:
+  Handler(FileConsumer* consumer, std::vector<BatchFile>* files, std::atomic<uint64_t>* done,
+          std::atomic<uint64_t>* bytes)
+      : consumer_(consumer), files_(files), done_(done), bytes_(bytes) {}
+
+  void OnChunk(uring::FileChunk&& chunk) override {
+    if (chunk.offset == 0) consumer_->Begin(chunk.file_id);
+    consumer_->Chunk(chunk.file_id, chunk.data());
+    bytes_->fetch_add(chunk.length, std::memory_order_relaxed);
+  }
+
+  void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
+    if (bytes == 0) consumer_->Begin(file_id);  // empty (or failed before any byte)
+    consumer_->End(file_id, status, bytes);
+    BatchFile& file = (*files_)[file_id];
+    file.bytes = bytes;
+    file.done = true;
+    if (!status.ok()) {
+      file.error = status.error();
+      Report(file.path, status.error());
+    }
+    done_->fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  FileConsumer* consumer_;
+  std::vector<BatchFile>* files_;
+  std::atomic<uint64_t>* done_;
+  std::atomic<uint64_t>* bytes_;
+};
+
+// Hands out file ids in discovery order to the reader threads.
+class IndexSource final : public uring::FileSource {
+ public:
+  explicit IndexSource(const std::vector<BatchFile>& files) : files_(files) {}
+  bool Next(uring::ReadJob* job) override {
+    const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    if (i >= files_.size()) return false;
+    job->id = i;
+    job->path = files_[i].path;
+    return true;
+  }
+
+ private:
+  const std::vector<BatchFile>& files_;
+  std::atomic<std::size_t> next_{0};
+};
+
+void PrintProgress(uint64_t done, uint64_t total, uint64_t bytes, double seconds) {
+  std::lock_guard lock(stderr_mu);
+  std::fprintf(stderr, "\r%llu/%llu files, %.1f MiB, %.0f MiB/s   ",
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+               static_cast<double>(bytes) / (1 << 20),
+               seconds > 0 ? static_cast<double>(bytes) / (1 << 20) / seconds : 0.0);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+Result<BatchResult> RunBatch(const BatchOptions& options,
+                             const std::function<std::unique_ptr<FileConsumer>()>& make_consumer) {
+  BatchResult result;
+  const Status walked = Walk(
+      options.paths, options.walk,
+      [&](WalkFile&& file) { result.files.push_back({std::move(file.path), std::nullopt, 0, false}); },
+      [&](const std::string& path, const Error& why) {
+        ++result.skipped;
+        Report(path, why);
+      });
+  RINGFLOW_RETURN_IF_ERROR(walked);
+  if (result.files.empty()) return result;
+
+  const bool direct = options.reader.direct;
+  const std::size_t buffer_size =
+      options.buffer_size != 0 ? options.buffer_size : (direct ? 4u << 20 : 128u << 10);
+  uring::ReaderOptions reader = options.reader;
+  if (direct && options.buffers == 0) reader.max_large_files = 1;
+  const uint32_t buffers =
+      options.buffers != 0
+          ? options.buffers
+          : (direct ? reader.reads_per_file * reader.max_large_files + 4
+                    : reader.max_open_files + reader.reads_per_file * reader.max_large_files);
+  uint32_t threads = options.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<uint32_t>(std::min<std::size_t>(threads, result.files.size()));
+
+  IndexSource source(result.files);
+  std::atomic<uint64_t> done{0}, bytes{0};
+  std::atomic<uint32_t> running{threads};
+  std::vector<std::optional<Error>> thread_errors(threads);
+  std::vector<std::thread> workers;
+  std::once_flag registration_note;
+  for (uint32_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      // Built on this thread: the ring's single issuer and registered fd belong to it.
+      // Destruction order matters: the reader goes first, then the engine (which may still
+      // reference the pool's memory), then the pool.
+      auto pool = uring::BufferPool::Create(buffer_size, buffers);
+      if (!pool.ok()) {
+        thread_errors[t] = pool.error();
+      } else {
+        auto engine = uring::Engine::Create(options.engine, pool->get());
+        if (!engine.ok()) {
+          thread_errors[t] = engine.error();
+        } else {
+          for (const uring::Feature& f : (*engine)->features()) {
+            if (f.name.rfind("registered buffers", 0) == 0 && !f.used && (*pool) &&
+                f.note.rfind("refused", 0) == 0) {
+              std::call_once(registration_note, [&] {
+                std::lock_guard lock(stderr_mu);
+                std::fprintf(stderr, "ringflow: note: buffer registration %s\n", f.note.c_str());
+              });
+            }
+          }
+          std::unique_ptr<FileConsumer> consumer = make_consumer();
+          Handler handler(consumer.get(), &result.files, &done, &bytes);
+          uring::FileReader file_reader(engine->get(), pool->get(), reader);
+          const Status status = file_reader.Run(source, handler);
+          if (!status.ok()) thread_errors[t] = status.error();
+        }
+      }
+      running.fetch_sub(1);
+    });
+  }
+  const bool show_progress = options.progress && ::isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  auto next_update = start + std::chrono::milliseconds(500);
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (show_progress && std::chrono::steady_clock::now() >= next_update) {
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+      PrintProgress(done.load(), result.files.size(), bytes.load(), elapsed.count());
+      next_update += std::chrono::milliseconds(250);
+    }
+  }
+  for (auto& w : workers) w.join();
+  if (show_progress) {
+    std::lock_guard lock(stderr_mu);
+    std::fprintf(stderr, "\r\033[K");
+  }
+  // A thread whose engine could not start read nothing; if none could, the run failed.
+  uint32_t failed_threads = 0;
+  for (const auto& e : thread_errors) failed_threads += e.has_value() ? 1u : 0u;
+  if (failed_threads == threads) return *thread_errors[0];
+  for (const auto& e : thread_errors) {
+    if (e) Report("engine", *e);
+  }
+  // Files no reader reached (every thread that could have read them failed) are failures too:
+  // nothing is lost silently.
+  for (BatchFile& f : result.files) {
+    if (!f.done) {
+      f.error = Error(ErrorCode::kCancelled, "not read: the engine failed before this file");
+      Report(f.path, *f.error);
+    }
+    result.bytes += f.bytes;
+    if (f.error) ++result.skipped;
+  }
+  return result;
+}
+
+Result<std::size_t> ParseSize(const std::string& text) {
+  std::size_t pos = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &pos);
+  } catch (...) {
+    return Error(ErrorCode::kInvalidArgument, "not a size: \"" + text + "\"");
+  }
+  std::string unit = text.substr(pos);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t mult = 1;
+  if (unit.empty() || unit == "b") {
+    mult = 1;
+  } else if (unit == "k" || unit == "kib" || unit == "kb") {
+    mult = 1u << 10;
+  } else if (unit == "m" || unit == "mib" || unit == "mb") {
+    mult = 1u << 20;
+  } else if (unit == "g" || unit == "gib" || unit == "gb") {
+    mult = 1u << 30;
+  } else {
+    return Error(ErrorCode::kInvalidArgument,
+                 "not a size: \"" + text + "\" (use a number with K, M or G)");
+  }
+  return static_cast<std::size_t>(value) * mult;
+}
+
+void AppendJsonString(std::string& out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  auto escape_byte = [&](unsigned char c) {
+    out += "\\u00";
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  };
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            escape_byte(c);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A valid UTF-8 sequence is copied; anything else is escaped byte by byte.
+    std::size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool valid = len != 0 && i + len <= n;
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (p[i + k] & 0xc0) == 0x80;
+      cp = (cp << 6) | (p[i + k] & 0x3fu);
+    }
+    if (valid) {
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = cp >= kMin[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+    }
+    if (valid) {
+      out.append(reinterpret_cast<const char*>(p + i), len);
+      i += len;
+    } else {
+      escape_byte(c);
+      ++i;
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace ringflow::app

@@ -1,0 +1,14 @@
+// The subcommands of `ringflow`. Each takes the arguments after its name and returns the exit
+// status: 0 all went well, 1 something was skipped or failed, 2 bad usage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ringflow::app {
+
+int ChecksumCommand(const std::vector<std::string>& args);
+int CountCommand(const std::vector<std::string>& args);
+int DoctorCommand(const std::vector<std::string>& args);
+
+}  // namespace ringflow::app

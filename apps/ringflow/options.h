@@ -1,0 +1,43 @@
+// Command-line options shared by the subcommands that read files (Boost.Program_options lives
+// only in apps/).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+#include "apps/ringflow/batch.h"
+
+namespace ringflow::app {
+
+namespace po = boost::program_options;
+
+// Adds the engine and walk options (--backend, --threads, --direct, ...) bound to `raw`.
+struct ReadOptionsRaw {
+  std::string backend = "auto";
+  std::string buffer_size;
+  uint32_t buffers = 0;
+  uint32_t threads = 0;
+  uint32_t open_files = 64;
+  uint32_t reads_per_file = 4;
+  uint32_t queue_depth = 256;
+  bool direct = false;
+  bool sqpoll = false;
+  bool no_recursive = false;
+  bool skip_hidden = false;
+  bool quiet = false;
+};
+void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw);
+
+// Validates and converts; kInvalidArgument with a message for the user.
+Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::string> paths);
+
+// Parses `args` against `desc` plus positional PATH...; prints the error and returns false on
+// bad usage. `help` is set when --help was given.
+bool ParseArgs(const std::vector<std::string>& args, const po::options_description& desc,
+               std::vector<std::string>& paths, po::variables_map& vm);
+
+// "ringflow: <message>" on stderr.
+void PrintError(const std::string& message);
+
+}  // namespace ringflow::app
