@@ -51,21 +51,53 @@ class Handler final : public uring::ReadHandler {
   std::atomic<uint64_t>* bytes_;
 };
 
-// Hands out file ids in discovery order to the reader threads.
-class IndexSource final : public uring::FileSource {
+// Hands out file ids to the reader threads. Files are dealt round-robin (thread t owns ids
+// t, t + T, t + 2T, ...) and a thread that has drained its own share steals from the others.
+// A reader learns a file's size only after opening it, so a plain shared queue lets whichever
+// thread starts first grab most of a few large files; dealing keeps equal files balanced.
+class DealingSource {
  public:
-  explicit IndexSource(const std::vector<BatchFile>& files) : files_(files) {}
-  bool Next(uring::ReadJob* job) override {
-    const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= files_.size()) return false;
-    job->id = i;
-    job->path = files_[i].path;
-    return true;
+  DealingSource(const std::vector<BatchFile>& files, uint32_t threads)
+      : files_(files), cursors_(threads) {}
+
+  // A thread takes from its own share first; it steals only when it is idle, so that it does
+  // not take (unknowingly) large files from a thread that is about to read them.
+  uring::FileSource::Pull Next(uint32_t thread, uring::ReadJob* job, bool idle) {
+    const auto threads = static_cast<uint32_t>(cursors_.size());
+    bool others_left = false;
+    for (uint32_t k = 0; k < threads; ++k) {
+      const uint32_t p = (thread + k) % threads;
+      std::atomic<std::size_t>& cursor = cursors_[p].next;
+      if (cursor.load(std::memory_order_relaxed) * threads + p >= files_.size()) continue;
+      if (k > 0 && !idle) {
+        others_left = true;
+        continue;
+      }
+      const std::size_t i = cursor.fetch_add(1, std::memory_order_relaxed) * threads + p;
+      if (i >= files_.size()) continue;
+      job->id = i;
+      job->path = files_[i].path;
+      return uring::FileSource::Pull::kJob;
+    }
+    return others_left ? uring::FileSource::Pull::kLater : uring::FileSource::Pull::kDone;
   }
 
  private:
+  struct alignas(64) Cursor {
+    std::atomic<std::size_t> next{0};
+  };
   const std::vector<BatchFile>& files_;
-  std::atomic<std::size_t> next_{0};
+  std::vector<Cursor> cursors_;
+};
+
+class ThreadSource final : public uring::FileSource {
+ public:
+  ThreadSource(DealingSource* dealer, uint32_t thread) : dealer_(dealer), thread_(thread) {}
+  Pull Next(uring::ReadJob* job, bool idle) override { return dealer_->Next(thread_, job, idle); }
+
+ private:
+  DealingSource* dealer_;
+  uint32_t thread_;
 };
 
 void PrintProgress(uint64_t done, uint64_t total, uint64_t bytes, double seconds) {
@@ -106,7 +138,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<uint32_t>(std::min<std::size_t>(threads, result.files.size()));
 
-  IndexSource source(result.files);
+  DealingSource dealer(result.files, threads);
   std::atomic<uint64_t> done{0}, bytes{0};
   std::atomic<uint32_t> running{threads};
   std::vector<std::optional<Error>> thread_errors(threads);
@@ -137,8 +169,27 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
           std::unique_ptr<FileConsumer> consumer = make_consumer();
           Handler handler(consumer.get(), &result.files, &done, &bytes);
           uring::FileReader file_reader(engine->get(), pool->get(), reader);
+          const auto started = std::chrono::steady_clock::now();
+          ThreadSource source(&dealer, t);
           const Status status = file_reader.Run(source, handler);
           if (!status.ok()) thread_errors[t] = status.error();
+          if (options.stats) {
+            const uring::ReaderStats& st = file_reader.stats();
+            const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+            std::lock_guard lock(stderr_mu);
+            std::fprintf(stderr,
+                         "ringflow: thread %u (%s): %llu files ok, %llu failed, %llu bytes, "
+                         "%llu reads, %llu submits, %llu buffer waits, %llu direct refused, "
+                         "%.3f s\n",
+                         t, uring::BackendName((*engine)->kind()),
+                         static_cast<unsigned long long>(st.files_ok),
+                         static_cast<unsigned long long>(st.files_failed),
+                         static_cast<unsigned long long>(st.bytes),
+                         static_cast<unsigned long long>(st.reads),
+                         static_cast<unsigned long long>(st.submits),
+                         static_cast<unsigned long long>(st.buffer_waits),
+                         static_cast<unsigned long long>(st.direct_refused), took.count());
+          }
         }
       }
       running.fetch_sub(1);

@@ -29,6 +29,7 @@ struct BatchOptions {
   std::size_t buffer_size = 0;  // 0: 128 KiB, or 4 MiB with O_DIRECT
   uint32_t buffers = 0;         // 0: enough for the files and reads in flight
   bool progress = false;        // a live line on stderr (only when stderr is a terminal)
+  bool stats = false;           // per-thread reader statistics on stderr at the end
 };
 
 // Per-thread consumer of file contents. Begin/Chunk/End for one file run on one thread, in

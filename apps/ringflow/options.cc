@@ -30,7 +30,10 @@ void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw) {
        "do not descend into directories given as PATH")
       ("skip-hidden", po::bool_switch(&raw.skip_hidden),
        "skip files and directories whose name starts with '.'")
-      ("quiet,q", po::bool_switch(&raw.quiet), "no progress line on stderr");
+      ("quiet,q", po::bool_switch(&raw.quiet), "no progress line on stderr")
+      ("stats", po::bool_switch(&raw.stats),
+       "print each reader thread's statistics on stderr at the end (files, bytes, reads, "
+       "system calls, stalls for buffers)");
 }
 
 Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::string> paths) {
@@ -68,6 +71,7 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::
     return Error(ErrorCode::kInvalidArgument, "--buffers must be at least 2");
   }
   o.progress = !raw.quiet;
+  o.stats = raw.stats;
   return o;
 }
 

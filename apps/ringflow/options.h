@@ -26,6 +26,7 @@ struct ReadOptionsRaw {
   bool no_recursive = false;
   bool skip_hidden = false;
   bool quiet = false;
+  bool stats = false;
 };
 void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw);
 

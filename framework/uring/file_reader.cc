@@ -9,11 +9,11 @@
 
 namespace ringflow::uring {
 
-bool VectorSource::Next(ReadJob* job) {
+FileSource::Pull VectorSource::Next(ReadJob* job, bool /*idle*/) {
   const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-  if (i >= jobs_.size()) return false;
+  if (i >= jobs_.size()) return Pull::kDone;
   *job = std::move(jobs_[i]);
-  return true;
+  return Pull::kJob;
 }
 
 namespace {
@@ -130,7 +130,9 @@ bool FileReader::Admit(FileSource& source) {
   while (!free_slots_.empty() && admitted < admit_ramp_ && large_files_ < options_.max_large_files &&
          in_flight_ + 1 < options_.max_in_flight && pool_->available() > 0) {
     ReadJob job;
-    if (!source.Next(&job)) return false;
+    const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
+    if (pull == FileSource::Pull::kDone) return false;
+    if (pull == FileSource::Pull::kLater) return true;
     const uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
     FileState& f = files_[slot];

@@ -31,16 +31,19 @@ struct ReadJob {
 // Where a reader takes its files from. Next must be thread-safe when readers share a source.
 class FileSource {
  public:
+  enum class Pull { kJob, kLater, kDone };
   virtual ~FileSource() = default;
-  // The next job, or false when there are no more.
-  virtual bool Next(ReadJob* job) = 0;
+  // kJob: `job` is the next file. kDone: there are no more. kLater: none for this reader now,
+  // ask again later (only while the reader is busy: `idle` is true when it has no file open,
+  // and an idle reader must get kJob or kDone, so that a run always ends).
+  virtual Pull Next(ReadJob* job, bool idle) = 0;
 };
 
 // A source over a fixed list; thread-safe.
 class VectorSource final : public FileSource {
  public:
   explicit VectorSource(std::vector<ReadJob> jobs) : jobs_(std::move(jobs)) {}
-  bool Next(ReadJob* job) override;
+  Pull Next(ReadJob* job, bool idle) override;
 
  private:
   std::vector<ReadJob> jobs_;
