@@ -18,7 +18,8 @@ lines as `xxhsum -H3` over the sorted file list, then times, interleaved run by 
   read_loop LIST          (single-thread open/read/close, 128 KiB buffer)
   read_loop -x LIST       (the same plus XXH3 per file)
   large corpus, cold only: ringflow checksum --direct DIR   vs
-                           fio io_uring O_DIRECT sequential read of the same files
+                           fio io_uring O_DIRECT sequential reads of the same files, with
+                           ringflow's request size, reads in flight per file and threads
 in a warm page cache (after one untimed warm-up pass) and a cold one (before every cold run:
 sync; echo 3 > /proc/sys/vm/drop_caches; sleep 0.5). Reports median wall seconds (min-max),
 median CPU seconds (user+sys), median peak RSS, and ratio = peer time / ringflow time
@@ -36,8 +37,11 @@ options:
   --build DIR            use this existing build (DIR/apps/ringflow/ringflow, DIR/bench/read_loop)
                          instead of configuring and building build-bench/ in Release
   --ringflow-args "ARGS" extra flags for every `ringflow checksum` (word-split)
-  --fio-bs SIZE          fio block size; must equal ringflow's O_DIRECT request size (default 4M)
-  --fio-depth N          fio iodepth; must equal ringflow's O_DIRECT queue depth (default 8)
+  --fio-bs SIZE          fio request size (default: ringflow's --buffer-size if given in
+                         --ringflow-args, else 4M, ringflow's O_DIRECT default)
+  --fio-depth N          fio iodepth per job (default: ringflow's --reads-per-file, else 4)
+  --fio-jobs N           fio jobs, the files dealt round-robin among them, each job reading its
+                         files one after another (default: ringflow's --threads/-j, else nproc)
   --work DIR             where generated corpora live (default bench/.corpus)
   --results FILE         also write the tables to FILE (default WORK/results-<date>.md)
   --peers-only           do not build or run ringflow (to test the script; the ratio then
@@ -57,7 +61,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 SMALL_DIR="" LARGE_DIR="" CORPORA="small,large" RUNS=5 COLD=1 BUILD="" RINGFLOW_ARGS=""
-FIO_BS=4M FIO_DEPTH=8 WORK="$ROOT/bench/.corpus" RESULTS_FILE="" PEERS_ONLY=0
+FIO_BS="" FIO_DEPTH="" FIO_JOBS="" WORK="$ROOT/bench/.corpus" RESULTS_FILE="" PEERS_ONLY=0
 while (($#)); do
   case "$1" in
     --small) SMALL_DIR=${2:?--small needs a directory}; shift 2 ;;
@@ -69,6 +73,7 @@ while (($#)); do
     --ringflow-args) RINGFLOW_ARGS=${2?--ringflow-args needs a string}; shift 2 ;;
     --fio-bs) FIO_BS=${2:?--fio-bs needs a size}; shift 2 ;;
     --fio-depth) FIO_DEPTH=${2:?--fio-depth needs a number}; shift 2 ;;
+    --fio-jobs) FIO_JOBS=${2:?--fio-jobs needs a number}; shift 2 ;;
     --work) WORK=${2:?--work needs a directory}; shift 2 ;;
     --results) RESULTS_FILE=${2:?--results needs a file}; shift 2 ;;
     --peers-only) PEERS_ONLY=1; shift ;;
@@ -77,13 +82,26 @@ while (($#)); do
   esac
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
-[[ $FIO_DEPTH =~ ^[1-9][0-9]*$ ]] || die "--fio-depth must be a positive integer"
 DO_SMALL=0 DO_LARGE=0
 IFS=, read -ra _corpora <<<"$CORPORA"
 for c in "${_corpora[@]}"; do
   case "$c" in small) DO_SMALL=1 ;; large) DO_LARGE=1 ;; *) die "--corpora: unknown corpus '$c'" ;; esac
 done
 read -ra RF_EXTRA <<<"$RINGFLOW_ARGS"
+# fio mirrors ringflow --direct: request size = --buffer-size (4M default with --direct), depth =
+# --reads-per-file (default 4), jobs = --threads (default one per CPU), unless set explicitly.
+rf_bs=4M rf_depth=4 rf_threads=$(nproc)
+for ((k = 0; k < ${#RF_EXTRA[@]}; k++)); do
+  a=${RF_EXTRA[k]} v=${RF_EXTRA[k + 1]:-}
+  case "$a" in
+    --buffer-size) rf_bs=$v ;; --buffer-size=*) rf_bs=${a#*=} ;;
+    --reads-per-file) rf_depth=$v ;; --reads-per-file=*) rf_depth=${a#*=} ;;
+    --threads|-j) rf_threads=$v ;; --threads=*) rf_threads=${a#*=} ;; -j[0-9]*) rf_threads=${a#-j} ;;
+  esac
+done
+FIO_BS=${FIO_BS:-$rf_bs} FIO_DEPTH=${FIO_DEPTH:-$rf_depth} FIO_JOBS=${FIO_JOBS:-$rf_threads}
+[[ $FIO_DEPTH =~ ^[1-9][0-9]*$ ]] || die "fio depth must be a positive integer, not '$FIO_DEPTH'"
+[[ $FIO_JOBS =~ ^[1-9][0-9]*$ ]] || die "fio jobs must be a positive integer, not '$FIO_JOBS'"
 
 # ---- tools ----------------------------------------------------------------------------------
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: apt-get install time"
@@ -221,7 +239,10 @@ run_suite() {
 verify_checksums() {
   local dir=$1 list=$2; shift 2
   local what; what=$(echo "ringflow checksum ${RF_EXTRA[*]} $* $dir" | tr -s ' ')
-  "$RINGFLOW" checksum "${RF_EXTRA[@]}" "$@" "$dir" >"$TMP/rf.out" || die "$what failed"
+  # ringflow reads every file under DIR, MANIFEST.tsv too; the peers' list leaves it out.
+  "$RINGFLOW" checksum "${RF_EXTRA[@]}" "$@" "$dir" 2>"$TMP/rf.err" |
+    awk -v skip="XXH3 ($dir/MANIFEST.tsv) = " 'index($0, skip) != 1' >"$TMP/rf.out" ||
+    { tail -n 20 "$TMP/rf.err" >&2; die "$what failed"; }
   if ! cmp -s "$TMP/ref.out" "$TMP/rf.out"; then
     echo "---- diff xxhsum ringflow (first 20 lines) ----" >&2
     diff "$TMP/ref.out" "$TMP/rf.out" | head -n 20 >&2 || true
@@ -272,12 +293,18 @@ bench_corpus() {
     if [[ $corpus == large ]]; then
       ((PEERS_ONLY)) || add_cmd "ringflow checksum --direct" "$RINGFLOW" checksum "${RF_EXTRA[@]}" --direct "$dir"
       if ((HAVE_FIO)); then
-        # One job reading the files one after another (file_service_type=sequential), each
-        # from start to end, O_DIRECT, same request size and depth as ringflow --direct.
-        local files; files=$(sed 's/:/\\:/g' "$list" | paste -sd: -)
-        add_cmd "fio io_uring direct bs=$FIO_BS qd=$FIO_DEPTH" fio --name=seq --ioengine=io_uring \
-          --direct=1 --rw=read --bs="$FIO_BS" --iodepth="$FIO_DEPTH" --filename="$files" \
-          --file_service_type=sequential --readonly --output-format=json --output="$TMP/fio.json"
+        # FIO_JOBS jobs (at most one per file), the files dealt round-robin; each job reads
+        # its files one after another (file_service_type=sequential), each from start to end,
+        # O_DIRECT, FIO_BS requests, FIO_DEPTH in flight; group_reporting sums the jobs.
+        local jobs=$((FIO_JOBS < nfiles ? FIO_JOBS : nfiles)) j fio_args
+        fio_args=(fio --ioengine=io_uring --direct=1 --rw=read --bs="$FIO_BS" --iodepth="$FIO_DEPTH"
+          --file_service_type=sequential --readonly --group_reporting --output-format=json
+          --output="$TMP/fio.json")
+        for ((j = 0; j < jobs; j++)); do
+          fio_args+=(--name="seq$j" --filename="$(awk -v j="$j" -v n="$jobs" '(NR - 1) % n == j' "$list" |
+            sed 's/:/\\:/g' | paste -sd: -)")
+        done
+        add_cmd "fio io_uring --direct bs=$FIO_BS iodepth=$FIO_DEPTH jobs=$jobs" "${fio_args[@]}"
       fi
     fi
     note "$corpus/cold: $RUNS interleaved runs, each after sync + drop_caches + 0.5 s"
@@ -298,7 +325,7 @@ fi
   echo "# ringflow vs peers: \`ringflow checksum\` against xxhsum, cat, a read() loop and fio"
   echo
   echo "Build: \`$BUILD\` (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)); ringflow args: \`${RINGFLOW_ARGS:-none}\`; runs: $RUNS per command and state$( ((RUNS < 5)) && echo " (**fewer than 5: indicative only**)")."
-  echo "Outputs checked before timing: \`ringflow checksum\` (and \`--direct\` for the large corpus) and \`read_loop -x\` print exactly the lines of \`xxhsum -H3\` over the sorted file list."
+  echo "Outputs checked before timing: \`ringflow checksum\` (and \`--direct\` for the large corpus) and \`read_loop -x\` print exactly the lines of \`xxhsum -H3\` over the sorted file list (\`find -L DIR -type f ! -name MANIFEST.tsv | LC_ALL=C sort\`). \`ringflow checksum DIR\` also hashes DIR/MANIFEST.tsv, which the peers skip (its line is dropped before the comparison; it is ~0.5% of the small corpus's bytes, ~0% of the large one's). ringflow runs with its defaults (threads = one per CPU = $(nproc)) plus the args above; the peers are single-threaded."
   echo
   echo "Cache states: **warm** = page cache filled by one untimed pass of every command. "
   if ((COLD)); then
@@ -339,7 +366,10 @@ for (corpus, state), cmds in groups.items():
         print(f"| `{label}` | {med[label]:.3f} ({min(walls):.3f}–{max(walls):.3f}) | {cpu:.3f} | {rss:.1f} | {ratio} |")
     print()
 EOF
-  echo "fio rows: wall = bytes read / fio's bandwidth, CPU = fio's usr+sys share of its job runtime, RSS from /usr/bin/time. Other rows: wall from the shell's clock around \`/usr/bin/time\`, CPU and RSS from \`/usr/bin/time -f '%e %U %S %M'\` (children included)."
+  echo "Wall: the shell's clock around \`/usr/bin/time\`; CPU and RSS: \`/usr/bin/time -f '%e %U %S %M'\` (children included)."
+  if grep -q $'\tfio' "$RESULTS"; then
+    echo "fio rows: wall = bytes read / fio's bandwidth, CPU = fio's usr+sys share of its job runtime, RSS from /usr/bin/time; fio mirrors \`ringflow checksum --direct\`: $FIO_BS requests, iodepth $FIO_DEPTH per job, up to $FIO_JOBS jobs, files dealt round-robin, each job reading its files in turn."
+  fi
   echo
   echo "Run started $START_DATE, finished $(date '+%Y-%m-%d %H:%M:%S %z'); kernel $(uname -r); nproc $(nproc); load average at start $START_LOAD, at end $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee "$RESULTS_FILE"

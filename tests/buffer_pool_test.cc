@@ -90,7 +90,10 @@ TEST(BufferPoolTest, EveryBufferComesBackExactlyOnceUnderConcurrentFanOut) {
   std::vector<SharedLease> inbox_a, inbox_b;
   std::atomic<bool> done{false};
   auto consume = [&](std::vector<SharedLease>& inbox) {
-    while (!done.load() || [&] { std::lock_guard l(mu); return !inbox.empty(); }()) {
+    while (!done.load() || [&] {
+      std::lock_guard l(mu);
+      return !inbox.empty();
+    }()) {
       std::vector<SharedLease> mine;
       {
         std::lock_guard lock(mu);

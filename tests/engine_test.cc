@@ -170,8 +170,9 @@ TEST_P(EngineTest, FullSubmissionQueueSaysSo) {
   for (uint32_t i = 0; i < 8; ++i) {
     const Completion& c = done[i];
     ASSERT_GE(c.res, 0);
-    const FileRef f = engine_->direct_descriptors() ? FileRef::Slot(static_cast<uint32_t>(c.user_data))
-                                                    : FileRef::Fd(c.res);
+    const FileRef f = engine_->direct_descriptors()
+                          ? FileRef::Slot(static_cast<uint32_t>(c.user_data))
+                          : FileRef::Fd(c.res);
     ASSERT_TRUE(engine_->PrepClose(f, 100 + i));
   }
   EXPECT_EQ(SubmitAndReap(8).size(), 8u);
@@ -185,7 +186,9 @@ TEST_P(EngineTest, FeaturesAreReported) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, EngineTest,
                          ::testing::Values(BackendKind::kUring, BackendKind::kPread),
-                         [](const auto& param_info) { return std::string(BackendName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(BackendName(param_info.param));
+                         });
 
 TEST(EngineProbeTest, ProbeKernelListsFeatures) {
   const ProbeReport report = ProbeKernel(EngineOptions{});

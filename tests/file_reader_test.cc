@@ -58,6 +58,7 @@ class CollectingHandler : public ReadHandler {
 
 struct Config {
   BackendKind backend;
+  bool direct_descriptors;
   std::size_t buffer_size;
   uint32_t buffers;
   uint32_t queue_depth;
@@ -67,8 +68,9 @@ struct Config {
 
 std::string Name(const ::testing::TestParamInfo<Config>& info) {
   const Config& c = info.param;
-  return std::string(BackendName(c.backend)) + "_buf" + std::to_string(c.buffer_size) + "x" +
-         std::to_string(c.buffers) + "_qd" + std::to_string(c.queue_depth);
+  return std::string(BackendName(c.backend)) + (c.direct_descriptors ? "" : "_plainfd") + "_buf" +
+         std::to_string(c.buffer_size) + "x" + std::to_string(c.buffers) + "_qd" +
+         std::to_string(c.queue_depth);
 }
 
 class FileReaderTest : public ::testing::TestWithParam<Config> {
@@ -78,6 +80,7 @@ class FileReaderTest : public ::testing::TestWithParam<Config> {
     ASSERT_OK_AND_ASSIGN(pool_, BufferPool::Create(c.buffer_size, c.buffers));
     EngineOptions options;
     options.backend = c.backend;
+    options.direct_descriptors = c.direct_descriptors;
     options.queue_depth = c.queue_depth;
     options.file_slots = std::max<uint32_t>(c.open_files, 1);
     auto engine = Engine::Create(options, pool_.get());
@@ -118,8 +121,8 @@ class FileReaderTest : public ::testing::TestWithParam<Config> {
 TEST_P(FileReaderTest, ReadsFilesOfEverySizeExactly) {
   TempDir dir;
   const std::size_t b = GetParam().buffer_size;
-  const std::vector<std::size_t> sizes = {0, 1, 100, b - 1, b, b + 1, 3 * b, 3 * b + 17,
-                                          40 * b + 5};
+  const std::vector<std::size_t> sizes = {0,     1,     100,        b - 1,     b,
+                                          b + 1, 3 * b, 3 * b + 17, 40 * b + 5};
   std::vector<std::string> paths, contents;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     paths.push_back(dir.Join("f" + std::to_string(i) + ".log"));
@@ -295,12 +298,14 @@ TEST_P(FileReaderTest, DirectIoReadsUnalignedTailsExactly) {
 }
 
 const Config kConfigs[] = {
-    {BackendKind::kUring, 64 * 1024, 32, 64, 16, 4},
-    {BackendKind::kPread, 64 * 1024, 32, 64, 16, 4},
+    {BackendKind::kUring, true, 64 * 1024, 32, 64, 16, 4},
+    {BackendKind::kPread, true, 64 * 1024, 32, 64, 16, 4},
+    // Plain descriptors (kernels without direct descriptors): opened and closed in the ring.
+    {BackendKind::kUring, false, 64 * 1024, 32, 64, 16, 4},
     // The extremes: a pool of 2 buffers, queue depth 1, one file at a time.
-    {BackendKind::kUring, 4096, 2, 1, 1, 1},
-    {BackendKind::kPread, 4096, 2, 1, 1, 1},
-    {BackendKind::kUring, 8192, 3, 4, 2, 2},
+    {BackendKind::kUring, true, 4096, 2, 1, 1, 1},
+    {BackendKind::kPread, true, 4096, 2, 1, 1, 1},
+    {BackendKind::kUring, true, 8192, 3, 4, 2, 2},
 };
 INSTANTIATE_TEST_SUITE_P(Configs, FileReaderTest, ::testing::ValuesIn(kConfigs), Name);
 
@@ -368,7 +373,9 @@ TEST_P(ManyFilesTest, HundredThousandFilesWithoutRaisingTheDescriptorLimit) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ManyFilesTest,
                          ::testing::Values(BackendKind::kUring, BackendKind::kPread),
-                         [](const auto& param_info) { return std::string(BackendName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(BackendName(param_info.param));
+                         });
 
 }  // namespace
 }  // namespace ringflow::uring

@@ -116,7 +116,9 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
   BatchResult result;
   const Status walked = Walk(
       options.paths, options.walk,
-      [&](WalkFile&& file) { result.files.push_back({std::move(file.path), std::nullopt, 0, false}); },
+      [&](WalkFile&& file) {
+        result.files.push_back({std::move(file.path), std::nullopt, 0, false});
+      },
       [&](const std::string& path, const Error& why) {
         ++result.skipped;
         Report(path, why);
@@ -271,11 +273,21 @@ void AppendJsonString(std::string& out, std::string_view bytes) {
     const unsigned char c = p[i];
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == 0x7f) {
             escape_byte(c);

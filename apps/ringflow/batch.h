@@ -25,7 +25,7 @@ struct BatchOptions {
   WalkOptions walk;
   uring::EngineOptions engine;
   uring::ReaderOptions reader;
-  uint32_t threads = 0;  // 0: one per CPU
+  uint32_t threads = 0;         // 0: one per CPU
   std::size_t buffer_size = 0;  // 0: 128 KiB, or 4 MiB with O_DIRECT
   uint32_t buffers = 0;         // 0: enough for the files and reads in flight
   bool progress = false;        // a live line on stderr (only when stderr is a terminal)

@@ -122,9 +122,8 @@ int ChecksumCommand(const std::vector<std::string>& args) {
 
   std::mutex mu;
   std::vector<Digest> digests;
-  auto result = RunBatch(*options, [&] {
-    return std::make_unique<ChecksumConsumer>(json, &mu, &digests);
-  });
+  auto result =
+      RunBatch(*options, [&] { return std::make_unique<ChecksumConsumer>(json, &mu, &digests); });
   if (!result.ok()) {
     PrintError(result.error().message());
     return 1;
@@ -134,9 +133,8 @@ int ChecksumCommand(const std::vector<std::string>& args) {
   for (uint32_t i = 0; i < result->files.size(); ++i) {
     if (!result->files[i].error) order.push_back(i);
   }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return result->files[a].path < result->files[b].path;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return result->files[a].path < result->files[b].path; });
   std::string out;
   out.reserve(order.size() * 64);
   for (uint32_t i : order) {

@@ -39,7 +39,8 @@ class StreamCounter {
       }
       if (take < m - 1) {
         // The chunk was too short to settle the carried bytes: carry the window on.
-        const std::size_t keep_from = std::max(i, window_.size() > m - 1 ? window_.size() - (m - 1) : 0);
+        const std::size_t keep_from =
+            std::max(i, window_.size() > m - 1 ? window_.size() - (m - 1) : 0);
         carry_.assign(window_, std::min(keep_from, window_.size()));
         return;
       }
@@ -143,9 +144,8 @@ int CountCommand(const std::vector<std::string>& args) {
   }
   std::mutex mu;
   std::vector<uint64_t> counts;
-  auto result = RunBatch(*options, [&] {
-    return std::make_unique<CountConsumer>(&pattern, &mu, &counts);
-  });
+  auto result =
+      RunBatch(*options, [&] { return std::make_unique<CountConsumer>(&pattern, &mu, &counts); });
   if (!result.ok()) {
     PrintError(result.error().message());
     return 1;
@@ -154,9 +154,8 @@ int CountCommand(const std::vector<std::string>& args) {
   for (uint32_t i = 0; i < result->files.size(); ++i) {
     if (!result->files[i].error) order.push_back(i);
   }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return result->files[a].path < result->files[b].path;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return result->files[a].path < result->files[b].path; });
   uint64_t total = 0;
   std::string out;
   for (uint32_t i : order) {

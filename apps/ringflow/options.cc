@@ -6,34 +6,33 @@
 namespace ringflow::app {
 
 void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw) {
-  desc.add_options()
-      ("threads,j", po::value(&raw.threads)->value_name("N"),
-       "reader threads, each with its own ring and buffer pool (default: one per CPU)")
-      ("backend", po::value(&raw.backend)->value_name("NAME"),
-       "auto (io_uring, or pread where io_uring is refused), uring, or pread (default: auto)")
-      ("direct", po::bool_switch(&raw.direct),
-       "read with O_DIRECT, bypassing the page cache (for cold data; default buffers 4MiB)")
-      ("buffer-size", po::value(&raw.buffer_size)->value_name("SIZE"),
-       "size of each pool buffer and of each read, e.g. 128K, 4M (default: 128K; 4M with "
-       "--direct)")
-      ("buffers", po::value(&raw.buffers)->value_name("N"),
-       "buffers per thread (default: open files + read-ahead)")
-      ("open-files", po::value(&raw.open_files)->value_name("N"),
-       "files open at once per thread, in the ring's file table (default: 64)")
-      ("reads-per-file", po::value(&raw.reads_per_file)->value_name("N"),
-       "reads in flight for one large file (default: 4)")
-      ("queue-depth", po::value(&raw.queue_depth)->value_name("N"),
-       "io_uring submission queue entries (default: 256)")
-      ("sqpoll", po::bool_switch(&raw.sqpoll),
-       "let a kernel thread poll the submission queue (costs a core; off by default)")
-      ("no-recursive", po::bool_switch(&raw.no_recursive),
-       "do not descend into directories given as PATH")
-      ("skip-hidden", po::bool_switch(&raw.skip_hidden),
-       "skip files and directories whose name starts with '.'")
-      ("quiet,q", po::bool_switch(&raw.quiet), "no progress line on stderr")
-      ("stats", po::bool_switch(&raw.stats),
-       "print each reader thread's statistics on stderr at the end (files, bytes, reads, "
-       "system calls, stalls for buffers)");
+  desc.add_options()(
+      "threads,j", po::value(&raw.threads)->value_name("N"),
+      "reader threads, each with its own ring and buffer pool (default: one per CPU)")(
+      "backend", po::value(&raw.backend)->value_name("NAME"),
+      "auto (io_uring, or pread where io_uring is refused), uring, or pread (default: auto)")(
+      "direct", po::bool_switch(&raw.direct),
+      "read with O_DIRECT, bypassing the page cache (for cold data; default buffers 4MiB)")(
+      "buffer-size", po::value(&raw.buffer_size)->value_name("SIZE"),
+      "size of each pool buffer and of each read, e.g. 128K, 4M (default: 128K; 4M with "
+      "--direct)")("buffers", po::value(&raw.buffers)->value_name("N"),
+                   "buffers per thread (default: open files + read-ahead)")(
+      "open-files", po::value(&raw.open_files)->value_name("N"),
+      "files open at once per thread, in the ring's file table (default: 64)")(
+      "reads-per-file", po::value(&raw.reads_per_file)->value_name("N"),
+      "reads in flight for one large file (default: 4)")(
+      "queue-depth", po::value(&raw.queue_depth)->value_name("N"),
+      "io_uring submission queue entries (default: 256)")(
+      "sqpoll", po::bool_switch(&raw.sqpoll),
+      "let a kernel thread poll the submission queue (costs a core; off by default)")(
+      "no-recursive", po::bool_switch(&raw.no_recursive),
+      "do not descend into directories given as PATH")(
+      "skip-hidden", po::bool_switch(&raw.skip_hidden),
+      "skip files and directories whose name starts with '.'")(
+      "quiet,q", po::bool_switch(&raw.quiet), "no progress line on stderr")(
+      "stats", po::bool_switch(&raw.stats),
+      "print each reader thread's statistics on stderr at the end (files, bytes, reads, "
+      "system calls, stalls for buffers)");
 }
 
 Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::string> paths) {

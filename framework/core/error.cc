@@ -60,44 +60,65 @@ const char* ErrnoName(int err) {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kPermissionDenied: return "permission denied";
-    case ErrorCode::kIsDirectory: return "is a directory";
-    case ErrorCode::kResourceExhausted: return "resource exhausted";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kIo: return "i/o error";
-    case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kPermissionDenied:
+      return "permission denied";
+    case ErrorCode::kIsDirectory:
+      return "is a directory";
+    case ErrorCode::kResourceExhausted:
+      return "resource exhausted";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kIo:
+      return "i/o error";
+    case ErrorCode::kInternal:
+      return "internal error";
   }
   return "unknown";
 }
 
 ErrorCode ErrorCodeFromErrno(int err) {
   switch (err) {
-    case 0: return ErrorCode::kOk;
+    case 0:
+      return ErrorCode::kOk;
     case ENOENT:
-    case ENOTDIR: return ErrorCode::kNotFound;
+    case ENOTDIR:
+      return ErrorCode::kNotFound;
     case EACCES:
-    case EPERM: return ErrorCode::kPermissionDenied;
-    case EISDIR: return ErrorCode::kIsDirectory;
+    case EPERM:
+      return ErrorCode::kPermissionDenied;
+    case EISDIR:
+      return ErrorCode::kIsDirectory;
     case ENOMEM:
     case EMFILE:
     case ENFILE:
     case ENOSPC:
-    case EDQUOT: return ErrorCode::kResourceExhausted;
+    case EDQUOT:
+      return ErrorCode::kResourceExhausted;
     case EAGAIN:
     case EBUSY:
-    case EINTR: return ErrorCode::kUnavailable;
+    case EINTR:
+      return ErrorCode::kUnavailable;
     case ENOSYS:
     case EOPNOTSUPP:
-    case EINVAL: return ErrorCode::kUnsupported;
-    case ECANCELED: return ErrorCode::kCancelled;
+    case EINVAL:
+      return ErrorCode::kUnsupported;
+    case ECANCELED:
+      return ErrorCode::kCancelled;
     case ELOOP:
-    case ENAMETOOLONG: return ErrorCode::kInvalidArgument;
-    default: return ErrorCode::kIo;
+    case ENAMETOOLONG:
+      return ErrorCode::kInvalidArgument;
+    default:
+      return ErrorCode::kIo;
   }
 }
 

@@ -63,7 +63,8 @@ BufferPool::~BufferPool() {
     std::lock_guard lock(mu_);
     if (free_.size() != count_) {
       // A lease outlived its pool: its holder would write into unmapped memory.
-      std::fprintf(stderr, "ringflow: internal error: buffer pool destroyed with %zu of %u leased\n",
+      std::fprintf(stderr,
+                   "ringflow: internal error: buffer pool destroyed with %zu of %u leased\n",
                    count_ - free_.size(), count_);
       std::abort();
     }

@@ -104,9 +104,9 @@ class BufferPool {
 
   mutable std::mutex mu_;
   std::condition_variable available_cv_;
-  std::vector<uint32_t> free_;       // guarded by mu_; a stack: the most recently used is warm
-  std::vector<bool> leased_;         // guarded by mu_; catches a double release
-  uint64_t total_acquired_ = 0;      // guarded by mu_
+  std::vector<uint32_t> free_;   // guarded by mu_; a stack: the most recently used is warm
+  std::vector<bool> leased_;     // guarded by mu_; catches a double release
+  uint64_t total_acquired_ = 0;  // guarded by mu_
 };
 
 inline std::size_t Lease::capacity() const { return pool_ ? pool_->buffer_size() : 0; }

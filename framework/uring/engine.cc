@@ -9,9 +9,12 @@ namespace ringflow::uring {
 
 const char* BackendName(BackendKind kind) {
   switch (kind) {
-    case BackendKind::kAuto: return "auto";
-    case BackendKind::kUring: return "uring";
-    case BackendKind::kPread: return "pread";
+    case BackendKind::kAuto:
+      return "auto";
+    case BackendKind::kUring:
+      return "uring";
+    case BackendKind::kPread:
+      return "pread";
   }
   return "?";
 }

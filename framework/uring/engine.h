@@ -37,6 +37,9 @@ struct EngineOptions {
   // Try IORING_SETUP_DEFER_TASKRUN (completions run only when the owner waits).
   bool defer_taskrun = false;
   bool register_buffers = true;
+  // Open files straight into table slots (direct descriptors, 5.15+). Off, or where the kernel
+  // lacks them, opens return plain descriptors (still opened and closed in the ring).
+  bool direct_descriptors = true;
   bool register_ring_fd = true;
   // Cap on the kernel's bounded io-wq workers (cold opens that miss the dentry cache run there);
   // 0 keeps the kernel's default (min(SQ entries, 4 x CPUs)).

@@ -44,11 +44,11 @@ struct FileReader::FileState {
   std::string path;
   FileRef ref;
   bool direct = false;
-  bool large = false;       // a read came back full: read ahead
-  bool finished = false;    // end of file delivered, or failed: no more reads
-  uint64_t next_offset = 0; // offset of the next chunk to start
+  bool large = false;        // a read came back full: read ahead
+  bool finished = false;     // end of file delivered, or failed: no more reads
+  uint64_t next_offset = 0;  // offset of the next chunk to start
   uint64_t delivered = 0;
-  uint32_t head = 0;        // ops form a ring of reads_per_file entries, oldest at head
+  uint32_t head = 0;  // ops form a ring of reads_per_file entries, oldest at head
   uint32_t count = 0;
   uint32_t in_flight = 0;
   std::optional<Error> error;
@@ -127,8 +127,9 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
 
 bool FileReader::Admit(FileSource& source) {
   uint32_t admitted = 0;
-  while (!free_slots_.empty() && admitted < admit_ramp_ && large_files_ < options_.max_large_files &&
-         in_flight_ + 1 < options_.max_in_flight && pool_->available() > 0) {
+  while (!free_slots_.empty() && admitted < admit_ramp_ &&
+         large_files_ < options_.max_large_files && in_flight_ + 1 < options_.max_in_flight &&
+         pool_->available() > 0) {
     ReadJob job;
     const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
     if (pull == FileSource::Pull::kDone) return false;
@@ -218,10 +219,14 @@ void FileReader::OnCompletion(uint64_t user_data, int32_t res) {
   --f.in_flight;
   --in_flight_;
   switch (user_data & 0xff) {
-    case kOpen: return OnOpen(slot, res);
-    case kRead: return OnRead(slot, op, res);
-    case kClose: return OnClose(slot, res);
-    default: assert(false);
+    case kOpen:
+      return OnOpen(slot, res);
+    case kRead:
+      return OnRead(slot, op, res);
+    case kClose:
+      return OnClose(slot, res);
+    default:
+      assert(false);
   }
 }
 
@@ -323,7 +328,8 @@ void FileReader::Finish(FileState& f) {
 void FileReader::MaybeClose(uint32_t slot) {
   FileState& f = files_[slot];
   if (!f.finished || f.in_flight > 0 || f.phase != FileState::Phase::kReading) return;
-  for (uint32_t i = 0; i < f.count; ++i) f.ops[(f.head + i) % options_.reads_per_file].lease.Reset();
+  for (uint32_t i = 0; i < f.count; ++i)
+    f.ops[(f.head + i) % options_.reads_per_file].lease.Reset();
   f.count = 0;
   f.phase = FileState::Phase::kClosing;  // queued; IssueReads submits it
   to_close_.push_back(slot);

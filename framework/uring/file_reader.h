@@ -90,8 +90,8 @@ struct ReaderStats {
   uint64_t files_ok = 0;
   uint64_t files_failed = 0;
   uint64_t bytes = 0;
-  uint64_t reads = 0;     // read requests issued (follow-ups of short reads included)
-  uint64_t submits = 0;   // Submit calls (system calls, under the io_uring backend)
+  uint64_t reads = 0;         // read requests issued (follow-ups of short reads included)
+  uint64_t submits = 0;       // Submit calls (system calls, under the io_uring backend)
   uint64_t buffer_waits = 0;  // times the reader stalled because every buffer was leased
   uint64_t direct_refused = 0;
 };

@@ -59,9 +59,9 @@ std::vector<SetupChoice> SetupChoices(const EngineOptions& options) {
     choices.push_back({base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
                        "SINGLE_ISSUER|DEFER_TASKRUN|SUBMIT_ALL"});
   }
-  choices.push_back({base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
-                         IORING_SETUP_TASKRUN_FLAG,
-                     "SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL"});
+  choices.push_back(
+      {base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+       "SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL"});
   choices.push_back({base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
                      "COOP_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL"});
   choices.push_back({base, "SUBMIT_ALL"});
@@ -81,12 +81,17 @@ class UringEngine final : public Engine {
     RINGFLOW_RETURN_IF_ERROR(SetUpRing(options));
     RINGFLOW_RETURN_IF_ERROR(ProbeOpcodes());
     SetUpFileTable(options.file_slots);
-    ProbeDirectOpen();
+    if (options.direct_descriptors) {
+      ProbeDirectOpen();
+    } else {
+      features_.push_back(
+          {"direct descriptors (open/close in the ring)", false, "disabled by option"});
+    }
     SetUpBuffers(options);
     if (options.register_ring_fd) {
       const int ret = io_uring_register_ring_fd(&ring_);
-      features_.push_back({"registered ring fd", ret == 1,
-                           ret == 1 ? "" : "refused: " + DescribeErrno(-ret)});
+      features_.push_back(
+          {"registered ring fd", ret == 1, ret == 1 ? "" : "refused: " + DescribeErrno(-ret)});
     } else {
       features_.push_back({"registered ring fd", false, "disabled by option"});
     }
@@ -273,8 +278,8 @@ class UringEngine final : public Engine {
   // file_index field (before 5.15 it is ignored and the open returns a plain descriptor).
   void ProbeDirectOpen() {
     if (!fixed_files_) {
-      features_.push_back({"direct descriptors (open/close in the ring)", false,
-                           "needs a registered file table"});
+      features_.push_back(
+          {"direct descriptors (open/close in the ring)", false, "needs a registered file table"});
       return;
     }
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -339,8 +344,7 @@ class UringEngine final : public Engine {
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> CreateUringEngine(const EngineOptions& options,
-                                                  BufferPool* pool) {
+Result<std::unique_ptr<Engine>> CreateUringEngine(const EngineOptions& options, BufferPool* pool) {
   auto engine = std::make_unique<UringEngine>();
   RINGFLOW_RETURN_IF_ERROR(engine->Init(options, pool));
   return std::unique_ptr<Engine>(std::move(engine));

@@ -23,11 +23,11 @@
     EXPECT_TRUE(_st.ok()) << #expr << ": " << _st.error().UserMessage(); \
   } while (0)
 
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                              \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL(RINGFLOW_CONCAT(_rf_test_result_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)                                    \
-  auto tmp = (rexpr);                                                                 \
-  ASSERT_TRUE(tmp.ok()) << #rexpr << ": " << tmp.error().UserMessage();               \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)                      \
+  auto tmp = (rexpr);                                                   \
+  ASSERT_TRUE(tmp.ok()) << #rexpr << ": " << tmp.error().UserMessage(); \
   lhs = std::move(tmp).value()
 
 namespace ringflow::testing {
