@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -142,7 +143,10 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
 
   DealingSource dealer(result.files, threads);
   std::atomic<uint64_t> done{0}, bytes{0};
-  std::atomic<uint32_t> running{threads};
+  // The main thread only waits (and draws the progress line): readers signal when they finish.
+  std::mutex running_mu;
+  std::condition_variable running_cv;
+  uint32_t running = threads;  // guarded by running_mu
   std::vector<std::optional<Error>> thread_errors(threads);
   std::vector<std::thread> workers;
   std::once_flag registration_note;
@@ -194,18 +198,29 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
           }
         }
       }
-      running.fetch_sub(1);
+      {
+        std::lock_guard lock(running_mu);
+        --running;
+      }
+      running_cv.notify_one();
     });
   }
   const bool show_progress = options.progress && ::isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto next_update = start + std::chrono::milliseconds(500);
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (show_progress && std::chrono::steady_clock::now() >= next_update) {
-      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-      PrintProgress(done.load(), result.files.size(), bytes.load(), elapsed.count());
-      next_update += std::chrono::milliseconds(250);
+  {
+    std::unique_lock lock(running_mu);
+    while (running > 0) {
+      if (!show_progress) {
+        running_cv.wait(lock, [&] { return running == 0; });
+        break;
+      }
+      running_cv.wait_until(lock, next_update, [&] { return running == 0; });
+      if (running > 0) {
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        PrintProgress(done.load(), result.files.size(), bytes.load(), elapsed.count());
+        next_update += std::chrono::milliseconds(250);
+      }
     }
   }
   for (auto& w : workers) w.join();
