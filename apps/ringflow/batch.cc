@@ -135,7 +135,9 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
   const uint32_t buffers =
       options.buffers != 0
           ? options.buffers
-          : (direct ? reader.reads_per_file * reader.max_large_files + 4
+          // O_DIRECT: the reads in flight plus one chunk being hashed. Every buffer costs page
+          // faults up front (and, on a VM that returns free memory to its host, host faults).
+          : (direct ? reader.reads_per_file * reader.max_large_files + 1
                     : reader.max_open_files + reader.reads_per_file * reader.max_large_files);
   uint32_t threads = options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());

@@ -141,7 +141,11 @@ bool FileReader::Admit(FileSource& source) {
     f.id = job.id;
     f.path = std::move(job.path);
     f.direct = options_.direct;
-    f.large = f.finished = false;
+    f.finished = false;
+    // Files in one tree tend to be alike: after a large file, read the next one ahead at once
+    // instead of waiting for its first read (reads past a small file's end just return 0).
+    f.large = last_was_large_;
+    if (f.large) ++large_files_;
     f.next_offset = f.delivered = 0;
     f.head = f.count = f.in_flight = 0;
     f.error.reset();
@@ -272,6 +276,7 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     op.filled = end;
   }
   if (op.filled == size) {
+    if (op.offset == 0) last_was_large_ = true;
     if (!f.large && op.offset == 0) {
       f.large = true;
       ++large_files_;
@@ -288,7 +293,10 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     }
     return;
   }
-  if (op.offset == 0 && op.eof && !f.large) admit_ramp_ = std::min(admit_ramp_ * 2, 64u);
+  if (op.offset == 0 && op.eof) {
+    last_was_large_ = false;
+    if (!f.large) admit_ramp_ = std::min(admit_ramp_ * 2, 64u);
+  }
   op.complete = true;
   Deliver(f);
   MaybeClose(slot);

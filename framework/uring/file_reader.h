@@ -140,6 +140,7 @@ class FileReader {
   uint32_t large_files_ = 0;
   uint32_t in_flight_ = 0;
   uint32_t admit_ramp_ = 1;
+  bool last_was_large_ = false;  // the last file classified was larger than one buffer
   ReaderStats stats_;
 };
 
