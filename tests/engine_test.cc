@@ -2,10 +2,19 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -203,6 +212,104 @@ TEST(EngineOptionsTest, ParseBackend) {
   EXPECT_EQ(*ParseBackend("pread"), BackendKind::kPread);
   EXPECT_EQ(*ParseBackend("uring"), BackendKind::kUring);
   EXPECT_FALSE(ParseBackend("aio").ok());
+}
+
+// ---- Fallbacks, each in a child process so that its restrictions do not leak into the suite.
+
+namespace fallback {
+
+// Runs `body` in a child and returns its exit status (the child's exit code, or 128 + signal).
+int InChild(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(body());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Reads `path` whole through `engine`; returns the byte count or -errno.
+int64_t ReadWhole(Engine& engine, BufferPool& pool, const std::string& path) {
+  if (!engine.PrepOpen(0, path.c_str(), O_RDONLY, 1) || !engine.Submit(1).ok()) return -EIO;
+  Completion c{};
+  if (engine.Reap({&c, 1}) != 1 || c.res < 0) return c.res < 0 ? c.res : -EIO;
+  const FileRef file = engine.direct_descriptors() ? FileRef::Slot(0) : FileRef::Fd(c.res);
+  auto lease = pool.TryAcquire();
+  int64_t total = 0;
+  for (;;) {
+    if (!engine.PrepRead(file, lease->data(), static_cast<uint32_t>(lease->capacity()),
+                         static_cast<uint64_t>(total), 2) ||
+        !engine.Submit(1).ok() || engine.Reap({&c, 1}) != 1) {
+      return -EIO;
+    }
+    if (c.res <= 0) break;
+    total += c.res;
+  }
+  engine.PrepClose(file, 3);
+  (void)engine.Submit(1);
+  engine.Reap({&c, 1});
+  return c.res < 0 ? c.res : total;
+}
+
+}  // namespace fallback
+
+TEST(EngineFallbackTest, RefusedIoUringFallsBackToPread) {
+  TempDir dir;
+  WriteFile(dir.Join("a.log"), "one\ntwo\n");
+  const std::string path = dir.Join("a.log");
+  const int code = fallback::InChild([&] {
+    // What container runtimes do: seccomp answers io_uring_setup with ENOSYS (or EPERM).
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return 11;
+    auto pool = BufferPool::Create(4096, 2);
+    EngineOptions explicit_uring;
+    explicit_uring.backend = BackendKind::kUring;
+    auto refused = Engine::Create(explicit_uring, pool->get());
+    if (refused.ok() || refused.error().code() != ErrorCode::kUnsupported) return 12;
+    auto engine = Engine::Create(EngineOptions{}, pool->get());  // auto
+    if (!engine.ok() || (*engine)->kind() != BackendKind::kPread) return 13;
+    if (fallback::ReadWhole(**engine, **pool, path) != 8) return 14;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "10-11: seccomp set-up, 12: explicit uring not refused, 13: no pread "
+                        "fallback, 14: wrong read";
+}
+
+TEST(EngineFallbackTest, RefusedBufferRegistrationSaysWhyAndReadsAnyway) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become an unprivileged user";
+  TempDir dir;
+  WriteFile(dir.Join("b.log"), std::string(100000, 'x'));
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(dir.Join("b.log").c_str(), 0644);
+  const std::string path = dir.Join("b.log");
+  const int code = fallback::InChild([&] {
+    // An unprivileged user pays registered buffers from RLIMIT_MEMLOCK; make it small.
+    rlimit small{1 << 20, 1 << 20};
+    if (::setrlimit(RLIMIT_MEMLOCK, &small) != 0) return 10;
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 11;
+    auto pool = BufferPool::Create(1 << 20, 8);  // 8 MiB > 1 MiB limit
+    auto engine = Engine::Create(EngineOptions{}, pool->get());
+    if (!engine.ok()) return 77;  // io_uring unavailable to this user: nothing to check
+    bool said_why = false;
+    for (const Feature& f : (*engine)->features()) {
+      if (f.name.rfind("registered buffers", 0) == 0) {
+        said_why = !f.used && f.note.find("RLIMIT_MEMLOCK 1.0 MiB") != std::string::npos &&
+                   f.note.find("pool 8.0 MiB") != std::string::npos;
+      }
+    }
+    if (!said_why) return 12;
+    if (fallback::ReadWhole(**engine, **pool, path) != 100000) return 13;
+    return 0;
+  });
+  if (code == 77) GTEST_SKIP() << "io_uring refused to the unprivileged user";
+  EXPECT_EQ(code, 0) << "10-11: set-up, 12: note missing, 13: wrong read";
 }
 
 }  // namespace
