@@ -371,6 +371,47 @@ TEST_P(ManyFilesTest, HundredThousandFilesWithoutRaisingTheDescriptorLimit) {
   EXPECT_EQ(bytes, expected);
 }
 
+TEST(FileReaderLimitsTest, RunningOutOfDescriptorsOpensFewerFilesInsteadOfFailing) {
+  // The pread backend holds one process descriptor per open file, like the io_uring backend on
+  // kernels without direct descriptors. With room for only a few, the reader must open fewer
+  // files at once, not fail the rest with EMFILE.
+  TempDir dir;
+  std::vector<ReadJob> jobs;
+  for (int i = 0; i < 300; ++i) {
+    jobs.push_back({static_cast<uint64_t>(i), dir.Join("f" + std::to_string(i))});
+    WriteFile(jobs.back().path, "line " + std::to_string(i) + "\n");
+  }
+  ASSERT_OK_AND_ASSIGN(auto pool, BufferPool::Create(4096, 80));
+  EngineOptions options;
+  options.backend = BackendKind::kPread;
+  options.file_slots = 64;
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Create(options, pool.get()));
+  ReaderOptions ro;
+  ro.max_open_files = 64;
+  VectorSource source(std::move(jobs));
+  FileReader reader(engine.get(), pool.get(), ro);
+  CollectingHandler handler;
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  // A limit that leaves exactly 8 free descriptor numbers (there may be holes below it).
+  int limit = 0;
+  for (int free_numbers = 0; free_numbers < 8; ++limit) {
+    if (::fcntl(limit, F_GETFD) == -1) ++free_numbers;
+  }
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(limit);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const Status status = reader.Run(source, handler);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_OK(status);
+  EXPECT_EQ(reader.stats().files_ok, 300u);
+  EXPECT_EQ(reader.stats().files_failed, 0u);
+  EXPECT_GT(reader.stats().descriptor_waits, 0u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(handler.files[static_cast<uint64_t>(i)].bytes, "line " + std::to_string(i) + "\n");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ManyFilesTest,
                          ::testing::Values(BackendKind::kUring, BackendKind::kPread),
                          [](const auto& param_info) {

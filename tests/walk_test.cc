@@ -483,20 +483,19 @@ TEST(WalkTest, ClosesEveryDescriptor) {
   EXPECT_EQ(OpenDescriptorCount(), before);
 }
 
-TEST(WalkTest, ReportsEmfileBelowTheDescriptorLimitAndGoesOn) {
+TEST(WalkTest, TreeDeeperThanTheDescriptorLimitIsWalkedWhole) {
   TempDir tmp;
   std::string relative = "deep";
   for (int level = 0; level < 100; ++level) relative += "/d";
   WriteFile(tmp / (relative + "/bottom"));
   WriteFile(tmp / "deep/top");
   const Outcome out = [&] {
+    // Fewer descriptors than levels: deep frames must give theirs back.
     ScopedFdLimit limit(OpenDescriptorCount() + 40);
     return RunWalk({tmp / "deep"});
   }();
-  EXPECT_EQ(out.files, std::vector<std::string>{tmp / "deep/top"});
-  ASSERT_EQ(out.skips.size(), 1u);
-  EXPECT_EQ(out.skips[0].why.sys_errno(), EMFILE);
-  EXPECT_EQ(out.skips[0].why.code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(out.files, (std::vector<std::string>{tmp / (relative + "/bottom"), tmp / "deep/top"}));
+  EXPECT_TRUE(out.skips.empty());
 }
 
 TEST(WalkTest, HundredThousandFilesWithLowDescriptorLimit) {

@@ -13,10 +13,18 @@ namespace ringflow::app {
 namespace {
 
 std::mutex stderr_mu;
+bool progress_drawn = false;  // guarded by stderr_mu: a progress line is on the terminal now
+
+// Erases the progress line, if one is drawn, so that a message starts on a clean line.
+void ClearProgressLocked() {
+  if (progress_drawn) std::fputs("\r\033[K", stderr);
+  progress_drawn = false;
+}
 
 void Report(const std::string& path, const Error& error) {
   std::lock_guard lock(stderr_mu);
-  std::fprintf(stderr, "\rringflow: %s: %s\n", path.c_str(), error.message().c_str());
+  ClearProgressLocked();
+  std::fprintf(stderr, "ringflow: %s: %s\n", path.c_str(), error.message().c_str());
 }
 
 // Adapts the reader's chunk callbacks to a FileConsumer and records each file's outcome.
@@ -103,6 +111,7 @@ class ThreadSource final : public uring::FileSource {
 
 void PrintProgress(uint64_t done, uint64_t total, uint64_t bytes, double seconds) {
   std::lock_guard lock(stderr_mu);
+  progress_drawn = true;
   std::fprintf(stderr, "\r%llu/%llu files, %.1f MiB, %.0f MiB/s   ",
                static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
                static_cast<double>(bytes) / (1 << 20),
@@ -170,6 +179,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
                 f.note.rfind("refused", 0) == 0) {
               std::call_once(registration_note, [&] {
                 std::lock_guard lock(stderr_mu);
+                ClearProgressLocked();
                 std::fprintf(stderr, "ringflow: note: buffer registration %s\n", f.note.c_str());
               });
             }
@@ -185,6 +195,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
             const uring::ReaderStats& st = file_reader.stats();
             const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
             std::lock_guard lock(stderr_mu);
+            ClearProgressLocked();
             std::fprintf(stderr,
                          "ringflow: thread %u (%s): %llu files ok, %llu failed, %llu bytes, "
                          "%llu reads, %llu submits, %llu buffer waits, %llu direct refused, "
@@ -226,9 +237,9 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
     }
   }
   for (auto& w : workers) w.join();
-  if (show_progress) {
+  {
     std::lock_guard lock(stderr_mu);
-    std::fprintf(stderr, "\r\033[K");
+    ClearProgressLocked();
   }
   // A thread whose engine could not start read nothing; if none could, the run failed.
   uint32_t failed_threads = 0;

@@ -114,7 +114,7 @@ int ChecksumCommand(const std::vector<std::string>& args) {
     PrintError("checksum: no PATH given (see --help)");
     return 2;
   }
-  auto options = ToBatchOptions(raw, std::move(paths));
+  auto options = ToBatchOptions(raw, vm, std::move(paths));
   if (!options.ok()) {
     PrintError("checksum: " + options.error().message());
     return 2;

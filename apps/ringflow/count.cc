@@ -137,7 +137,7 @@ int CountCommand(const std::vector<std::string>& args) {
     PrintError("count: no PATH given (see --help)");
     return 2;
   }
-  auto options = ToBatchOptions(raw, std::move(paths));
+  auto options = ToBatchOptions(raw, vm, std::move(paths));
   if (!options.ok()) {
     PrintError("count: " + options.error().message());
     return 2;

@@ -35,30 +35,40 @@ void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw) {
       "system calls, stalls for buffers)");
 }
 
-Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::string> paths) {
+namespace {
+
+// Checks that an explicitly given --NAME lies in [lo, hi].
+Status CheckRange(const po::variables_map& vm, const char* name, int64_t value, int64_t lo,
+                  int64_t hi) {
+  if (vm.count(name) == 0 || (value >= lo && value <= hi)) return OkStatus();
+  return Error(ErrorCode::kInvalidArgument, std::string("--") + name + " must be between " +
+                                                std::to_string(lo) + " and " + std::to_string(hi) +
+                                                ", not " + std::to_string(value));
+}
+
+}  // namespace
+
+Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
+                                    std::vector<std::string> paths) {
   BatchOptions o;
   o.paths = std::move(paths);
   o.walk.recursive = !raw.no_recursive;
   o.walk.skip_hidden = raw.skip_hidden;
   RINGFLOW_ASSIGN_OR_RETURN(o.engine.backend, uring::ParseBackend(raw.backend));
-  if (raw.queue_depth == 0 || raw.queue_depth > 4096) {
-    return Error(ErrorCode::kInvalidArgument, "--queue-depth must be between 1 and 4096");
-  }
-  if (raw.open_files == 0 || raw.open_files > 65536) {
-    return Error(ErrorCode::kInvalidArgument, "--open-files must be between 1 and 65536");
-  }
-  if (raw.reads_per_file == 0 || raw.reads_per_file > 64) {
-    return Error(ErrorCode::kInvalidArgument, "--reads-per-file must be between 1 and 64");
-  }
-  o.engine.queue_depth = raw.queue_depth;
-  o.engine.file_slots = raw.open_files;
+  RINGFLOW_RETURN_IF_ERROR(CheckRange(vm, "threads", raw.threads, 1, 256));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange(vm, "queue-depth", raw.queue_depth, 1, 4096));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange(vm, "open-files", raw.open_files, 1, 65536));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange(vm, "reads-per-file", raw.reads_per_file, 1, 64));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange(vm, "buffers", raw.buffers, 2, 65536));
+  o.engine.queue_depth = static_cast<uint32_t>(raw.queue_depth);
+  o.engine.file_slots = static_cast<uint32_t>(raw.open_files);
   o.engine.sqpoll = raw.sqpoll;
-  o.reader.max_open_files = raw.open_files;
-  o.reader.reads_per_file = raw.reads_per_file;
-  o.reader.max_in_flight = 2 * raw.queue_depth;
+  o.reader.max_open_files = static_cast<uint32_t>(raw.open_files);
+  o.reader.reads_per_file = static_cast<uint32_t>(raw.reads_per_file);
+  o.reader.max_in_flight = 2 * static_cast<uint32_t>(raw.queue_depth);
   o.reader.direct = raw.direct;
-  o.threads = raw.threads;
-  o.buffers = raw.buffers;
+  o.threads = static_cast<uint32_t>(raw.threads);
+  o.buffers = static_cast<uint32_t>(raw.buffers);
   if (!raw.buffer_size.empty()) {
     RINGFLOW_ASSIGN_OR_RETURN(o.buffer_size, ParseSize(raw.buffer_size));
     if (o.buffer_size < 4096 || o.buffer_size % 4096 != 0 || o.buffer_size > (1u << 30)) {
@@ -66,8 +76,12 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::
                    "--buffer-size must be a multiple of 4K between 4K and 1G");
     }
   }
-  if (o.buffers != 0 && o.buffers < 2) {
-    return Error(ErrorCode::kInvalidArgument, "--buffers must be at least 2");
+  // One pool is registered as one region, which the kernel caps at 1 GiB.
+  const std::size_t size =
+      o.buffer_size != 0 ? o.buffer_size : (raw.direct ? 4u << 20 : 128u << 10);
+  if (o.buffers != 0 && size * o.buffers > (std::size_t{1} << 30)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--buffers x --buffer-size must stay within 1G per thread");
   }
   o.progress = !raw.quiet;
   o.stats = raw.stats;

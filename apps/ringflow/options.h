@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,12 @@ namespace po = boost::program_options;
 struct ReadOptionsRaw {
   std::string backend = "auto";
   std::string buffer_size;
-  uint32_t buffers = 0;
-  uint32_t threads = 0;
-  uint32_t open_files = 64;
-  uint32_t reads_per_file = 4;
-  uint32_t queue_depth = 256;
+  // Signed, so that "-1" is rejected rather than wrapped; 0 means "not given" for the first two.
+  int64_t buffers = 0;
+  int64_t threads = 0;
+  int64_t open_files = 64;
+  int64_t reads_per_file = 4;
+  int64_t queue_depth = 256;
   bool direct = false;
   bool sqpoll = false;
   bool no_recursive = false;
@@ -30,8 +32,10 @@ struct ReadOptionsRaw {
 };
 void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw);
 
-// Validates and converts; kInvalidArgument with a message for the user.
-Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, std::vector<std::string> paths);
+// Validates and converts; kInvalidArgument with a message for the user. `vm` tells which
+// options were given explicitly.
+Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
+                                    std::vector<std::string> paths);
 
 // Parses `args` against `desc` plus positional PATH...; prints the error and returns false on
 // bad usage. `help` is set when --help was given.

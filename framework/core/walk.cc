@@ -73,6 +73,10 @@ struct Frame {
   std::vector<Entry> entries;
 };
 
+// Directory levels that keep their descriptor open while their children are visited (children
+// are then opened relative to it, which is cheaper and works for paths longer than PATH_MAX).
+constexpr size_t kHeldDescriptors = 32;
+
 class Walker {
  public:
   Walker(const WalkOptions& options, const WalkFileCallback& on_file,
@@ -87,7 +91,9 @@ class Walker {
 
   // Only a callback that throws leaves frames open here.
   ~Walker() {
-    for (size_t i = 0; i < depth_; ++i) ::close(frames_[i]->fd);
+    for (size_t i = 0; i < depth_; ++i) {
+      if (frames_[i]->fd >= 0) ::close(frames_[i]->fd);
+    }
   }
 
   void WalkRoot(const std::string& root) {
@@ -119,7 +125,7 @@ class Walker {
     while (depth_ > 0) {
       Frame& frame = *frames_[depth_ - 1];
       if (frame.next == frame.entries.size()) {
-        ::close(frame.fd);
+        if (frame.fd >= 0) ::close(frame.fd);
         frame.fd = -1;
         --depth_;
         continue;
@@ -130,12 +136,16 @@ class Walker {
       const char* name = frame.names.data() + entry.offset;
       path_.resize(frame.prefix_length);
       path_.append(name, entry.length);
+      // Deep frames hold no descriptor (see kHeldDescriptors): their children are reached by
+      // their whole path instead.
+      const int dir_fd = frame.fd >= 0 ? frame.fd : AT_FDCWD;
+      if (frame.fd < 0) name = path_.c_str();
       switch (entry.type) {
         case DT_REG:
           on_file_(WalkFile{path_, kWalkNoSize});
           break;
         case DT_DIR:
-          PushDirectory(frame.fd, name);
+          PushDirectory(dir_fd, name);
           break;
         case DT_FIFO:
         case DT_SOCK:
@@ -144,7 +154,7 @@ class Walker {
           on_skip_(path_, NotRegular(KindFromDirentType(entry.type)));
           break;
         default:  // DT_LNK, DT_UNKNOWN (file systems without d_type), anything new
-          VisitByStat(frame.fd, name);
+          VisitByStat(dir_fd, name);
           break;
       }
     }
@@ -215,6 +225,12 @@ class Walker {
     frame.next = 0;
     ++depth_;  // From here on the destructor closes fd.
     ReadEntries(frame);
+    // Below kHeldDescriptors levels a frame gives its descriptor back once its entries are read,
+    // so a tree deeper than the descriptor limit is still walked (children by whole path).
+    if (depth_ > kHeldDescriptors) {
+      ::close(frame.fd);
+      frame.fd = -1;
+    }
   }
 
   void ReadEntries(Frame& frame) {

@@ -89,10 +89,10 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
   std::array<Completion, 256> cqes;
   Status status;
   while (status.ok()) {
-    if (!source_done) source_done = !Admit(source);
+    if (!source_done || !deferred_.empty()) source_done = !Admit(source) || source_done;
     status = IssueReads();
     if (!status.ok()) break;
-    if (source_done && open_files_ == 0) break;
+    if (source_done && open_files_ == 0 && deferred_.empty()) break;
     if (in_flight_ == 0) {
       // Nothing in the ring and nothing to issue: every buffer is held by consumers. Wait for one
       // to come back (backpressure) rather than allocate.
@@ -127,13 +127,18 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
 
 bool FileReader::Admit(FileSource& source) {
   uint32_t admitted = 0;
-  while (!free_slots_.empty() && admitted < admit_ramp_ &&
+  while (!free_slots_.empty() && admitted < admit_ramp_ && open_files_ < open_cap_ &&
          large_files_ < options_.max_large_files && in_flight_ + 1 < options_.max_in_flight &&
          pool_->available() > 0) {
     ReadJob job;
-    const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
-    if (pull == FileSource::Pull::kDone) return false;
-    if (pull == FileSource::Pull::kLater) return true;
+    if (!deferred_.empty()) {
+      job = std::move(deferred_.back());
+      deferred_.pop_back();
+    } else {
+      const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
+      if (pull == FileSource::Pull::kDone) return false;
+      if (pull == FileSource::Pull::kLater) return true;
+    }
     const uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
     FileState& f = files_[slot];
@@ -246,6 +251,18 @@ void FileReader::OnOpen(uint32_t slot, int32_t res) {
       ++in_flight_;
       return;
     }
+  }
+  if ((res == -EMFILE || res == -ENFILE) && open_files_ > 1) {
+    // Out of process descriptors (plain-descriptor mode, or the pread backend) while this reader
+    // holds others: not this file's fault. Open fewer files at once from now on and try it again
+    // when one closes. With no other file open the error is real and reported.
+    open_cap_ = std::max<uint32_t>(1, open_files_ - 1);
+    ++stats_.descriptor_waits;
+    deferred_.push_back(ReadJob{f.id, std::move(f.path)});
+    f.phase = FileState::Phase::kFree;
+    --open_files_;
+    free_slots_.push_back(slot);
+    return;
   }
   if (res < 0) return FreeSlot(slot, Error::FromErrno(-res, "open"));
   f.ref = engine_->direct_descriptors() ? FileRef::Slot(slot) : FileRef::Fd(res);

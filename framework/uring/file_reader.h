@@ -94,6 +94,7 @@ struct ReaderStats {
   uint64_t submits = 0;       // Submit calls (system calls, under the io_uring backend)
   uint64_t buffer_waits = 0;  // times the reader stalled because every buffer was leased
   uint64_t direct_refused = 0;
+  uint64_t descriptor_waits = 0;  // opens put off because the process ran out of descriptors
 };
 
 class FileReader {
@@ -140,7 +141,9 @@ class FileReader {
   uint32_t large_files_ = 0;
   uint32_t in_flight_ = 0;
   uint32_t admit_ramp_ = 1;
-  bool last_was_large_ = false;  // the last file classified was larger than one buffer
+  bool last_was_large_ = false;     // the last file classified was larger than one buffer
+  uint32_t open_cap_ = UINT32_MAX;  // lowered when opens run out of process descriptors
+  std::vector<ReadJob> deferred_;   // files to open again after EMFILE
   ReaderStats stats_;
 };
 

@@ -73,7 +73,7 @@ fi
 # --- root spellings ------------------------------------------------------------------------
 check "root '.' (run inside the directory)"
 (cd corpus && xxh_oracle .) >oracle_dot.txt
-(cd corpus && rf ../out.txt ../err.txt checksum .)
+cd corpus; rf ../out.txt ../err.txt checksum .; cd ..
 expect_rc "checksum ." 0 "$RC"
 same_file "checksum ." oracle_dot.txt out.txt
 
@@ -131,7 +131,7 @@ grep -q hidden out.txt && fail "--skip-hidden printed a hidden file"
 
 check "--skip-hidden with root '.' still walks the root"
 (cd corpus && find -L . -mindepth 1 -name '.*' -prune -o -type f -print0 | sort -z | xargs -0 xxhsum -H3 -- 2>/dev/null) >oracle_shdot.txt
-(cd corpus && rf ../out.txt ../err.txt checksum --skip-hidden .)
+cd corpus; rf ../out.txt ../err.txt checksum --skip-hidden .; cd ..
 expect_rc "checksum --skip-hidden ." 0 "$RC"
 same_file "checksum --skip-hidden ." oracle_shdot.txt out.txt
 

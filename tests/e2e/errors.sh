@@ -13,11 +13,29 @@ xxh_oracle good >oracle_good.txt
 # stderr_has FILE WHAT REGEX: one line of FILE matches the extended regex.
 stderr_has() {
   if grep -qE -- "$3" "$1"; then pass "stderr reports $2"; else
-    fail "stderr does not report $2 (no line matching /$3/); stderr was:"; sed 's/^/    /' "$1" | head -20
+    fail "stderr does not report $2 (no line matching /$3/); stderr was (cat -v):"
+    cat -v "$1" | sed 's/^/    /' | head -20
   fi
 }
 # ere STRING: STRING with the extended-regex metacharacters escaped.
 ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
+
+# --- the format of problem lines -------------------------------------------------------------
+check "stderr (a file, not a terminal) holds plain lines 'ringflow: PATH: reason (ERRNO)': no CR, no escapes"
+for q in "" "-q"; do
+  # shellcheck disable=SC2086
+  rf out.txt err.txt checksum $q good/edge/crlf.log does-not-exist
+  expect_rc "checksum $q with a missing PATH" 1 "$RC"
+  if LC_ALL=C grep -q $'[\r\033]' err.txt; then
+    fail "checksum $q: stderr contains CR or ESC bytes although it is not a terminal: $(od -An -c err.txt | head -3 | tr -s ' ')"
+  else
+    pass "checksum $q: no CR/ESC on stderr"
+  fi
+  expected_line='ringflow: does-not-exist: No such file or directory (ENOENT)'
+  if [[ $(<err.txt) == "$expected_line" ]]; then pass "stderr is exactly '$expected_line'"; else
+    fail "checksum $q: stderr is $(od -An -c err.txt | tr -s ' ' | head -3), expected exactly '$expected_line'"
+  fi
+done
 
 # --- missing paths -------------------------------------------------------------------------
 for backend in uring pread; do

@@ -13,6 +13,9 @@ RF=$(realpath -- "$1")
 GEN=$(realpath -- "$2")
 [[ -x $RF ]] || { echo "FAIL: ringflow binary not executable: $RF" >&2; exit 1; }
 [[ -f $GEN ]] || { echo "FAIL: generator not found: $GEN" >&2; exit 1; }
+for tool in python3 xxhsum grep find sort xargs timeout mkfifo cmp diff od; do
+  command -v "$tool" >/dev/null || { echo "FAIL: required tool not found: $tool" >&2; exit 1; }
+done
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringflow-e2e.XXXXXX")
 _e2e_cleanup() { chmod -R u+rwx "$E2E_TMP" 2>/dev/null || true; rm -rf -- "$E2E_TMP"; }
@@ -60,7 +63,7 @@ xxh_oracle() {
 
 e2e_done() {
   if [[ $E2E_FAILS -gt 0 ]]; then
-    echo "RESULT: $E2E_FAILS of $E2E_CHECKS checks FAILED ($(_elapsed) s)"
+    echo "RESULT: FAILED: $E2E_FAILS failure(s) in $E2E_CHECKS checks ($(_elapsed) s)"
     exit 1
   fi
   echo "RESULT: all $E2E_CHECKS checks passed ($(_elapsed) s)"
