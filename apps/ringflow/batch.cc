@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -21,18 +23,27 @@ void ClearProgressLocked() {
   progress_drawn = false;
 }
 
-void Report(const std::string& path, const Error& error) {
+void Report(std::string_view path, const Error& error) {
   std::lock_guard lock(stderr_mu);
   ClearProgressLocked();
-  std::fprintf(stderr, "ringflow: %s: %s\n", path.c_str(), error.message().c_str());
+  std::fprintf(stderr, "ringflow: %.*s: %s\n", static_cast<int>(path.size()), path.data(),
+               error.message().c_str());
 }
+
+// What a reader thread learned about one file; merged into the BatchResult after the run, so
+// that the walker (appending to the result) and the readers never share it.
+struct Outcome {
+  uint64_t id;
+  uint64_t bytes;
+  std::optional<Error> error;
+};
 
 // Adapts the reader's chunk callbacks to a FileConsumer and records each file's outcome.
 class Handler final : public uring::ReadHandler {
  public:
-  Handler(FileConsumer* consumer, std::vector<BatchFile>* files, std::atomic<uint64_t>* done,
+  Handler(FileConsumer* consumer, std::vector<Outcome>* outcomes, std::atomic<uint64_t>* done,
           std::atomic<uint64_t>* bytes)
-      : consumer_(consumer), files_(files), done_(done), bytes_(bytes) {}
+      : consumer_(consumer), outcomes_(outcomes), done_(done), bytes_(bytes) {}
 
   void OnChunk(uring::FileChunk&& chunk) override {
     if (chunk.offset == 0) consumer_->Begin(chunk.file_id);
@@ -43,69 +54,102 @@ class Handler final : public uring::ReadHandler {
   void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
     if (bytes == 0) consumer_->Begin(file_id);  // empty (or failed before any byte)
     consumer_->End(file_id, status, bytes);
-    BatchFile& file = (*files_)[file_id];
-    file.bytes = bytes;
-    file.done = true;
-    if (!status.ok()) {
-      file.error = status.error();
-      Report(file.path, status.error());
+    if (status.ok()) {
+      outcomes_->push_back({file_id, bytes, std::nullopt});
+    } else {
+      Report(status.error().path(), status.error());
+      outcomes_->push_back({file_id, bytes, status.error()});
     }
     done_->fetch_add(1, std::memory_order_relaxed);
   }
 
  private:
   FileConsumer* consumer_;
-  std::vector<BatchFile>* files_;
+  std::vector<Outcome>* outcomes_;
   std::atomic<uint64_t>* done_;
   std::atomic<uint64_t>* bytes_;
 };
 
-// Hands out file ids to the reader threads. Files are dealt round-robin (thread t owns ids
-// t, t + T, t + 2T, ...) and a thread that has drained its own share steals from the others.
-// A reader learns a file's size only after opening it, so a plain shared queue lets whichever
-// thread starts first grab most of a few large files; dealing keeps equal files balanced.
-class DealingSource {
+// Hands the files the walker finds to the reader threads while the walk goes on. Files are dealt
+// round-robin (thread t owns ids t, t + T, t + 2T, ...) and a thread that has drained its own
+// share steals from the others only when it is idle: a reader learns a file's size only after
+// opening it, so a plain shared queue lets whichever thread starts first grab most of a few large
+// files; dealing keeps equal files balanced.
+class StreamingSource {
  public:
-  DealingSource(const std::vector<BatchFile>& files, uint32_t threads)
-      : files_(files), cursors_(threads) {}
+  explicit StreamingSource(uint32_t threads) : queues_(threads) {}
 
-  // A thread takes from its own share first; it steals only when it is idle, so that it does
-  // not take (unknowingly) large files from a thread that is about to read them.
+  // Walker side (one thread).
+  void Add(uint64_t id, std::string_view path) {
+    pending_.push_back({id, std::string(path)});
+    if (pending_.size() >= kBatch) Publish();
+  }
+  void Finish() {
+    Publish();
+    std::lock_guard lock(mu_);
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  // Reader side.
   uring::FileSource::Pull Next(uint32_t thread, uring::ReadJob* job, bool idle) {
-    const auto threads = static_cast<uint32_t>(cursors_.size());
-    bool others_left = false;
-    for (uint32_t k = 0; k < threads; ++k) {
-      const uint32_t p = (thread + k) % threads;
-      std::atomic<std::size_t>& cursor = cursors_[p].next;
-      if (cursor.load(std::memory_order_relaxed) * threads + p >= files_.size()) continue;
-      if (k > 0 && !idle) {
-        others_left = true;
-        continue;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      std::deque<uring::ReadJob>& own = queues_[thread];
+      if (!own.empty()) return Take(own, job);
+      bool others_left = false;
+      for (auto& queue : queues_) others_left |= !queue.empty();
+      if (!idle) {
+        // A busy reader comes back after its next completion.
+        return finished_ && !others_left ? uring::FileSource::Pull::kDone
+                                         : uring::FileSource::Pull::kLater;
       }
-      const std::size_t i = cursor.fetch_add(1, std::memory_order_relaxed) * threads + p;
-      if (i >= files_.size()) continue;
-      job->id = i;
-      job->path = files_[i].path;
-      return uring::FileSource::Pull::kJob;
+      if (others_left) {
+        for (std::size_t k = 1; k < queues_.size(); ++k) {
+          auto& queue = queues_[(thread + k) % queues_.size()];
+          if (!queue.empty()) return Take(queue, job);
+        }
+      }
+      if (finished_) return uring::FileSource::Pull::kDone;
+      cv_.wait(lock);  // idle, and the walker has not found more yet
     }
-    return others_left ? uring::FileSource::Pull::kLater : uring::FileSource::Pull::kDone;
   }
 
  private:
-  struct alignas(64) Cursor {
-    std::atomic<std::size_t> next{0};
-  };
-  const std::vector<BatchFile>& files_;
-  std::vector<Cursor> cursors_;
+  static constexpr std::size_t kBatch = 16;
+
+  void Publish() {
+    if (pending_.empty()) return;
+    {
+      std::lock_guard lock(mu_);
+      for (uring::ReadJob& j : pending_) {
+        queues_[j.id % queues_.size()].push_back(std::move(j));
+      }
+    }
+    pending_.clear();
+    cv_.notify_all();
+  }
+
+  static uring::FileSource::Pull Take(std::deque<uring::ReadJob>& queue, uring::ReadJob* job) {
+    *job = std::move(queue.front());
+    queue.pop_front();
+    return uring::FileSource::Pull::kJob;
+  }
+
+  std::vector<uring::ReadJob> pending_;  // walker-local, published in batches
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::deque<uring::ReadJob>> queues_;  // guarded by mu_
+  bool finished_ = false;                           // guarded by mu_
 };
 
 class ThreadSource final : public uring::FileSource {
  public:
-  ThreadSource(DealingSource* dealer, uint32_t thread) : dealer_(dealer), thread_(thread) {}
-  Pull Next(uring::ReadJob* job, bool idle) override { return dealer_->Next(thread_, job, idle); }
+  ThreadSource(StreamingSource* source, uint32_t thread) : source_(source), thread_(thread) {}
+  Pull Next(uring::ReadJob* job, bool idle) override { return source_->Next(thread_, job, idle); }
 
  private:
-  DealingSource* dealer_;
+  StreamingSource* source_;
   uint32_t thread_;
 };
 
@@ -121,21 +165,14 @@ void PrintProgress(uint64_t done, uint64_t total, uint64_t bytes, double seconds
 
 }  // namespace
 
-Result<BatchResult> RunBatch(const BatchOptions& options,
-                             const std::function<std::unique_ptr<FileConsumer>()>& make_consumer) {
-  BatchResult result;
-  const Status walked = Walk(
-      options.paths, options.walk,
-      [&](WalkFile&& file) {
-        result.files.push_back({std::move(file.path), std::nullopt, 0, false});
-      },
-      [&](const std::string& path, const Error& why) {
-        ++result.skipped;
-        Report(path, why);
-      });
-  RINGFLOW_RETURN_IF_ERROR(walked);
-  if (result.files.empty()) return result;
+uint32_t ResolveThreads(const BatchOptions& options) {
+  return options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+}
 
+Result<BatchResult> RunBatch(const BatchOptions& options,
+                             const std::vector<FileConsumer*>& consumers) {
+  const auto threads = static_cast<uint32_t>(consumers.size());
+  if (threads == 0) return Error(ErrorCode::kInvalidArgument, "batch: no consumer");
   const bool direct = options.reader.direct;
   const std::size_t buffer_size =
       options.buffer_size != 0 ? options.buffer_size : (direct ? 4u << 20 : 128u << 10);
@@ -148,17 +185,15 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
           // faults up front (and, on a VM that returns free memory to its host, host faults).
           : (direct ? reader.reads_per_file * reader.max_large_files + 1
                     : reader.max_open_files + reader.reads_per_file * reader.max_large_files);
-  uint32_t threads = options.threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<uint32_t>(std::min<std::size_t>(threads, result.files.size()));
 
-  DealingSource dealer(result.files, threads);
+  StreamingSource source(threads);
   std::atomic<uint64_t> done{0}, bytes{0};
-  // The main thread only waits (and draws the progress line): readers signal when they finish.
+  // The main thread walks, then waits (drawing the progress line): readers signal when done.
   std::mutex running_mu;
   std::condition_variable running_cv;
   uint32_t running = threads;  // guarded by running_mu
   std::vector<std::optional<Error>> thread_errors(threads);
+  std::vector<std::vector<Outcome>> outcomes(threads);
   std::vector<std::thread> workers;
   std::once_flag registration_note;
   for (uint32_t t = 0; t < threads; ++t) {
@@ -184,12 +219,11 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
               });
             }
           }
-          std::unique_ptr<FileConsumer> consumer = make_consumer();
-          Handler handler(consumer.get(), &result.files, &done, &bytes);
+          Handler handler(consumers[t], &outcomes[t], &done, &bytes);
           uring::FileReader file_reader(engine->get(), pool->get(), reader);
           const auto started = std::chrono::steady_clock::now();
-          ThreadSource source(&dealer, t);
-          const Status status = file_reader.Run(source, handler);
+          ThreadSource thread_source(&source, t);
+          const Status status = file_reader.Run(thread_source, handler);
           if (!status.ok()) thread_errors[t] = status.error();
           if (options.stats) {
             const uring::ReaderStats& st = file_reader.stats();
@@ -218,6 +252,26 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
       running_cv.notify_one();
     });
   }
+
+  // Walk on this thread while the readers read what is already found.
+  BatchResult result;
+  const Status walked = Walk(
+      options.paths, options.walk,
+      [&](WalkFile&& file) {
+        const uint64_t id = result.files.size();
+        BatchFile entry;
+        entry.path_offset = result.paths.size();
+        entry.path_length = static_cast<uint32_t>(file.path.size());
+        result.paths += file.path;
+        result.files.push_back(entry);
+        source.Add(id, file.path);
+      },
+      [&](const std::string& path, const Error& why) {
+        ++result.skipped;
+        Report(path, why);
+      });
+  source.Finish();
+
   const bool show_progress = options.progress && ::isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto next_update = start + std::chrono::milliseconds(500);
@@ -241,24 +295,49 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
     std::lock_guard lock(stderr_mu);
     ClearProgressLocked();
   }
+  RINGFLOW_RETURN_IF_ERROR(walked);
   // A thread whose engine could not start read nothing; if none could, the run failed.
   uint32_t failed_threads = 0;
   for (const auto& e : thread_errors) failed_threads += e.has_value() ? 1u : 0u;
-  if (failed_threads == threads) return *thread_errors[0];
+  if (failed_threads == threads && !result.files.empty()) return *thread_errors[0];
   for (const auto& e : thread_errors) {
     if (e) Report("engine", *e);
   }
+  for (std::vector<Outcome>& list : outcomes) {
+    for (Outcome& o : list) {
+      BatchFile& f = result.files[o.id];
+      f.done = true;
+      f.bytes = o.bytes;
+      if (o.error) {
+        f.failed = true;
+        result.errors.emplace_back(o.id, std::move(*o.error));
+      }
+    }
+  }
   // Files no reader reached (every thread that could have read them failed) are failures too:
   // nothing is lost silently.
-  for (BatchFile& f : result.files) {
+  for (std::size_t id = 0; id < result.files.size(); ++id) {
+    BatchFile& f = result.files[id];
     if (!f.done) {
-      f.error = Error(ErrorCode::kCancelled, "not read: the engine failed before this file");
-      Report(f.path, *f.error);
+      Error error(ErrorCode::kCancelled, "not read: the engine failed before this file");
+      Report(result.path(id), error);
+      result.errors.emplace_back(id, std::move(error));
+      f.failed = true;
     }
     result.bytes += f.bytes;
-    if (f.error) ++result.skipped;
+    if (f.failed) ++result.skipped;
   }
   return result;
+}
+
+std::vector<uint32_t> BatchResult::OkFilesByPath() const {
+  std::vector<uint32_t> order;
+  order.reserve(files.size());
+  for (uint32_t i = 0; i < files.size(); ++i) {
+    if (!files[i].failed) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return path(a) < path(b); });
+  return order;
 }
 
 Result<std::size_t> ParseSize(const std::string& text) {

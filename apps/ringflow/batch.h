@@ -1,7 +1,8 @@
-// The batch reader shared by `checksum` and `count`: walks the paths, then reads every file with
-// one FileReader per thread (each with its own engine and buffer pool: a ring has one owner
-// thread, and cached reads are memory copies done by the submitting thread, so two rings use both
-// cores). Per-file work runs inline in the reader's thread through a FileConsumer.
+// The batch reader shared by `checksum` and `count`: walks the paths on the calling thread while
+// one FileReader per thread reads the files already found (each reader with its own engine and
+// buffer pool: a ring has one owner thread, and cached reads are memory copies done by the
+// submitting thread, so two rings use both cores). Per-file work runs inline in the reader's
+// thread through that thread's FileConsumer.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -25,7 +28,7 @@ struct BatchOptions {
   WalkOptions walk;
   uring::EngineOptions engine;
   uring::ReaderOptions reader;
-  uint32_t threads = 0;         // 0: one per CPU
+  uint32_t threads = 0;         // 0: one per CPU (see ResolveThreads)
   std::size_t buffer_size = 0;  // 0: 128 KiB, or 4 MiB with O_DIRECT
   uint32_t buffers = 0;         // 0: enough for the files and reads in flight
   bool progress = false;        // a live line on stderr (only when stderr is a terminal)
@@ -33,7 +36,8 @@ struct BatchOptions {
 };
 
 // Per-thread consumer of file contents. Begin/Chunk/End for one file run on one thread, in
-// order; different files may be in progress at once (interleaved calls).
+// order; different files may be in progress at once (interleaved calls). A consumer is used by
+// one reader thread only, so it needs no locking.
 class FileConsumer {
  public:
   virtual ~FileConsumer() = default;
@@ -43,24 +47,38 @@ class FileConsumer {
   virtual void End(uint64_t file_id, const Status& status, uint64_t bytes) = 0;
 };
 
+// One file of a batch. Compact on purpose: a tree of 20,000 files should not cost thousands of
+// first-touch page faults (each costs microseconds on a VM) before the first byte is read.
 struct BatchFile {
-  std::string path;
-  std::optional<Error> error;  // set when the file could not be read
+  uint64_t path_offset = 0;  // into BatchResult::paths
+  uint32_t path_length = 0;
+  bool done = false;    // the reader finished with it (successfully or not)
+  bool failed = false;  // its error is in BatchResult::errors
   uint64_t bytes = 0;
-  bool done = false;  // the reader finished with it (successfully or not)
 };
 
 struct BatchResult {
-  std::vector<BatchFile> files;  // in discovery order; index = file id
-  uint64_t skipped = 0;          // walk problems plus failed files
+  std::string paths;                               // every path, back to back
+  std::vector<BatchFile> files;                    // in discovery order; index = file id
+  std::vector<std::pair<uint64_t, Error>> errors;  // (file id, why), in no particular order
+  uint64_t skipped = 0;                            // walk problems plus failed files
   uint64_t bytes = 0;
+
+  std::string_view path(std::size_t id) const {
+    return std::string_view(paths).substr(files[id].path_offset, files[id].path_length);
+  }
+  // Ids of the files read successfully, sorted by path (bytewise).
+  std::vector<uint32_t> OkFilesByPath() const;
 };
 
+// The number of reader threads RunBatch uses for `options`.
+uint32_t ResolveThreads(const BatchOptions& options);
+
 // Walks and reads. Every problem is printed once on stderr as "ringflow: PATH: reason" as it
-// happens. `make_consumer` is called once per reader thread. Returns an error only when no
-// engine could be set up at all.
+// happens. `consumers` holds one consumer per reader thread (ResolveThreads(options) of them),
+// owned by the caller. Returns an error only when no engine could be set up at all.
 Result<BatchResult> RunBatch(const BatchOptions& options,
-                             const std::function<std::unique_ptr<FileConsumer>()>& make_consumer);
+                             const std::vector<FileConsumer*>& consumers);
 
 // "128KiB", "4M", "1048576" -> bytes; kInvalidArgument otherwise.
 Result<std::size_t> ParseSize(const std::string& text);

@@ -21,8 +21,10 @@ struct Digest {
 // Hashes each file as its chunks arrive; the digests of all threads meet in one table.
 class ChecksumConsumer final : public FileConsumer {
  public:
-  ChecksumConsumer(bool count_lines, std::mutex* mu, std::vector<Digest>* digests)
-      : count_lines_(count_lines), mu_(mu), digests_(digests) {}
+  explicit ChecksumConsumer(bool count_lines) : count_lines_(count_lines) {}
+
+  // (file id, digest) of every file this thread read successfully.
+  std::vector<std::pair<uint64_t, Digest>>& digests() { return digests_; }
 
   void Begin(uint64_t file_id) override {
     State& s = states_[file_id];
@@ -52,10 +54,8 @@ class ChecksumConsumer final : public FileConsumer {
     if (it == states_.end()) return;
     State& s = it->second;
     if (status.ok()) {
-      Digest d{s.hash->Digest(), s.lines + (bytes > 0 && s.last != '\n' ? 1 : 0)};
-      std::lock_guard lock(*mu_);
-      if (digests_->size() <= file_id) digests_->resize(file_id + 1);
-      (*digests_)[file_id] = d;
+      digests_.push_back(
+          {file_id, {s.hash->Digest(), s.lines + (bytes > 0 && s.last != '\n' ? 1 : 0)}});
     }
     spare_.push_back(std::move(s.hash));
     states_.erase(it);
@@ -68,8 +68,7 @@ class ChecksumConsumer final : public FileConsumer {
     char last = '\n';
   };
   const bool count_lines_;
-  std::mutex* mu_;
-  std::vector<Digest>* digests_;
+  std::vector<std::pair<uint64_t, Digest>> digests_;
   std::unordered_map<uint64_t, State> states_;
   std::vector<std::unique_ptr<Xxh3>> spare_;
 };
@@ -120,34 +119,35 @@ int ChecksumCommand(const std::vector<std::string>& args) {
     return 2;
   }
 
-  std::mutex mu;
-  std::vector<Digest> digests;
-  auto result =
-      RunBatch(*options, [&] { return std::make_unique<ChecksumConsumer>(json, &mu, &digests); });
+  std::vector<std::unique_ptr<ChecksumConsumer>> consumers;
+  std::vector<FileConsumer*> views;
+  for (uint32_t t = 0; t < ResolveThreads(*options); ++t) {
+    consumers.push_back(std::make_unique<ChecksumConsumer>(json));
+    views.push_back(consumers.back().get());
+  }
+  auto result = RunBatch(*options, views);
   if (!result.ok()) {
     PrintError(result.error().message());
     return 1;
   }
-  std::vector<uint32_t> order;
-  order.reserve(result->files.size());
-  for (uint32_t i = 0; i < result->files.size(); ++i) {
-    if (!result->files[i].error) order.push_back(i);
+  std::vector<Digest> digests(result->files.size());
+  for (auto& consumer : consumers) {
+    for (const auto& [id, digest] : consumer->digests()) digests[id] = digest;
   }
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return result->files[a].path < result->files[b].path; });
+  const std::vector<uint32_t> order = result->OkFilesByPath();
   std::string out;
   out.reserve(order.size() * 64);
   for (uint32_t i : order) {
-    const BatchFile& f = result->files[i];
+    const std::string_view path = result->path(i);
     const Digest& d = digests[i];
     if (json) {
       out += "{\"path\":";
-      AppendJsonString(out, f.path);
-      out += ",\"bytes\":" + std::to_string(f.bytes) + ",\"lines\":" + std::to_string(d.lines) +
-             ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
+      AppendJsonString(out, path);
+      out += ",\"bytes\":" + std::to_string(result->files[i].bytes) +
+             ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {
       out += "XXH3 (";
-      out += f.path;
+      out += path;
       out += ") = ";
       out += HexDigest(d.xxh3);
       out += '\n';

@@ -73,8 +73,10 @@ class StreamCounter {
 
 class CountConsumer final : public FileConsumer {
  public:
-  CountConsumer(const std::string* pattern, std::mutex* mu, std::vector<uint64_t>* counts)
-      : pattern_(pattern), mu_(mu), counts_(counts) {}
+  explicit CountConsumer(const std::string* pattern) : pattern_(pattern) {}
+
+  // (file id, count) of every file this thread read successfully.
+  const std::vector<std::pair<uint64_t, uint64_t>>& counts() const { return counts_; }
 
   void Begin(uint64_t file_id) override { states_.try_emplace(file_id, pattern_); }
   void Chunk(uint64_t file_id, std::span<const std::byte> data) override {
@@ -83,18 +85,13 @@ class CountConsumer final : public FileConsumer {
   void End(uint64_t file_id, const Status& status, uint64_t) override {
     auto it = states_.find(file_id);
     if (it == states_.end()) return;
-    if (status.ok()) {
-      std::lock_guard lock(*mu_);
-      if (counts_->size() <= file_id) counts_->resize(file_id + 1);
-      (*counts_)[file_id] = it->second.count();
-    }
+    if (status.ok()) counts_.push_back({file_id, it->second.count()});
     states_.erase(it);
   }
 
  private:
   const std::string* pattern_;
-  std::mutex* mu_;
-  std::vector<uint64_t>* counts_;
+  std::vector<std::pair<uint64_t, uint64_t>> counts_;
   std::unordered_map<uint64_t, StreamCounter> states_;
 };
 
@@ -142,26 +139,30 @@ int CountCommand(const std::vector<std::string>& args) {
     PrintError("count: " + options.error().message());
     return 2;
   }
-  std::mutex mu;
-  std::vector<uint64_t> counts;
-  auto result =
-      RunBatch(*options, [&] { return std::make_unique<CountConsumer>(&pattern, &mu, &counts); });
+  std::vector<std::unique_ptr<CountConsumer>> consumers;
+  std::vector<FileConsumer*> views;
+  for (uint32_t t = 0; t < ResolveThreads(*options); ++t) {
+    consumers.push_back(std::make_unique<CountConsumer>(&pattern));
+    views.push_back(consumers.back().get());
+  }
+  auto result = RunBatch(*options, views);
   if (!result.ok()) {
     PrintError(result.error().message());
     return 1;
   }
-  std::vector<uint32_t> order;
-  for (uint32_t i = 0; i < result->files.size(); ++i) {
-    if (!result->files[i].error) order.push_back(i);
+  std::vector<uint64_t> counts(result->files.size());
+  for (const auto& consumer : consumers) {
+    for (const auto& [id, count] : consumer->counts()) counts[id] = count;
   }
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return result->files[a].path < result->files[b].path; });
+  const std::vector<uint32_t> order = result->OkFilesByPath();
   uint64_t total = 0;
   std::string out;
   for (uint32_t i : order) {
-    const uint64_t c = i < counts.size() ? counts[i] : 0;
-    total += c;
-    out += std::to_string(c) + " " + result->files[i].path + "\n";
+    total += counts[i];
+    out += std::to_string(counts[i]);
+    out += ' ';
+    out += result->path(i);
+    out += '\n';
   }
   out += std::to_string(total) + " total\n";
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -117,7 +117,7 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
     // back safely until the engine is destroyed. Report every open file and stop.
     for (FileState& f : files_) {
       if (f.phase == FileState::Phase::kFree) continue;
-      handler.OnFileDone(f.id, Error(status.error()), f.delivered);
+      handler.OnFileDone(f.id, Error(status.error()).WithPath(f.path), f.delivered);
       ++stats_.files_failed;
     }
   }
@@ -159,7 +159,8 @@ bool FileReader::Admit(FileSource& source) {
     if (!EnsureSqSpace().ok() ||
         !engine_->PrepOpen(slot, f.path.c_str(), O_RDONLY | (f.direct ? O_DIRECT : 0),
                            Encode(kOpen, slot))) {
-      FreeSlot(slot, Error(ErrorCode::kInternal, "open: submission queue unavailable"));
+      FreeSlot(slot,
+               Error(ErrorCode::kInternal, "open: submission queue unavailable").WithPath(f.path));
       continue;
     }
     ++f.in_flight;
@@ -264,7 +265,7 @@ void FileReader::OnOpen(uint32_t slot, int32_t res) {
     free_slots_.push_back(slot);
     return;
   }
-  if (res < 0) return FreeSlot(slot, Error::FromErrno(-res, "open"));
+  if (res < 0) return FreeSlot(slot, Error::FromErrno(-res, "open").WithPath(f.path));
   f.ref = engine_->direct_descriptors() ? FileRef::Slot(slot) : FileRef::Fd(res);
   f.phase = FileState::Phase::kReading;
 }
@@ -280,7 +281,8 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     return;
   }
   if (res < 0) {
-    f.error = Error::FromErrno(-res, "read at offset " + std::to_string(op.offset + op.pos));
+    f.error = Error::FromErrno(-res, "read at offset " + std::to_string(op.offset + op.pos))
+                  .WithPath(f.path);
     Finish(f);
     MaybeClose(slot);
     return;
@@ -304,7 +306,7 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     // read returns 0. O_DIRECT needs an aligned offset, so it re-reads the partial block.
     const uint32_t pos = op.filled / align_ * align_;
     if (!IssueRead(slot, op_index, op.offset, pos).ok()) {
-      f.error = Error(ErrorCode::kInternal, "read: submission queue unavailable");
+      f.error = Error(ErrorCode::kInternal, "read: submission queue unavailable").WithPath(f.path);
       Finish(f);
       MaybeClose(slot);
     }
@@ -362,7 +364,7 @@ void FileReader::MaybeClose(uint32_t slot) {
 
 void FileReader::OnClose(uint32_t slot, int32_t res) {
   FileState& f = files_[slot];
-  if (res < 0 && !f.error) f.error = Error::FromErrno(-res, "close");
+  if (res < 0 && !f.error) f.error = Error::FromErrno(-res, "close").WithPath(f.path);
   FreeSlot(slot, f.error ? Status(*f.error) : OkStatus());
 }
 

@@ -65,8 +65,9 @@ class ReadHandler {
   // Chunks of one file arrive in offset order, without gaps, never empty. The handler may keep
   // the lease (the buffer is then unavailable to the reader until it lets go).
   virtual void OnChunk(FileChunk&& chunk) = 0;
-  // Once per job, after its last chunk. `status` is OK, or the first error with errno and the
-  // operation ("open", "read at offset N", "close"); `bytes` counts the bytes delivered.
+  // Once per job, after its last chunk. `status` is OK, or the first error: its errno, the
+  // operation in its message ("open", "read at offset N", "close") and the job's path in
+  // error().path(). `bytes` counts the bytes delivered.
   virtual void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) = 0;
 };
 
