@@ -175,7 +175,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
   if (threads == 0) return Error(ErrorCode::kInvalidArgument, "batch: no consumer");
   const bool direct = options.reader.direct;
   const std::size_t buffer_size =
-      options.buffer_size != 0 ? options.buffer_size : (direct ? 4u << 20 : 128u << 10);
+      options.buffer_size != 0 ? options.buffer_size : DefaultBufferSize(direct);
   uring::ReaderOptions reader = options.reader;
   if (direct && options.buffers == 0) reader.max_large_files = 1;
   const uint32_t buffers =

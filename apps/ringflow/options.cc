@@ -14,11 +14,11 @@ void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw) {
       "direct", po::bool_switch(&raw.direct),
       "read with O_DIRECT, bypassing the page cache (for cold data; default buffers 4MiB)")(
       "buffer-size", po::value(&raw.buffer_size)->value_name("SIZE"),
-      "size of each pool buffer and of each read, e.g. 128K, 4M (default: 128K; 4M with "
+      "size of each pool buffer and of each read, e.g. 64K, 4M (default: 64K; 4M with "
       "--direct)")("buffers", po::value(&raw.buffers)->value_name("N"),
                    "buffers per thread (default: open files + read-ahead)")(
       "open-files", po::value(&raw.open_files)->value_name("N"),
-      "files open at once per thread, in the ring's file table (default: 64)")(
+      "files open at once per thread, in the ring's file table (default: 48)")(
       "reads-per-file", po::value(&raw.reads_per_file)->value_name("N"),
       "reads in flight for one large file (default: 4)")(
       "queue-depth", po::value(&raw.queue_depth)->value_name("N"),
@@ -78,7 +78,7 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
   }
   // One pool is registered as one region, which the kernel caps at 1 GiB.
   const std::size_t size =
-      o.buffer_size != 0 ? o.buffer_size : (raw.direct ? 4u << 20 : 128u << 10);
+      o.buffer_size != 0 ? o.buffer_size : DefaultBufferSize(raw.direct);
   if (o.buffers != 0 && size * o.buffers > (std::size_t{1} << 30)) {
     return Error(ErrorCode::kInvalidArgument,
                  "--buffers x --buffer-size must stay within 1G per thread");

@@ -20,7 +20,7 @@ struct ReadOptionsRaw {
   // Signed, so that "-1" is rejected rather than wrapped; 0 means "not given" for the first two.
   int64_t buffers = 0;
   int64_t threads = 0;
-  int64_t open_files = 64;
+  int64_t open_files = 48;
   int64_t reads_per_file = 4;
   int64_t queue_depth = 256;
   bool direct = false;
