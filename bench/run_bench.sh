@@ -205,8 +205,20 @@ run_timed() {
       die "fio output check failed"
     [[ -n $s ]] || die "fio output check failed: $(head -c 300 "$TMP/fio.json")"
     rm -f -- "$TMP/fio.json"
+    # The same run by the shell's clock, start-up and file set-up included, like ringflow's rows.
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$state" "$label (wall, with start-up)" "$run" \
+      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" "$u" "$s" "$m" >>"$RESULTS"
   else
     e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+    if [[ $label == "ringflow checksum --direct" ]]; then
+      # Like fio's bandwidth figure: the time the readers spent reading (the slowest thread),
+      # without start-up, walk and buffer set-up.
+      local phase
+      phase=$(sed -n 's/^ringflow: thread .* \([0-9.]*\) s$/\1/p' "$TMP/cmd.err" | sort -n | tail -n 1)
+      [[ -n $phase ]] || die "ringflow --stats printed no thread time"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$state" "$label (read phase)" "$run" \
+        "$phase" "$u" "$s" "$m" >>"$RESULTS"
+    fi
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$state" "$label" "$run" "$e" "$u" "$s" "$m" >>"$RESULTS"
 }
@@ -291,7 +303,8 @@ bench_corpus() {
 
   if ((COLD)); then
     if [[ $corpus == large ]]; then
-      ((PEERS_ONLY)) || add_cmd "ringflow checksum --direct" "$RINGFLOW" checksum "${RF_EXTRA[@]}" --direct "$dir"
+      # --stats prints each reader thread's reading time: the "(read phase)" row below.
+      ((PEERS_ONLY)) || add_cmd "ringflow checksum --direct" "$RINGFLOW" checksum "${RF_EXTRA[@]}" --direct --stats "$dir"
       if ((HAVE_FIO)); then
         # FIO_JOBS jobs (at most one per file), the files dealt round-robin; each job reads
         # its files one after another (file_service_type=sequential), each from start to end,
@@ -353,14 +366,17 @@ for (corpus, state), cmds in groups.items():
         walls = [x[0] for x in v]
         cpu = statistics.median(x[1] for x in v)
         rss = statistics.median(x[2] for x in v) / 1024
-        if label.startswith("fio"):
-            ref = "ringflow checksum --direct"
+        direct = "ringflow checksum --direct"
+        if label.startswith("fio") and label.endswith("(wall, with start-up)"):
+            ref = direct  # both by the shell's clock
+        elif label.startswith("fio"):
+            ref = direct + " (read phase)"  # both without start-up
         else:
             ref = base
-        if label in (base, "ringflow checksum --direct"):
+        if label in (base, direct, direct + " (read phase)"):
             ratio = "ref"
         elif ref in med and med[ref] > 0:
-            ratio = f"{med[label] / med[ref]:.2f}" + ("" if ref == base else " vs --direct")
+            ratio = f"{med[label] / med[ref]:.2f}" + ("" if ref == base else " vs " + ref[len("ringflow checksum "):])
         else:
             ratio = "–"
         print(f"| `{label}` | {med[label]:.3f} ({min(walls):.3f}–{max(walls):.3f}) | {cpu:.3f} | {rss:.1f} | {ratio} |")
@@ -368,7 +384,7 @@ for (corpus, state), cmds in groups.items():
 EOF
   echo "Wall: the shell's clock around \`/usr/bin/time\`; CPU and RSS: \`/usr/bin/time -f '%e %U %S %M'\` (children included)."
   if grep -q $'\tfio' "$RESULTS"; then
-    echo "fio rows: wall = bytes read / fio's bandwidth, CPU = fio's usr+sys share of its job runtime, RSS from /usr/bin/time; fio mirrors \`ringflow checksum --direct\`: $FIO_BS requests, iodepth $FIO_DEPTH per job, up to $FIO_JOBS jobs, files dealt round-robin, each job reading its files in turn."
+    echo "fio rows: wall = bytes read / fio's bandwidth (compared with ringflow's read phase: the slowest reader thread's time from \`--stats\`, without process start-up, walk and buffer set-up), and the same run by the shell's clock (compared with ringflow's wall); CPU = fio's usr+sys share of its job runtime, RSS from /usr/bin/time; fio mirrors \`ringflow checksum --direct\`: $FIO_BS requests, iodepth $FIO_DEPTH per job, up to $FIO_JOBS jobs, files dealt round-robin, each job reading its files in turn."
   fi
   echo
   echo "Run started $START_DATE, finished $(date '+%Y-%m-%d %H:%M:%S %z'); kernel $(uname -r); nproc $(nproc); load average at start $START_LOAD, at end $(cut -d' ' -f1-3 /proc/loadavg)."
