@@ -85,6 +85,38 @@ uint32_t ResolveThreads(const BatchOptions& options);
 Result<BatchResult> RunBatch(const BatchOptions& options,
                              const std::vector<FileConsumer*>& consumers);
 
+// A consumer that keeps one value per file it finished successfully (a digest, a count).
+template <typename T>
+class CollectingConsumer : public FileConsumer {
+ public:
+  std::vector<std::pair<uint64_t, T>>& collected() { return collected_; }
+
+ protected:
+  void Collect(uint64_t file_id, T value) { collected_.emplace_back(file_id, std::move(value)); }
+
+ private:
+  std::vector<std::pair<uint64_t, T>> collected_;
+};
+
+// Runs a batch with one `Consumer` per reader thread (made by `make()`), then gathers their
+// values into one vector indexed by file id (default T for files that failed).
+template <typename T, typename Consumer, typename Make>
+Result<std::pair<BatchResult, std::vector<T>>> RunCollecting(const BatchOptions& options,
+                                                             Make make) {
+  std::vector<std::unique_ptr<Consumer>> consumers;
+  std::vector<FileConsumer*> views;
+  for (uint32_t t = 0; t < ResolveThreads(options); ++t) {
+    consumers.push_back(make());
+    views.push_back(consumers.back().get());
+  }
+  RINGFLOW_ASSIGN_OR_RETURN(BatchResult result, RunBatch(options, views));
+  std::vector<T> values(result.files.size());
+  for (auto& consumer : consumers) {
+    for (auto& [id, value] : consumer->collected()) values[id] = std::move(value);
+  }
+  return std::make_pair(std::move(result), std::move(values));
+}
+
 // "128KiB", "4M", "1048576" -> bytes; kInvalidArgument otherwise.
 Result<std::size_t> ParseSize(const std::string& text);
 

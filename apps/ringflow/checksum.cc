@@ -19,12 +19,9 @@ struct Digest {
 };
 
 // Hashes each file as its chunks arrive; the digests of all threads meet in one table.
-class ChecksumConsumer final : public FileConsumer {
+class ChecksumConsumer final : public CollectingConsumer<Digest> {
  public:
   explicit ChecksumConsumer(bool count_lines) : count_lines_(count_lines) {}
-
-  // (file id, digest) of every file this thread read successfully.
-  std::vector<std::pair<uint64_t, Digest>>& digests() { return digests_; }
 
   void Begin(uint64_t file_id) override {
     State& s = states_[file_id];
@@ -54,8 +51,7 @@ class ChecksumConsumer final : public FileConsumer {
     if (it == states_.end()) return;
     State& s = it->second;
     if (status.ok()) {
-      digests_.push_back(
-          {file_id, {s.hash->Digest(), s.lines + (bytes > 0 && s.last != '\n' ? 1 : 0)}});
+      Collect(file_id, {s.hash->Digest(), s.lines + (bytes > 0 && s.last != '\n' ? 1 : 0)});
     }
     spare_.push_back(std::move(s.hash));
     states_.erase(it);
@@ -68,7 +64,6 @@ class ChecksumConsumer final : public FileConsumer {
     char last = '\n';
   };
   const bool count_lines_;
-  std::vector<std::pair<uint64_t, Digest>> digests_;
   std::unordered_map<uint64_t, State> states_;
   std::vector<std::unique_ptr<Xxh3>> spare_;
 };
@@ -102,48 +97,26 @@ int ChecksumCommand(const std::vector<std::string>& args) {
       "print one JSON object per file instead: {\"path\", \"bytes\", \"lines\", \"xxh3\"}; "
       "lines counts a final line without newline too");
   AddReadOptions(desc, raw);
-  std::vector<std::string> paths;
-  po::variables_map vm;
-  if (!ParseArgs(args, desc, paths, vm)) return 2;
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << desc << "\n";
-    return 0;
-  }
-  if (paths.empty()) {
-    PrintError("checksum: no PATH given (see --help)");
-    return 2;
-  }
-  auto options = ToBatchOptions(raw, vm, std::move(paths));
-  if (!options.ok()) {
-    PrintError("checksum: " + options.error().message());
-    return 2;
-  }
+  auto parsed = ParseReadCommand("checksum", kUsage, args, desc, raw);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
 
-  std::vector<std::unique_ptr<ChecksumConsumer>> consumers;
-  std::vector<FileConsumer*> views;
-  for (uint32_t t = 0; t < ResolveThreads(*options); ++t) {
-    consumers.push_back(std::make_unique<ChecksumConsumer>(json));
-    views.push_back(consumers.back().get());
-  }
-  auto result = RunBatch(*options, views);
-  if (!result.ok()) {
-    PrintError(result.error().message());
+  auto run = RunCollecting<Digest, ChecksumConsumer>(
+      std::get<BatchOptions>(parsed), [&] { return std::make_unique<ChecksumConsumer>(json); });
+  if (!run.ok()) {
+    PrintError(run.error().message());
     return 1;
   }
-  std::vector<Digest> digests(result->files.size());
-  for (auto& consumer : consumers) {
-    for (const auto& [id, digest] : consumer->digests()) digests[id] = digest;
-  }
-  const std::vector<uint32_t> order = result->OkFilesByPath();
+  const auto& [result, digests] = *run;
+  const std::vector<uint32_t> order = result.OkFilesByPath();
   std::string out;
   out.reserve(order.size() * 64);
   for (uint32_t i : order) {
-    const std::string_view path = result->path(i);
+    const std::string_view path = result.path(i);
     const Digest& d = digests[i];
     if (json) {
       out += "{\"path\":";
       AppendJsonString(out, path);
-      out += ",\"bytes\":" + std::to_string(result->files[i].bytes) +
+      out += ",\"bytes\":" + std::to_string(result.files[i].bytes) +
              ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {
       out += "XXH3 (";
@@ -153,16 +126,12 @@ int ChecksumCommand(const std::vector<std::string>& args) {
       out += '\n';
     }
     if (out.size() > (1u << 20)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
+      if (!WriteStdout(out)) return 1;
       out.clear();
     }
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (std::fflush(stdout) != 0) {
-    PrintError("writing the output failed");
-    return 1;
-  }
-  return result->skipped > 0 ? 1 : 0;
+  if (!WriteStdout(out)) return 1;
+  return result.skipped > 0 ? 1 : 0;
 }
 
 }  // namespace ringflow::app

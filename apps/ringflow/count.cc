@@ -71,12 +71,9 @@ class StreamCounter {
   uint64_t count_ = 0;
 };
 
-class CountConsumer final : public FileConsumer {
+class CountConsumer final : public CollectingConsumer<uint64_t> {
  public:
   explicit CountConsumer(const std::string* pattern) : pattern_(pattern) {}
-
-  // (file id, count) of every file this thread read successfully.
-  const std::vector<std::pair<uint64_t, uint64_t>>& counts() const { return counts_; }
 
   void Begin(uint64_t file_id) override { states_.try_emplace(file_id, pattern_); }
   void Chunk(uint64_t file_id, std::span<const std::byte> data) override {
@@ -85,13 +82,12 @@ class CountConsumer final : public FileConsumer {
   void End(uint64_t file_id, const Status& status, uint64_t) override {
     auto it = states_.find(file_id);
     if (it == states_.end()) return;
-    if (status.ok()) counts_.push_back({file_id, it->second.count()});
+    if (status.ok()) Collect(file_id, it->second.count());
     states_.erase(it);
   }
 
  private:
   const std::string* pattern_;
-  std::vector<std::pair<uint64_t, uint64_t>> counts_;
   std::unordered_map<uint64_t, StreamCounter> states_;
 };
 
@@ -119,58 +115,32 @@ int CountCommand(const std::vector<std::string>& args) {
       "pattern,p", po::value(&pattern)->value_name("STR"),
       "the byte string to count (required, not empty; taken literally)");
   AddReadOptions(desc, raw);
-  std::vector<std::string> paths;
-  po::variables_map vm;
-  if (!ParseArgs(args, desc, paths, vm)) return 2;
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << desc << "\n";
-    return 0;
-  }
+  auto parsed = ParseReadCommand("count", kUsage, args, desc, raw);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   if (pattern.empty()) {
     PrintError("count: --pattern STR is required and must not be empty (see --help)");
     return 2;
   }
-  if (paths.empty()) {
-    PrintError("count: no PATH given (see --help)");
-    return 2;
-  }
-  auto options = ToBatchOptions(raw, vm, std::move(paths));
-  if (!options.ok()) {
-    PrintError("count: " + options.error().message());
-    return 2;
-  }
-  std::vector<std::unique_ptr<CountConsumer>> consumers;
-  std::vector<FileConsumer*> views;
-  for (uint32_t t = 0; t < ResolveThreads(*options); ++t) {
-    consumers.push_back(std::make_unique<CountConsumer>(&pattern));
-    views.push_back(consumers.back().get());
-  }
-  auto result = RunBatch(*options, views);
-  if (!result.ok()) {
-    PrintError(result.error().message());
+
+  auto run = RunCollecting<uint64_t, CountConsumer>(
+      std::get<BatchOptions>(parsed), [&] { return std::make_unique<CountConsumer>(&pattern); });
+  if (!run.ok()) {
+    PrintError(run.error().message());
     return 1;
   }
-  std::vector<uint64_t> counts(result->files.size());
-  for (const auto& consumer : consumers) {
-    for (const auto& [id, count] : consumer->counts()) counts[id] = count;
-  }
-  const std::vector<uint32_t> order = result->OkFilesByPath();
+  const auto& [result, counts] = *run;
   uint64_t total = 0;
   std::string out;
-  for (uint32_t i : order) {
+  for (uint32_t i : result.OkFilesByPath()) {
     total += counts[i];
     out += std::to_string(counts[i]);
     out += ' ';
-    out += result->path(i);
+    out += result.path(i);
     out += '\n';
   }
   out += std::to_string(total) + " total\n";
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (std::fflush(stdout) != 0) {
-    PrintError("writing the output failed");
-    return 1;
-  }
-  return result->skipped > 0 ? 1 : 0;
+  if (!WriteStdout(out)) return 1;
+  return result.skipped > 0 ? 1 : 0;
 }
 
 }  // namespace ringflow::app

@@ -1,5 +1,6 @@
 #include "apps/ringflow/options.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 
@@ -77,8 +78,7 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
     }
   }
   // One pool is registered as one region, which the kernel caps at 1 GiB.
-  const std::size_t size =
-      o.buffer_size != 0 ? o.buffer_size : DefaultBufferSize(raw.direct);
+  const std::size_t size = o.buffer_size != 0 ? o.buffer_size : DefaultBufferSize(raw.direct);
   if (o.buffers != 0 && size * o.buffers > (std::size_t{1} << 30)) {
     return Error(ErrorCode::kInvalidArgument,
                  "--buffers x --buffer-size must stay within 1G per thread");
@@ -100,6 +100,37 @@ bool ParseArgs(const std::vector<std::string>& args, const po::options_descripti
     po::notify(vm);
   } catch (const po::error& e) {
     PrintError(std::string(e.what()) + " (see --help)");
+    return false;
+  }
+  return true;
+}
+
+std::variant<BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
+                                                 const std::vector<std::string>& args,
+                                                 const po::options_description& desc,
+                                                 const ReadOptionsRaw& raw) {
+  std::vector<std::string> paths;
+  po::variables_map vm;
+  if (!ParseArgs(args, desc, paths, vm)) return 2;
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << desc << "\n";
+    return 0;
+  }
+  if (paths.empty()) {
+    PrintError(std::string(name) + ": no PATH given (see --help)");
+    return 2;
+  }
+  auto options = ToBatchOptions(raw, vm, std::move(paths));
+  if (!options.ok()) {
+    PrintError(std::string(name) + ": " + options.error().message());
+    return 2;
+  }
+  return std::move(options).value();
+}
+
+bool WriteStdout(const std::string& out) {
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+    PrintError("writing the output failed: " + DescribeErrno(errno));
     return false;
   }
   return true;

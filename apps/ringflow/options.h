@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "apps/ringflow/batch.h"
@@ -41,6 +42,17 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
 // bad usage. `help` is set when --help was given.
 bool ParseArgs(const std::vector<std::string>& args, const po::options_description& desc,
                std::vector<std::string>& paths, po::variables_map& vm);
+
+// The common front of the commands that read PATH...: parses `args` against `desc` (which the
+// caller filled, AddReadOptions included) and checks them. Returns the options, or the exit
+// status to leave with (0 after --help, 2 for bad usage, with the message printed).
+std::variant<BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
+                                                 const std::vector<std::string>& args,
+                                                 const po::options_description& desc,
+                                                 const ReadOptionsRaw& raw);
+
+// Writes `out` to stdout and flushes; false (with a message) if that failed.
+bool WriteStdout(const std::string& out);
 
 // "ringflow: <message>" on stderr.
 void PrintError(const std::string& message);
