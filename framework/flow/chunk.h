@@ -1,0 +1,35 @@
+// Chunk: the message the io_uring source puts into the flow graph. It is a view into one leased
+// pool buffer plus the file it came from; each file ends with one data-less end message that
+// carries the file's outcome in-band (so counts and ordering never have gaps). Messages travel
+// as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and the buffer goes
+// back to the pool when the last node holding the chunk lets go (fan-out included).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "framework/core/error.h"
+#include "framework/uring/buffer_pool.h"
+
+namespace ringflow::flow {
+
+struct Chunk {
+  uint64_t seq = 0;      // global emission order, 0, 1, 2, ... (for sequencer_node)
+  uint64_t file_id = 0;  // the ReadJob's id
+  uint64_t offset = 0;   // file offset of data()[0]
+  uint32_t length = 0;
+  bool end = false;            // the file's last message: no data
+  uint64_t file_bytes = 0;     // with end: bytes delivered for the file
+  std::optional<Error> error;  // with end: why the file failed (path in error->path())
+  uring::SharedLease lease;    // null for end messages
+
+  std::span<const std::byte> data() const {
+    return lease ? std::span<const std::byte>(lease->data(), length) : std::span<const std::byte>();
+  }
+};
+
+using ChunkPtr = std::shared_ptr<const Chunk>;
+
+}  // namespace ringflow::flow

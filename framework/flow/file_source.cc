@@ -1,0 +1,106 @@
+#include "framework/flow/file_source.h"
+
+#include <algorithm>
+
+namespace ringflow::flow {
+
+class FileSourceNode::Handler final : public uring::ReadHandler {
+ public:
+  Handler(FileSourceNode* node, Node::gateway_type* gateway) : node_(node), gateway_(gateway) {}
+
+  void OnChunk(uring::FileChunk&& chunk) override {
+    Chunk c;
+    c.file_id = chunk.file_id;
+    c.offset = chunk.offset;
+    c.length = chunk.length;
+    c.lease = uring::Share(std::move(chunk.lease));
+    ++node_->stats_.chunks;
+    node_->stats_.bytes += c.length;
+    node_->Emit(std::move(c), *gateway_);
+  }
+
+  void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
+    Chunk c;
+    c.file_id = file_id;
+    c.end = true;
+    c.file_bytes = bytes;
+    if (!status.ok()) c.error = status.error();
+    ++node_->stats_.files;
+    node_->Emit(std::move(c), *gateway_);
+  }
+
+ private:
+  FileSourceNode* node_;
+  Node::gateway_type* gateway_;
+};
+
+FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source,
+                               const SourceOptions& options)
+    : source_(source),
+      options_([&] {
+        SourceOptions o = options;
+        o.max_messages = std::max(o.max_messages, o.buffers);
+        return o;
+      }()),
+      node_(graph, tbb::flow::serial,
+            [this](const tbb::flow::continue_msg&, Node::gateway_type& gateway) {
+              // Runs on a oneTBB worker: hand the work to the I/O thread and return at once.
+              // reserve_wait keeps wait_for_all waiting until the I/O thread is done.
+              gateway.reserve_wait();
+              io_thread_ = std::thread([this, &gateway] {
+                Run(gateway);
+                gateway.release_wait();
+              });
+            }) {}
+
+FileSourceNode::~FileSourceNode() {
+  if (io_thread_.joinable()) io_thread_.join();
+}
+
+void FileSourceNode::Start() { node_.try_put(tbb::flow::continue_msg()); }
+
+void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
+  {
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [&] { return alive_ < options_.max_messages; });
+    ++alive_;
+    stats_.peak_messages = std::max(stats_.peak_messages, alive_);
+  }
+  chunk.seq = next_seq_++;
+  ++stats_.messages;
+  // The deleter runs on whichever thread drops the last reference: it frees the chunk (and so
+  // returns its buffer to the pool) and only then counts the message as gone.
+  ChunkPtr ptr(new Chunk(std::move(chunk)), [this](const Chunk* c) {
+    delete c;
+    {
+      std::lock_guard lock(mu_);
+      --alive_;
+    }
+    released_.notify_all();
+  });
+  gateway.try_put(std::move(ptr));
+}
+
+void FileSourceNode::Run(Node::gateway_type& gateway) {
+  // The pool, engine and reader live on this thread (the ring's single issuer). The pool is
+  // destroyed last and only after every message — and so every lease — has been released.
+  auto pool = uring::BufferPool::Create(options_.buffer_size, options_.buffers);
+  if (!pool.ok()) {
+    status_ = pool.error();
+    return;
+  }
+  {
+    auto engine = uring::Engine::Create(options_.engine, pool->get());
+    if (!engine.ok()) {
+      status_ = engine.error();
+      return;
+    }
+    uring::FileReader reader(engine->get(), pool->get(), options_.reader);
+    Handler handler(this, &gateway);
+    status_ = reader.Run(*source_, handler);
+  }
+  std::unique_lock lock(mu_);
+  released_.wait(lock, [&] { return alive_ == 0; });
+}
+
+}  // namespace ringflow::flow

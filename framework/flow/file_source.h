@@ -1,0 +1,88 @@
+// FileSourceNode: the io_uring source of a flow graph. An engine and a FileReader run on an I/O
+// thread of their own (no oneTBB worker ever blocks in the kernel) and hand every chunk to the
+// graph through an async_node gateway, in file order, with a global sequence number. Memory is
+// bounded twice: chunks hold pool buffers (the reader waits when all are leased), and at most
+// `max_messages` messages (chunks and end markers) are alive at once — the I/O thread waits until
+// consumers let go. The pool lives until the last message is released.
+// Thread-safety: construct, Start and read results from one thread; the graph calls the rest.
+#pragma once
+
+#include <oneapi/tbb/flow_graph.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "framework/core/result.h"
+#include "framework/flow/chunk.h"
+#include "framework/uring/engine.h"
+#include "framework/uring/file_reader.h"
+
+namespace ringflow::flow {
+
+struct SourceOptions {
+  uring::EngineOptions engine;
+  uring::ReaderOptions reader;
+  std::size_t buffer_size = 64 * 1024;
+  uint32_t buffers = 64;
+  // Messages alive at once (chunks plus end markers); at least `buffers`.
+  uint32_t max_messages = 128;
+};
+
+struct SourceStats {
+  uint64_t messages = 0;
+  uint64_t chunks = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint32_t peak_messages = 0;  // most messages alive at once
+};
+
+class FileSourceNode {
+ public:
+  using Node = tbb::flow::async_node<tbb::flow::continue_msg, ChunkPtr>;
+
+  // `source` gives the files (it must outlive the node); ids in ReadJob come back in chunks.
+  FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source, const SourceOptions& options);
+  // Waits for the I/O thread. REQUIRES: the graph has finished (wait_for_all returned).
+  ~FileSourceNode();
+  FileSourceNode(const FileSourceNode&) = delete;
+  FileSourceNode& operator=(const FileSourceNode&) = delete;
+
+  // Connect successors to this (an async_node takes successors only through its port).
+  std::tuple_element_t<0, Node::output_ports_type>& output() {
+    return tbb::flow::output_port<0>(node_);
+  }
+  // Starts reading; returns at once. graph.wait_for_all() then waits for the whole run.
+  void Start();
+
+  // After wait_for_all: OK, or why the engine could not run (per-file problems travel in-band).
+  const Status& status() const { return status_; }
+  const SourceStats& stats() const { return stats_; }
+
+ private:
+  class Handler;
+  void Run(Node::gateway_type& gateway);
+  // Puts `chunk` into the graph, wrapped so that its release is counted; first waits while
+  // max_messages are alive.
+  void Emit(Chunk&& chunk, Node::gateway_type& gateway);
+
+  uring::FileSource* const source_;
+  const SourceOptions options_;
+  Status status_;
+  SourceStats stats_;
+  uint64_t next_seq_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable released_;
+  uint32_t alive_ = 0;  // guarded by mu_
+
+  std::thread io_thread_;
+  Node node_;  // last: its body refers to the members above
+};
+
+}  // namespace ringflow::flow
