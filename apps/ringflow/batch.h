@@ -120,9 +120,4 @@ Result<std::pair<BatchResult, std::vector<T>>> RunCollecting(const BatchOptions&
 // "128KiB", "4M", "1048576" -> bytes; kInvalidArgument otherwise.
 Result<std::size_t> ParseSize(const std::string& text);
 
-// Appends `bytes` as a JSON string (quotes included). Control characters are escaped; bytes that
-// are not valid UTF-8 are written as \u00XX (their Latin-1 reading), so any path round-trips
-// through a strict JSON parser.
-void AppendJsonString(std::string& out, std::string_view bytes);
-
 }  // namespace ringflow::app

@@ -9,6 +9,7 @@
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
 #include "framework/core/xxh3.h"
+#include "stages/json_writer.h"
 
 namespace ringflow::app {
 namespace {
@@ -115,7 +116,7 @@ int ChecksumCommand(const std::vector<std::string>& args) {
     const Digest& d = digests[i];
     if (json) {
       out += "{\"path\":";
-      AppendJsonString(out, path);
+      stages::AppendJsonString(out, path);
       out += ",\"bytes\":" + std::to_string(result.files[i].bytes) +
              ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {

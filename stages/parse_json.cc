@@ -1,0 +1,282 @@
+#include "stages/parse_json.h"
+
+#include <rapidjson/error/error.h>
+#include <rapidjson/reader.h>
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace ringflow::stages {
+namespace {
+
+using flow::Field;
+using flow::Value;
+
+// A bounded read-only stream over the line. RapidJSON's StringStream stops at the first NUL
+// instead of at the end, and copies itself into locals while it scans strings (copyOptimization),
+// which would make Tell() stale inside the handler; this one has no copy optimization, so Tell()
+// is exact in every callback. Peek() yields '\0' at the end, which RapidJSON reads as "end of
+// input"; a NUL byte inside the line reads the same, which ParseJsonLine catches by comparing
+// Tell() with the line's size.
+class LineStream {
+ public:
+  using Ch = char;
+
+  LineStream(const char* begin, std::size_t size)
+      : begin_(begin), cur_(begin), end_(begin + size) {}
+
+  Ch Peek() const { return cur_ == end_ ? '\0' : *cur_; }
+  Ch Take() { return cur_ == end_ ? '\0' : *cur_++; }
+  std::size_t Tell() const { return static_cast<std::size_t>(cur_ - begin_); }
+
+  // Output side, used only by in-situ parsing (not used here).
+  Ch* PutBegin() {
+    assert(false);
+    return nullptr;
+  }
+  void Put(Ch) { assert(false); }
+  void Flush() { assert(false); }
+  std::size_t PutEnd(Ch*) {
+    assert(false);
+    return 0;
+  }
+
+ private:
+  const char* begin_;
+  const char* cur_;
+  const char* end_;
+};
+
+using Reader = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>>;
+
+// Iterative: nesting costs heap (8 bytes a level, bounded by kMaxJsonDepth) instead of C stack.
+// Full precision: "40.501" must come back as exactly the double Python reads. No
+// kParseValidateEncodingFlag: IsValidUtf8 checks the whole line first, which is the same check
+// (outside strings any non-ASCII byte is a syntax error anyway) at a fraction of the cost
+// (RapidJSON's per-byte validation took a third of the parse time on the generated corpus).
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+
+// Whether `s` is valid UTF-8: shortest forms only, no surrogates (ED A0..BF), at most U+10FFFF.
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* const end = p + s.size();
+  while (p != end) {
+    if (end - p >= 8) {  // ASCII fast path, 8 bytes at a time
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if ((w & 0x8080808080808080u) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const unsigned c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::ptrdiff_t len = 0;
+    unsigned lo = 0x80, hi = 0xbf;  // range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // overlong
+      if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // overlong
+      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return false;  // continuation byte, C0/C1 (overlong), F5..FF
+    }
+    if (end - p < len || p[1] < lo || p[1] > hi) return false;
+    for (std::ptrdiff_t k = 2; k < len; ++k) {
+      if ((p[k] & 0xc0) != 0x80) return false;
+    }
+    p += len;
+  }
+  return true;
+}
+
+// The reader keeps its scratch stack (it unescapes every string there) between lines, so a line
+// costs no allocation; after a huge string the stack is dropped rather than kept for the thread's
+// lifetime.
+constexpr std::size_t kMaxKeptStringBytes = std::size_t{1} << 20;
+
+class Handler {
+ public:
+  Handler(std::string_view line, const LineStream& stream, flow::Arena& arena,
+          std::vector<Field>& fields)
+      : line_(line),
+        stream_(stream),
+        arena_(arena),
+        fields_(fields),
+        has_escape_(std::memchr(line.data(), '\\', line.size()) != nullptr) {}
+
+  const char* error() const { return error_; }
+  std::size_t longest_string() const { return longest_string_; }
+
+  bool Null() { return AddScalar(Value::Null()); }
+  bool Bool(bool b) { return AddScalar(Value::Bool(b)); }
+  bool Int(int i) { return AddScalar(Value::Int(i)); }
+  bool Uint(unsigned u) { return AddScalar(Value::Int(u)); }
+  bool Int64(int64_t i) { return AddScalar(Value::Int(i)); }
+  bool Uint64(uint64_t u) {
+    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return AddScalar(Value::Int(static_cast<int64_t>(u)));
+    }
+    return AddScalar(Value::Double(static_cast<double>(u)));
+  }
+  bool Double(double d) { return AddScalar(Value::Double(d)); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return Fail("not valid JSON"); }
+
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!CheckString(s, n)) return false;
+    if (depth_ != 1) return depth_ > 1 || Fail("not a JSON object");
+    fields_.push_back({key_, Value::String(Text(s, n))});
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (!CheckString(s, n)) return false;
+    if (depth_ == 1) key_ = Text(s, n);
+    return true;
+  }
+
+  bool StartObject() { return Open(); }
+  bool StartArray() { return depth_ == 0 ? Fail("not a JSON object") : Open(); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+ private:
+  bool Fail(const char* reason) {
+    error_ = reason;
+    return false;
+  }
+
+  bool AddScalar(Value value) {
+    if (depth_ == 1) {
+      fields_.push_back({key_, value});
+      return true;
+    }
+    return depth_ > 1 || Fail("not a JSON object");
+  }
+
+  // The iterative reader calls StartObject/StartArray before it takes the '{' or '[' and
+  // EndObject/EndArray before it takes the '}' or ']', so Tell() is the bracket's own offset.
+  bool Open() {
+    if (depth_ == kMaxJsonDepth) return Fail("JSON nested too deeply");
+    if (depth_ == 1) nested_start_ = stream_.Tell();
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    if (depth_ == 1) {
+      const std::size_t end = stream_.Tell() + 1;
+      assert(line_[nested_start_] == '{' || line_[nested_start_] == '[');
+      assert(line_[end - 1] == '}' || line_[end - 1] == ']');
+      fields_.push_back({key_, Value::RawJson(line_.substr(nested_start_, end - nested_start_))});
+    }
+    return true;
+  }
+
+  // The line was validated as UTF-8, but RapidJSON turns a lone low-surrogate escape
+  // ("\udc00") into the UTF-8 encoding of a surrogate (ED B0..BF xx). Raw input cannot hold such
+  // a sequence (validation rejects ED A0..BF), so any ED A0..BF here came from an escape; a line
+  // without a backslash (most of them) needs no look.
+  bool CheckString(const char* s, std::size_t n) {
+    if (n > longest_string_) longest_string_ = n;
+    if (!has_escape_) return true;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (s[i] == '\xed' && static_cast<unsigned char>(s[i + 1]) >= 0xa0) {
+        return Fail("invalid \\u escape (lone surrogate)");
+      }
+    }
+    return true;
+  }
+
+  // The unescaped string `s` (in the reader's scratch stack) as a lasting view. The handler runs
+  // right after the closing quote was taken, so the source text ends at Tell() - 1. When those
+  // source bytes equal the unescaped ones (no escape, the usual case) the view is into the line;
+  // otherwise the string goes to the arena. Comparing bytes rather than guessing from lengths keeps
+  // this exact whatever the escapes were.
+  std::string_view Text(const char* s, std::size_t n) {
+    const std::size_t end = stream_.Tell() - 1;
+    if (n < end && std::memcmp(line_.data() + end - n, s, n) == 0) return line_.substr(end - n, n);
+    return arena_.Copy({s, n});
+  }
+
+  std::string_view line_;
+  const LineStream& stream_;
+  flow::Arena& arena_;
+  std::vector<Field>& fields_;
+  const bool has_escape_;  // the line holds a backslash
+  const char* error_ = nullptr;
+  std::string_view key_;
+  int depth_ = 0;  // 1 inside the top-level object
+  std::size_t nested_start_ = 0;
+  std::size_t longest_string_ = 0;
+};
+
+const char* Reason(rapidjson::ParseErrorCode code, std::string_view line) {
+  switch (code) {
+    case rapidjson::kParseErrorDocumentEmpty:  // also what the iterative reader says to "}"
+      return line.find_first_not_of(" \t\r\n") == std::string_view::npos ? "empty line"
+                                                                         : "not valid JSON";
+    case rapidjson::kParseErrorDocumentRootNotSingular:
+      return "characters after the JSON object";
+    case rapidjson::kParseErrorStringUnicodeEscapeInvalidHex:
+    case rapidjson::kParseErrorStringUnicodeSurrogateInvalid:
+      return "invalid \\u escape";
+    case rapidjson::kParseErrorNumberTooBig:
+      return "number out of range";
+    default:
+      return "not valid JSON";
+  }
+}
+
+}  // namespace
+
+bool ParseJsonLine(std::string_view line, flow::Record& out, flow::Arena& arena) {
+  out.raw = line;
+  out.fields.clear();
+  out.error = {};
+  if (line.size() >= std::numeric_limits<rapidjson::SizeType>::max()) {
+    out.error = "line too long for the JSON parser";
+    return false;
+  }
+
+  if (!IsValidUtf8(line)) {
+    out.error = "invalid UTF-8";
+    return false;
+  }
+
+  thread_local std::optional<Reader> reader;
+  if (!reader) reader.emplace();
+
+  LineStream stream(line.data(), line.size());
+  Handler handler(line, stream, arena, out.fields);
+  const rapidjson::ParseResult result = reader->Parse<kParseFlags>(stream, handler);
+  if (handler.longest_string() > kMaxKeptStringBytes) reader.reset();
+
+  const char* error = nullptr;
+  if (result.IsError()) {
+    error = handler.error() != nullptr ? handler.error() : Reason(result.Code(), line);
+  } else if (stream.Tell() != line.size()) {
+    error = "characters after the JSON object";  // a NUL byte, which the reader took for the end
+  }
+  if (error != nullptr) {
+    out.fields.clear();
+    out.error = error;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ringflow::stages

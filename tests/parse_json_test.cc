@@ -1,0 +1,385 @@
+#include "stages/parse_json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stages/json_writer.h"
+#include "tests/testing/test_util.h"
+
+namespace ringflow::stages {
+namespace {
+
+using flow::ValueType;
+using namespace std::string_literals;
+
+bool HavePython() { return std::system("python3 -c pass >/dev/null 2>&1") == 0; }
+
+// gen_corpus.py beside this file (or where RINGFLOW_GEN_CORPUS says).
+std::string GenCorpusPath() {
+  if (const char* env = std::getenv("RINGFLOW_GEN_CORPUS")) return env;
+  return (std::filesystem::path(__FILE__).parent_path() / "testing" / "gen_corpus.py").string();
+}
+
+bool Within(std::string_view inner, std::string_view outer) {
+  return inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size();
+}
+
+class ParseJsonTest : public ::testing::Test {
+ protected:
+  // Parses `line` (kept alive in lines_ so that views stay valid) into record_.
+  bool Parse(std::string line) {
+    lines_.push_back(std::make_unique<std::string>(std::move(line)));
+    return ParseJsonLine(*lines_.back(), record_, arena_);
+  }
+  const flow::Value& Get(std::string_view name) {
+    const flow::Field* f = record_.Find(name);
+    EXPECT_NE(f, nullptr) << name;
+    static const flow::Value kMissing = flow::Value::String("<missing>");
+    return f != nullptr ? f->value : kMissing;
+  }
+  void ExpectError(std::string line, std::string_view reason = {}) {
+    // Start from a filled record: a failure must leave no field behind.
+    ASSERT_TRUE(Parse(R"({"x":1,"y":"z"})"));
+    ASSERT_EQ(record_.fields.size(), 2u);
+    const std::string copy = line;
+    EXPECT_FALSE(Parse(std::move(line))) << copy;
+    EXPECT_TRUE(record_.fields.empty()) << copy;
+    EXPECT_FALSE(record_.ok()) << copy;
+    EXPECT_EQ(record_.raw, copy);
+    if (!reason.empty()) {
+      EXPECT_EQ(record_.error, reason) << copy;
+    }
+  }
+
+  std::vector<std::unique_ptr<std::string>> lines_;
+  flow::Arena arena_;
+  flow::Record record_;
+};
+
+TEST_F(ParseJsonTest, ParsesGeneratedLine) {
+  const std::string line =
+      R"({"ts":"2026-03-07T03:21:33.509Z","level":"debug","service":"gateway",)"
+      R"("trace":"fb2fbdcd1dcc769d","user":{"name":"東京太郎","id":1088882},"status":404,)"
+      R"("dur_ms":40.501,"msg":"config reloaded","tags":["falcon","kepler"]})";
+  ASSERT_TRUE(Parse(line)) << record_.error;
+  EXPECT_TRUE(record_.ok());
+  EXPECT_EQ(record_.raw, line);
+  std::vector<std::string_view> names;
+  for (const flow::Field& f : record_.fields) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string_view>{"ts", "level", "service", "trace", "user",
+                                                  "status", "dur_ms", "msg", "tags"}));
+  EXPECT_EQ(Get("ts").type, ValueType::kString);
+  EXPECT_EQ(Get("ts").s, "2026-03-07T03:21:33.509Z");
+  EXPECT_EQ(Get("user").type, ValueType::kRawJson);
+  EXPECT_EQ(Get("user").s, R"({"name":"東京太郎","id":1088882})");
+  EXPECT_EQ(Get("status").type, ValueType::kInt);
+  EXPECT_EQ(Get("status").i, 404);
+  EXPECT_EQ(Get("dur_ms").type, ValueType::kDouble);
+  EXPECT_EQ(Get("dur_ms").d, 40.501);
+  EXPECT_EQ(Get("tags").type, ValueType::kRawJson);
+  EXPECT_EQ(Get("tags").s, R"(["falcon","kepler"])");
+  // Nothing had an escape: every name and value is a view into the line.
+  for (const flow::Field& f : record_.fields) {
+    EXPECT_TRUE(Within(f.name, record_.raw)) << f.name;
+    if (f.value.type == ValueType::kString || f.value.type == ValueType::kRawJson) {
+      EXPECT_TRUE(Within(f.value.s, record_.raw)) << f.name;
+    }
+  }
+}
+
+TEST_F(ParseJsonTest, EveryValueType) {
+  ASSERT_TRUE(
+      Parse(R"({"n":null,"t":true,"f":false,"i":-42,"d":2.5,"e":1e2,"s":"x","o":{},"a":[]})"))
+      << record_.error;
+  ASSERT_EQ(record_.fields.size(), 9u);
+  EXPECT_EQ(Get("n").type, ValueType::kNull);
+  EXPECT_EQ(Get("t").type, ValueType::kBool);
+  EXPECT_TRUE(Get("t").b);
+  EXPECT_EQ(Get("f").type, ValueType::kBool);
+  EXPECT_FALSE(Get("f").b);
+  EXPECT_EQ(Get("i").type, ValueType::kInt);
+  EXPECT_EQ(Get("i").i, -42);
+  EXPECT_EQ(Get("d").type, ValueType::kDouble);
+  EXPECT_EQ(Get("d").d, 2.5);
+  EXPECT_EQ(Get("e").type, ValueType::kDouble);
+  EXPECT_EQ(Get("e").d, 100.0);
+  EXPECT_EQ(Get("s").type, ValueType::kString);
+  EXPECT_EQ(Get("s").s, "x");
+  EXPECT_EQ(Get("o").type, ValueType::kRawJson);
+  EXPECT_EQ(Get("o").s, "{}");
+  EXPECT_EQ(Get("a").type, ValueType::kRawJson);
+  EXPECT_EQ(Get("a").s, "[]");
+}
+
+TEST_F(ParseJsonTest, EmptyObjectAndWhitespace) {
+  ASSERT_TRUE(Parse("{}"));
+  EXPECT_TRUE(record_.fields.empty());
+  EXPECT_TRUE(record_.ok());
+  ASSERT_TRUE(Parse(" \t{ \"a\" : 1 ,\r\n\"b\":[ 1 , {\"c\" : 2} ] } \t\r"));
+  ASSERT_EQ(record_.fields.size(), 2u);
+  EXPECT_EQ(Get("a").i, 1);
+  EXPECT_EQ(Get("b").s, R"([ 1 , {"c" : 2} ])");
+}
+
+TEST_F(ParseJsonTest, NestedValuesAreTheirExactText) {
+  const std::string nested = R"({"a":{"b":{"c":[1,{"d":"}]\"{["}]}},"e":"\u00e9"})";
+  ASSERT_TRUE(Parse(R"({"x":)" + nested + R"(,"y":[[],[{}]],"z":0})")) << record_.error;
+  ASSERT_EQ(record_.fields.size(), 3u);
+  EXPECT_EQ(Get("x").type, ValueType::kRawJson);
+  EXPECT_EQ(Get("x").s, nested);
+  EXPECT_TRUE(Within(Get("x").s, record_.raw));
+  EXPECT_EQ(Get("y").s, "[[],[{}]]");
+  EXPECT_EQ(Get("z").i, 0);
+}
+
+TEST_F(ParseJsonTest, Escapes) {
+  ASSERT_TRUE(Parse(R"({"nl":"a\nb","e":"caf\u00e9","emoji":"\ud83d\ude00!","k\u00e9y":1,)"
+                    R"("all":"\"\\\/\b\f\n\r\t","nul":"a\u0000b","plain":"é😀"})"))
+      << record_.error;
+  EXPECT_EQ(Get("nl").s, "a\nb");
+  EXPECT_EQ(Get("e").s, "café");
+  EXPECT_EQ(Get("emoji").s, "\xf0\x9f\x98\x80!");
+  EXPECT_EQ(Get("kéy").i, 1);
+  EXPECT_EQ(Get("all").s, "\"\\/\b\f\n\r\t");
+  EXPECT_EQ(Get("nul").s, "a\0b"s);
+  EXPECT_EQ(Get("plain").s, "é😀");
+  // Unescaped text lives in the arena, plain text in the line.
+  EXPECT_FALSE(Within(Get("nl").s, record_.raw));
+  EXPECT_FALSE(Within(record_.fields[3].name, record_.raw));
+  EXPECT_TRUE(Within(Get("plain").s, record_.raw));
+  EXPECT_TRUE(Within(record_.fields[0].name, record_.raw));
+}
+
+TEST_F(ParseJsonTest, EscapedTextThatLooksPlainIsStillCorrect) {
+  // Unescaped lengths that line up with earlier quotes must not fool the view-or-copy choice.
+  ASSERT_TRUE(Parse(R"({"a":"\"\"xyz","b":"\u0041","c":"\\"})")) << record_.error;
+  EXPECT_EQ(Get("a").s, "\"\"xyz");
+  EXPECT_EQ(Get("b").s, "A");
+  EXPECT_EQ(Get("c").s, "\\");
+}
+
+TEST_F(ParseJsonTest, Integers) {
+  ASSERT_TRUE(Parse(R"({"max":9223372036854775807,"min":-9223372036854775808,)"
+                    R"("u":9223372036854775808,"u64":18446744073709551615,)"
+                    R"("big":18446744073709551616,"huge":123456789012345678901234567890,)"
+                    R"("neg":-9223372036854775809,"zero":-0,"small":4294967296})"))
+      << record_.error;
+  EXPECT_EQ(Get("max").type, ValueType::kInt);
+  EXPECT_EQ(Get("max").i, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Get("min").type, ValueType::kInt);
+  EXPECT_EQ(Get("min").i, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(Get("u").type, ValueType::kDouble);
+  EXPECT_EQ(Get("u").d, 9223372036854775808.0);
+  EXPECT_EQ(Get("u64").type, ValueType::kDouble);
+  EXPECT_EQ(Get("u64").d, 18446744073709551616.0);
+  EXPECT_EQ(Get("big").type, ValueType::kDouble);
+  EXPECT_EQ(Get("big").d, 18446744073709551616.0);
+  EXPECT_EQ(Get("huge").type, ValueType::kDouble);
+  EXPECT_EQ(Get("huge").d, 1.2345678901234568e29);
+  EXPECT_EQ(Get("neg").type, ValueType::kDouble);
+  EXPECT_EQ(Get("neg").d, -9223372036854775808.0);
+  EXPECT_EQ(Get("zero").type, ValueType::kInt);
+  EXPECT_EQ(Get("zero").i, 0);
+  EXPECT_EQ(Get("small").i, 4294967296);
+}
+
+TEST_F(ParseJsonTest, DoublesAreCorrectlyRounded) {
+  ASSERT_TRUE(Parse(R"({"a":0.1,"b":-0.0,"c":1E-2,"d":2.2250738585072014e-308,"e":5e-324,)"
+                    R"("f":1.7976931348623157e308,"g":0.30000000000000004,"h":1300.456})"))
+      << record_.error;
+  EXPECT_EQ(Get("a").d, 0.1);
+  EXPECT_EQ(Get("b").d, 0.0);
+  EXPECT_TRUE(std::signbit(Get("b").d));
+  EXPECT_EQ(Get("c").d, 0.01);
+  EXPECT_EQ(Get("d").d, 2.2250738585072014e-308);
+  EXPECT_EQ(Get("e").d, 5e-324);
+  EXPECT_EQ(Get("f").d, 1.7976931348623157e308);
+  EXPECT_EQ(Get("g").d, 0.30000000000000004);
+  EXPECT_EQ(Get("h").d, 1300.456);
+}
+
+TEST_F(ParseJsonTest, DuplicateNamesAreKeptInOrder) {
+  ASSERT_TRUE(Parse(R"({"a":1,"a":2})"));
+  ASSERT_EQ(record_.fields.size(), 2u);
+  EXPECT_EQ(record_.fields[0].value.i, 1);
+  EXPECT_EQ(record_.fields[1].value.i, 2);
+}
+
+TEST_F(ParseJsonTest, LeavesTruncatedFlagAlone) {
+  record_.truncated = true;
+  EXPECT_FALSE(Parse(R"({"a":"cut off)"));
+  EXPECT_TRUE(record_.truncated);
+}
+
+TEST_F(ParseJsonTest, NotAnObject) {
+  for (const char* line : {"[1,2]", "[]", "1", "\"s\"", "null", "true", "-3.5", "[{\"a\":1}]"}) {
+    ExpectError(line, "not a JSON object");
+  }
+}
+
+TEST_F(ParseJsonTest, InvalidJson) {
+  ExpectError("", "empty line");
+  ExpectError("   ", "empty line");
+  for (const char* line :
+       {"{", "}", "{\"a\":1", "{\"a\":1,}", "{a:1}", "{\"a\":'x'}", "{\"a\" 1}", "{\"a\":01}",
+        "{\"a\":1.}", "{\"a\":.5}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":tru}",
+        "{\"a\":[1,]}", "{\"a\":\"\\x\"}", "{\"a\":\"tab\there\"}", "{\"a\":\"nl\nhere\"}",
+
+        "{\"a\":{\"b\":1}", "{\"a\":\"unterminated}"}) {
+    ExpectError(line, "not valid JSON");
+  }
+}
+
+TEST_F(ParseJsonTest, TrailingGarbage) {
+  ExpectError(R"({"a":1} x)", "characters after the JSON object");
+  ExpectError(R"({"a":1}{"b":2})", "characters after the JSON object");
+  ExpectError(R"({"a":1},)", "characters after the JSON object");
+  ExpectError(R"({"a":1}})", "characters after the JSON object");
+  ExpectError("{\"a\":1}\0"s, "characters after the JSON object");
+  ExpectError("{\"a\":1} \0junk"s, "characters after the JSON object");
+  ExpectError("\xef\xbb\xbf{\"a\":1}");  // a UTF-8 BOM is not JSON whitespace
+}
+
+TEST_F(ParseJsonTest, NulBytes) {
+  ExpectError("{\"a\":\"x\0y\"}"s);
+  ExpectError("{\"a\0\":1}"s);
+  ExpectError("{\"a\":\0}"s);
+  ExpectError("\0{\"a\":1}"s);
+}
+
+TEST_F(ParseJsonTest, InvalidUtf8) {
+  for (const std::string& bad : {"\xff"s, "\x80"s, "\xc3"s, "\xe2\x82"s, "\xf0\x9f\x98"s,
+                                 "\xc0\x80"s, "\xc1\xbf"s, "\xe0\x80\xaf"s, "\xf0\x80\x80\xaf"s,
+                                 "\xed\xa0\x80"s, "\xed\xbf\xbf"s, "\xf4\x90\x80\x80"s, "\xf8"s}) {
+    ExpectError("{\"a\":\"x" + bad + "y\"}", "invalid UTF-8");
+    ExpectError("{\"k" + bad + "\":1}", "invalid UTF-8");
+    ExpectError("{\"a\":[\"" + bad + "\"]}", "invalid UTF-8");
+  }
+  // Valid edges of the ranges pass.
+  ASSERT_TRUE(Parse("{\"a\":\"\xc2\x80\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\"}"))
+      << record_.error;
+  EXPECT_EQ(Get("a").s, "\xc2\x80\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf");
+}
+
+TEST_F(ParseJsonTest, BadUnicodeEscapes) {
+  ExpectError(R"({"a":"\ud800"})", "invalid \\u escape");
+  ExpectError(R"({"a":"\ud800\u0041"})", "invalid \\u escape");
+  ExpectError(R"({"a":"\ud83dx"})", "invalid \\u escape");
+  ExpectError(R"({"a":"\u12g4"})", "invalid \\u escape");
+  ExpectError(R"({"a":"\udc00"})", "invalid \\u escape (lone surrogate)");
+  ExpectError(R"({"\ude00":1})", "invalid \\u escape (lone surrogate)");
+  ExpectError(R"({"a":{"b":"x\udfff"}})", "invalid \\u escape (lone surrogate)");
+  // Hangul (ED 80..9F ..) is fine, raw or escaped.
+  ASSERT_TRUE(Parse(R"({"a":"한\ud55c"})")) << record_.error;
+  EXPECT_EQ(Get("a").s, "한한");
+}
+
+TEST_F(ParseJsonTest, NumberOutOfRange) {
+  ExpectError(R"({"a":1e400})", "number out of range");
+  ExpectError(R"({"a":-1e400})", "number out of range");
+}
+
+TEST_F(ParseJsonTest, DepthLimit) {
+  auto nest = [](int levels) {  // the top-level object plus `levels` - 1 arrays
+    return "{\"a\":" + std::string(static_cast<std::size_t>(levels - 1), '[') +
+           std::string(static_cast<std::size_t>(levels - 1), ']') + "}";
+  };
+  ASSERT_TRUE(Parse(nest(kMaxJsonDepth))) << record_.error;
+  EXPECT_EQ(Get("a").s.size(), 2u * (kMaxJsonDepth - 1));
+  ExpectError(nest(kMaxJsonDepth + 1), "JSON nested too deeply");
+  // Far deeper than any C stack would survive with a recursive parser.
+  ExpectError("{\"a\":" + std::string(1 << 20, '['), "JSON nested too deeply");
+}
+
+TEST_F(ParseJsonTest, LongStrings) {
+  const std::string big(3 << 20, 'x');  // over the reader's kept-scratch limit
+  ASSERT_TRUE(Parse("{\"a\":\"" + big + "\",\"b\":\"\\n" + big + "\"}"));
+  EXPECT_EQ(Get("a").s, big);
+  EXPECT_EQ(Get("b").s, "\n" + big);
+  ASSERT_TRUE(Parse(R"({"after":"ok"})"));  // the reader works after dropping its stack
+  EXPECT_EQ(Get("after").s, "ok");
+}
+
+// Lines of the generated corpus and hand-written ones go through ParseJsonLine and
+// AppendRecordJson; Python's json module checks that each output line is the same object.
+TEST_F(ParseJsonTest, RoundTripThroughPython) {
+  if (!HavePython()) GTEST_SKIP() << "python3 not found";
+  testing::TempDir dir;
+  std::vector<std::string> inputs = {
+      R"({"ts":"2026-03-07T03:21:33.509Z","user":{"name":"Zoë","id":1},"tags":["a","b"]})",
+      R"({"n":null,"t":true,"f":false,"i":-42,"d":2.5,"e":1e2,"s":"x","o":{},"a":[]})",
+      R"({"nl":"a\nb","e":"caf\u00e9","emoji":"\ud83d\ude00","k\u00e9y":1,"nul":"\u0000\u001f\u007f"})",
+      R"({"all":"\"\\\/\b\f\n\r\t","x":{ "deep" : [ 1, 2.5e-3, {"y":"\ud83d\ude00"} ] }})",
+      R"({"max":9223372036854775807,"min":-9223372036854775808,"big":18446744073709551616})",
+      R"({"d":[0.1,-0.0,1E-2,5e-324,1.7976931348623157e308,0.30000000000000004,1300.456]})",
+      R"({"a":0.1,"b":-0.0,"c":1e21,"d":123456.0,"e":1e-7,"f":-1.5E+300})",
+      "{\"raw\":\"\xc2\x80\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\x7f\"}",
+      "{}",
+  };
+  const std::string corpus = dir.Join("corpus");
+  const std::string gen = "python3 '" + GenCorpusPath() + "' '" + corpus +
+                          "' --small 30 --formats json --seed 3 >/dev/null";
+  ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
+  std::size_t corpus_lines = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(corpus)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".log") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    for (std::string line; std::getline(in, line);) {
+      inputs.push_back(line);
+      ++corpus_lines;
+    }
+  }
+  ASSERT_GT(corpus_lines, 100u);
+
+  std::string in_text, out_text;
+  for (const std::string& line : inputs) {
+    ASSERT_TRUE(Parse(line)) << record_.error << ": " << line;
+    in_text += line + "\n";
+    AppendRecordJson(out_text, record_);
+  }
+  const std::string in_path = dir.Join("in.ndjson");
+  const std::string out_path = dir.Join("out.ndjson");
+  const std::string script_path = dir.Join("check.py");
+  testing::WriteFile(in_path, in_text);
+  testing::WriteFile(out_path, out_text);
+  // Same object, same types, except that an integer beyond int64 may come back as a float of the
+  // same value.
+  testing::WriteFile(script_path, R"PY(
+import json, sys
+def same(a, b):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int) and abs(a) > 2**63 - 1 and isinstance(b, float):
+        return float(a) == b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a.keys()) == list(b.keys()) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return a == b and str(a) == str(b)  # -0.0 stays -0.0
+    return a == b
+ins = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
+outs = open(sys.argv[2], 'rb').read().split(b'\n')[:-1]
+assert len(ins) == len(outs), (len(ins), len(outs))
+for i, (a, b) in enumerate(zip(ins, outs)):
+    x, y = json.loads(a), json.loads(b)
+    if not same(x, y):
+        sys.exit('line %d differs:\n  %r\n  %r' % (i, a, b))
+)PY");
+  const std::string check = "python3 '" + script_path + "' '" + in_path + "' '" + out_path + "'";
+  EXPECT_EQ(std::system(check.c_str()), 0) << check;
+}
+
+}  // namespace
+}  // namespace ringflow::stages
