@@ -340,30 +340,4 @@ std::vector<uint32_t> BatchResult::OkFilesByPath() const {
   return order;
 }
 
-Result<std::size_t> ParseSize(const std::string& text) {
-  std::size_t pos = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &pos);
-  } catch (...) {
-    return Error(ErrorCode::kInvalidArgument, "not a size: \"" + text + "\"");
-  }
-  std::string unit = text.substr(pos);
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::size_t mult = 1;
-  if (unit.empty() || unit == "b") {
-    mult = 1;
-  } else if (unit == "k" || unit == "kib" || unit == "kb") {
-    mult = 1u << 10;
-  } else if (unit == "m" || unit == "mib" || unit == "mb") {
-    mult = 1u << 20;
-  } else if (unit == "g" || unit == "gib" || unit == "gb") {
-    mult = 1u << 30;
-  } else {
-    return Error(ErrorCode::kInvalidArgument,
-                 "not a size: \"" + text + "\" (use a number with K, M or G)");
-  }
-  return static_cast<std::size_t>(value) * mult;
-}
-
 }  // namespace ringflow::app

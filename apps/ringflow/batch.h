@@ -117,7 +117,4 @@ Result<std::pair<BatchResult, std::vector<T>>> RunCollecting(const BatchOptions&
   return std::make_pair(std::move(result), std::move(values));
 }
 
-// "128KiB", "4M", "1048576" -> bytes; kInvalidArgument otherwise.
-Result<std::size_t> ParseSize(const std::string& text);
-
 }  // namespace ringflow::app

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "framework/config/pipeline_config.h"
+
 namespace ringflow::app {
 
 void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw) {
@@ -71,7 +73,8 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
   o.threads = static_cast<uint32_t>(raw.threads);
   o.buffers = static_cast<uint32_t>(raw.buffers);
   if (!raw.buffer_size.empty()) {
-    RINGFLOW_ASSIGN_OR_RETURN(o.buffer_size, ParseSize(raw.buffer_size));
+    RINGFLOW_ASSIGN_OR_RETURN(const int64_t size, config::ParseSize(raw.buffer_size));
+    o.buffer_size = static_cast<std::size_t>(size);
     if (o.buffer_size < 4096 || o.buffer_size % 4096 != 0 || o.buffer_size > (1u << 30)) {
       return Error(ErrorCode::kInvalidArgument,
                    "--buffer-size must be a multiple of 4K between 4K and 1G");
