@@ -212,6 +212,27 @@ TEST(PipelineTest, LongLinesAreCutAndFlaggedAndMissingFilesArriveInBand) {
   EXPECT_EQ(PerFile(sink.out), PerFile(expected));
 }
 
+TEST(PipelineTest, OrderedSourceGivesWholeFilesInDiscoveryOrderAndIdenticalRuns) {
+  Files f;
+  Make(f, 30);
+  f.jobs.push_back({30, f.dir.Join("missing")});
+  f.contents.push_back("");
+  std::string expected = Expected(f.contents, 3, 1 << 20);
+  expected.replace(expected.rfind("30 end 0"), std::string("30 end 0").size(),
+                   "30 end 0 open: No such file or directory (ENOENT)");
+  for (int run = 0; run < 3; ++run) {
+    uring::VectorSource source(f.jobs);
+    TestFraming framing(1 << 20);
+    FailEveryN fail(3);
+    Delay delay;
+    RenderSink sink;
+    SourceOptions options = Small();
+    options.reader.ordered = true;
+    ASSERT_OK(RunPipeline(source, options, framing, {&fail, &delay}, sink));
+    EXPECT_EQ(sink.out, expected) << "run " << run;
+  }
+}
+
 TEST(PipelineTest, SinkErrorStopsTheRunAndIsReturned) {
   Files f;
   Make(f, 40);

@@ -1,9 +1,10 @@
 // RunPipeline: assembles source -> framing -> transforms -> sink on a oneTBB flow graph and runs
 // it to the end. Order: a sequencer restores source order before the framing stage (so each
 // file's chunks are framed in order) and again before the sink, so the sink sees each file's
-// records in file order. Files interleave in the order their chunks were read, which depends on
-// timing; writing whole files in discovery order (byte-identical runs) needs a reorder stage that
-// cannot deadlock on leased buffers: not done yet. Memory: every batch holds its chunk, and the
+// records in file order. With source.reader.ordered the reader hands on whole files in source
+// order, so the sink sees file after file in discovery order and two runs give identical bytes;
+// without it, files interleave in the order their chunks were read. Memory: every batch holds
+// its chunk, and the
 // source keeps at most max_messages alive, so the whole graph is bounded by the source options
 // however large the input is. Thread-safety: one call at a time per set of stages.
 #pragma once

@@ -53,6 +53,7 @@ struct FileReader::FileState {
   uint32_t in_flight = 0;
   std::optional<Error> error;
   std::vector<ReadOp> ops;
+  PendingFile* pending = nullptr;  // ordered mode
 };
 
 FileReader::FileReader(Engine* engine, BufferPool* pool, const ReaderOptions& options)
@@ -131,13 +132,22 @@ bool FileReader::Admit(FileSource& source) {
          large_files_ < options_.max_large_files && in_flight_ + 1 < options_.max_in_flight &&
          pool_->available() > 0) {
     ReadJob job;
+    PendingFile* pending = nullptr;
     if (!deferred_.empty()) {
-      job = std::move(deferred_.back());
+      job = std::move(deferred_.back().job);
+      pending = deferred_.back().pending;
       deferred_.pop_back();
     } else {
+      // Ordered mode: files finished behind a slow earlier one wait here; do not run away.
+      if (options_.ordered && pending_.size() >= 4 * options_.max_open_files) return true;
       const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
       if (pull == FileSource::Pull::kDone) return false;
       if (pull == FileSource::Pull::kLater) return true;
+      if (options_.ordered) {
+        pending_.push_back(std::make_unique<PendingFile>());
+        pending = pending_.back().get();
+        pending->id = job.id;
+      }
     }
     const uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
@@ -154,6 +164,7 @@ bool FileReader::Admit(FileSource& source) {
     f.next_offset = f.delivered = 0;
     f.head = f.count = f.in_flight = 0;
     f.error.reset();
+    f.pending = pending;
     ++open_files_;
     ++admitted;
     if (!EnsureSqSpace().ok() ||
@@ -182,12 +193,19 @@ Status FileReader::IssueReads() {
     ++in_flight_;
   }
   to_close_.clear();
+  // Ordered mode: later files may hold only so many buffers, so that the earliest file (whose
+  // chunks are the only ones that can leave the reader) always finds some.
+  const uint32_t reserve = std::max(1u, std::min(options_.reads_per_file, pool_->count() - 1));
+  const uint32_t budget = pool_->count() - reserve;
+  uint32_t behind_head = options_.ordered ? BuffersHeldBehindHead() : 0;
   for (uint32_t slot = 0; slot < files_.size(); ++slot) {
     FileState& f = files_[slot];
     if (f.phase != FileState::Phase::kReading || f.finished) continue;
+    const bool is_head = !options_.ordered || f.pending == pending_.front().get();
     // A file reads one chunk at a time until a read comes back full; then it reads ahead.
     const uint32_t depth = f.large ? options_.reads_per_file : 1;
     while (f.count < depth && in_flight_ < options_.max_in_flight) {
+      if (!is_head && behind_head >= budget) break;
       std::optional<Lease> lease = pool_->TryAcquire();
       if (!lease) return OkStatus();  // backpressure: wait for buffers to come back
       const uint32_t index = (f.head + f.count) % options_.reads_per_file;
@@ -197,6 +215,7 @@ Status FileReader::IssueReads() {
       op.offset = f.next_offset;
       f.next_offset += pool_->buffer_size();
       ++f.count;
+      if (!is_head) ++behind_head;
       RINGFLOW_RETURN_IF_ERROR(IssueRead(slot, index, op.offset, 0));
     }
   }
@@ -259,7 +278,7 @@ void FileReader::OnOpen(uint32_t slot, int32_t res) {
     // when one closes. With no other file open the error is real and reported.
     open_cap_ = std::max<uint32_t>(1, open_files_ - 1);
     ++stats_.descriptor_waits;
-    deferred_.push_back(ReadJob{f.id, std::move(f.path)});
+    deferred_.push_back({ReadJob{f.id, std::move(f.path)}, f.pending});
     f.phase = FileState::Phase::kFree;
     --open_files_;
     free_slots_.push_back(slot);
@@ -329,7 +348,7 @@ void FileReader::Deliver(FileState& f) {
     if (op.filled > 0) {
       f.delivered += op.filled;
       stats_.bytes += op.filled;
-      handler_->OnChunk(FileChunk{f.id, op.offset, op.filled, std::move(op.lease)});
+      HandOn(f, FileChunk{f.id, op.offset, op.filled, std::move(op.lease)});
     }
     op.lease.Reset();
     op.complete = false;
@@ -380,7 +399,50 @@ void FileReader::FreeSlot(uint32_t slot, const Status& status) {
   } else {
     ++stats_.files_failed;
   }
-  handler_->OnFileDone(f.id, status, f.delivered);
+  if (!options_.ordered) {
+    handler_->OnFileDone(f.id, status, f.delivered);
+    return;
+  }
+  f.pending->done = true;
+  f.pending->status = status;
+  f.pending->bytes = f.delivered;
+  f.pending = nullptr;
+  Flush();
+}
+
+void FileReader::HandOn(FileState& f, FileChunk&& chunk) {
+  if (!options_.ordered) {
+    handler_->OnChunk(std::move(chunk));
+    return;
+  }
+  f.pending->chunks.push_back(std::move(chunk));
+  if (f.pending == pending_.front().get()) Flush();
+}
+
+void FileReader::Flush() {
+  while (!pending_.empty()) {
+    PendingFile& head = *pending_.front();
+    for (FileChunk& chunk : head.chunks) handler_->OnChunk(std::move(chunk));
+    head.chunks.clear();
+    if (!head.done) return;
+    const std::unique_ptr<PendingFile> done = std::move(pending_.front());
+    pending_.pop_front();
+    handler_->OnFileDone(done->id, done->status, done->bytes);
+  }
+}
+
+uint32_t FileReader::BuffersHeldBehindHead() const {
+  if (pending_.empty()) return 0;
+  const PendingFile* head = pending_.front().get();
+  uint32_t held = 0;
+  for (std::size_t i = 1; i < pending_.size(); ++i) {
+    held += static_cast<uint32_t>(pending_[i]->chunks.size());
+  }
+  for (const FileState& f : files_) {
+    if (f.phase == FileState::Phase::kFree || f.pending == head) continue;
+    for (const ReadOp& op : f.ops) held += op.lease.valid() ? 1u : 0u;
+  }
+  return held;
 }
 
 }  // namespace ringflow::uring

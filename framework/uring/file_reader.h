@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -85,6 +87,11 @@ struct ReaderOptions {
   // of a file comes back as a short read. A file system that refuses O_DIRECT (tmpfs) gets a
   // buffered open instead, counted in Stats::direct_refused.
   bool direct = false;
+  // Deliver files whole and in the order they were taken from the source (each file's chunks,
+  // then its OnFileDone, then the next file's), however their reads complete. Chunks of later
+  // files wait in the reader; so that they can never starve the earliest file, they may hold at
+  // most count - reads_per_file buffers, and at most 4 x max_open_files files may wait.
+  bool ordered = false;
 };
 
 struct ReaderStats {
@@ -116,6 +123,14 @@ class FileReader {
  private:
   struct ReadOp;
   struct FileState;
+  // Ordered mode: one file's delivered-but-not-yet-handed-on results.
+  struct PendingFile {
+    uint64_t id = 0;
+    std::vector<FileChunk> chunks;
+    bool done = false;
+    Status status;
+    uint64_t bytes = 0;
+  };
 
   bool Admit(FileSource& source);
   Status IssueReads();
@@ -128,6 +143,11 @@ class FileReader {
   void Finish(FileState& file);
   void MaybeClose(uint32_t slot);
   void FreeSlot(uint32_t slot, const Status& status);
+  void HandOn(FileState& f, FileChunk&& chunk);
+  // Ordered mode: hands on everything the earliest files have ready.
+  void Flush();
+  // Ordered mode: buffers held by files other than the earliest one.
+  uint32_t BuffersHeldBehindHead() const;
   Status EnsureSqSpace();
 
   Engine* const engine_;
@@ -144,7 +164,12 @@ class FileReader {
   uint32_t admit_ramp_ = 1;
   bool last_was_large_ = false;     // the last file classified was larger than one buffer
   uint32_t open_cap_ = UINT32_MAX;  // lowered when opens run out of process descriptors
-  std::vector<ReadJob> deferred_;   // files to open again after EMFILE
+  struct Deferred {
+    ReadJob job;
+    PendingFile* pending;  // ordered mode: its place in the order
+  };
+  std::vector<Deferred> deferred_;                    // files to open again after EMFILE
+  std::deque<std::unique_ptr<PendingFile>> pending_;  // ordered mode, in admission order
   ReaderStats stats_;
 };
 
