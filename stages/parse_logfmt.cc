@@ -1,0 +1,145 @@
+#include "stages/parse_logfmt.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include "stages/internal/parse_util.h"
+
+namespace ringflow::stages {
+namespace {
+
+using internal::Fail;
+
+using flow::Value;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// The value of an unquoted `key=text`, typed by how the text looks (see the header).
+Value TypedValue(std::string_view s) {
+  if (s == "true") return Value::Bool(true);
+  if (s == "false") return Value::Bool(false);
+  // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  std::size_t i = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) ++i;
+  if (i >= s.size() || !IsDigit(s[i])) return Value::String(s);
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    while (i < s.size() && IsDigit(s[i])) ++i;
+  }
+  const std::size_t int_end = i;
+  if (i < s.size() && s[i] == '.') {
+    const std::size_t start = ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i == start) return Value::String(s);
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    const std::size_t start = i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i == start) return Value::String(s);
+  }
+  if (i != s.size()) return Value::String(s);
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  if (int_end == s.size()) {
+    int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || ptr != last) return Value::String(s);  // out of int64 range
+    return Value::Int(v);
+  }
+  double d = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, d);
+  if (ec != std::errc() || ptr != last || !std::isfinite(d)) return Value::String(s);
+  return Value::Double(d);
+}
+
+}  // namespace
+
+bool ParseLogfmtLine(std::string_view line, flow::Record& out, flow::Arena& arena) {
+  out.raw = line;
+  out.error = {};
+  out.fields.clear();
+  const std::size_t n = line.size();
+  std::size_t pos = 0;
+  for (;;) {
+    while (pos < n && IsBlank(line[pos])) ++pos;
+    if (pos >= n) break;
+    const std::size_t key_start = pos;
+    while (pos < n && !IsBlank(line[pos]) && line[pos] != '=' && line[pos] != '"') ++pos;
+    if (pos == key_start) {
+      return Fail(out, line[pos] == '=' ? "empty key before '='" : "a key cannot start with '\"'");
+    }
+    const std::string_view key = line.substr(key_start, pos - key_start);
+    if (pos >= n || IsBlank(line[pos])) {
+      out.fields.push_back({key, Value::Bool(true)});
+      continue;
+    }
+    if (line[pos] == '"') return Fail(out, "'\"' inside a key");
+    ++pos;  // '='
+    if (pos < n && line[pos] == '"') {
+      const char* begin = line.data() + pos + 1;
+      const char* end = line.data() + n;
+      // Fast path: memchr to the first quote; with no backslash before it the value is a view.
+      const char* q =
+          static_cast<const char*>(std::memchr(begin, '"', static_cast<std::size_t>(end - begin)));
+      if (q == nullptr) return Fail(out, "unterminated quoted value");
+      std::string_view value;
+      if (std::memchr(begin, '\\', static_cast<std::size_t>(q - begin)) == nullptr) {
+        value = {begin, static_cast<std::size_t>(q - begin)};
+      } else {
+        q = begin;
+        while (q < end && *q != '"') q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+        if (q >= end) return Fail(out, "unterminated quoted value");
+        char* dst = arena.Allocate(static_cast<std::size_t>(q - begin));
+        std::size_t len = 0;
+        for (const char* s = begin; s < q; ++s) {
+          // s + 1 < q here whenever *s is a backslash: the scan above stepped over its pair.
+          if (*s == '\\') {
+            switch (s[1]) {
+              case '"':
+              case '\\':
+                dst[len++] = *++s;
+                continue;
+              case 'n':
+                dst[len++] = '\n';
+                ++s;
+                continue;
+              case 'r':
+                dst[len++] = '\r';
+                ++s;
+                continue;
+              case 't':
+                dst[len++] = '\t';
+                ++s;
+                continue;
+              default:
+                break;
+            }
+          }
+          dst[len++] = *s;
+        }
+        value = {dst, len};
+      }
+      pos = static_cast<std::size_t>(q - line.data()) + 1;
+      if (pos < n && !IsBlank(line[pos])) return Fail(out, "expected a blank after a quoted value");
+      out.fields.push_back({key, Value::String(value)});
+      continue;
+    }
+    const std::size_t value_start = pos;
+    while (pos < n && !IsBlank(line[pos])) ++pos;
+    out.fields.push_back({key, TypedValue(line.substr(value_start, pos - value_start))});
+  }
+  if (out.fields.empty()) return Fail(out, "no key=value pairs");
+  return true;
+}
+
+}  // namespace ringflow::stages
