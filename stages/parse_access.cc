@@ -10,14 +10,14 @@
 namespace ringflow::stages {
 namespace {
 
-using internal::ParseUnsigned;
-using internal::Digits;
-using internal::MonthFromName;
+using internal::DashIsNull;
 using internal::DaysInMonth;
+using internal::Digits;
+using internal::Fail;
+using internal::MonthFromName;
+using internal::ParseUnsigned;
 using internal::Put;
 using internal::Token;
-using internal::DashIsNull;
-using internal::Fail;
 
 using flow::Value;
 

@@ -87,8 +87,10 @@ class RenderSink final : public SinkStage {
     ++closes;
     return OkStatus();
   }
+  void Abort() override { ++aborts; }
   std::string out;
   int closes = 0;
+  int aborts = 0;
   std::size_t fail_after_ = 0;
 
  private:
@@ -243,7 +245,8 @@ TEST(PipelineTest, SinkErrorStopsTheRunAndIsReturned) {
   auto stats = RunPipeline(source, Small(), framing, {}, sink);
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.error().code(), ErrorCode::kResourceExhausted);
-  EXPECT_EQ(sink.closes, 1);
+  EXPECT_EQ(sink.closes, 0);
+  EXPECT_EQ(sink.aborts, 1);  // a failed run discards its output
   // Exactly the 10 records before the failure: no batch is written after it.
   std::size_t records = 0;
   for (std::size_t start = 0, nl; (nl = sink.out.find('\n', start)) != std::string::npos;

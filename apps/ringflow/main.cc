@@ -18,6 +18,9 @@ constexpr char kUsage[] =
     "  checksum   XXH3-64 of every file, in the format of `xxhsum -H3` (or --json)\n"
     "  count      occurrences of a byte string per file and in total\n"
     "  doctor     the kernel's io_uring features, limits, and the backend a run would use\n"
+    "  run        run a pipeline described by a JSON document (parse logs into JSON lines)\n"
+    "  validate   check a pipeline document without running it\n"
+    "  stages     list the stage and sink types a pipeline may use\n"
     "\n"
     "`ringflow COMMAND --help` explains a command and every option.\n"
     "Exit status: 0 success, 1 something was skipped or failed, 2 bad usage.\n";
@@ -43,12 +46,17 @@ int main(int argc, char** argv) {
     if (command == "checksum") return ringflow::app::ChecksumCommand(args);
     if (command == "count") return ringflow::app::CountCommand(args);
     if (command == "doctor") return ringflow::app::DoctorCommand(args);
+    if (command == "run") return ringflow::app::RunCommand(args);
+    if (command == "validate") return ringflow::app::ValidateCommand(args);
+    if (command == "stages") return ringflow::app::StagesCommand(args);
   } catch (const std::exception& e) {
     // Nothing in the framework throws; this catches what the standard library or Boost might.
     std::fprintf(stderr, "ringflow: %s: %s\n", command.c_str(), e.what());
     return 1;
   }
-  std::fprintf(stderr, "ringflow: unknown command \"%s\"; known: checksum, count, doctor\n",
-               command.c_str());
+  std::fprintf(
+      stderr,
+      "ringflow: unknown command \"%s\"; known: checksum, count, doctor, run, validate, stages\n",
+      command.c_str());
   return 2;
 }

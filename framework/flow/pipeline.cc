@@ -99,9 +99,11 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     stats.source = source_node.stats();
     if (!source_node.status().ok() && sink_status.ok()) sink_status = source_node.status();
   }
-  Status closed = sink.Close();
-  if (!sink_status.ok()) return std::move(sink_status).error();
-  if (!closed.ok()) return std::move(closed).error();
+  if (!sink_status.ok()) {
+    sink.Abort();
+    return std::move(sink_status).error();
+  }
+  RINGFLOW_RETURN_IF_ERROR(sink.Close());
   return stats;
 }
 

@@ -24,7 +24,8 @@ struct PipelineStats {
 };
 
 // Runs the pipeline over every file `files` gives. Returns the first sink error, or the source's
-// engine error; per-file and per-record problems travel in-band to the sink.
+// engine error (the sink is then aborted, not closed); per-file and per-record problems travel
+// in-band to the sink, and the sink is closed at the end.
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   FramingStage& framing,
                                   const std::vector<const TransformStage*>& transforms,

@@ -55,8 +55,11 @@ class SinkStage {
   virtual ~SinkStage() = default;
   // An error stops the run: later batches are not written, the pipeline returns it.
   virtual Status Write(const RecordBatch& batch) = 0;
-  // After the last batch (also after an error).
+  // After the last batch of a run that succeeded: make the output final.
   virtual Status Close() = 0;
+  // Instead of Close when the run failed (a sink or engine error, a stage that threw): discard
+  // what was written, so that no partial output appears under the final name.
+  virtual void Abort() {}
 };
 
 }  // namespace ringflow::flow

@@ -1,0 +1,135 @@
+#include "stages/json_sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "stages/json_writer.h"
+
+namespace ringflow::stages {
+
+Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path) {
+  if (path.empty() || path == "-") return OpenFd(STDOUT_FILENO, "stdout");
+  // Refuse a directory now rather than at the rename, after the whole run.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Error::FromErrno(EISDIR, "open " + path);
+  }
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.empty()) return Error::FromErrno(EISDIR, "open " + path);
+  // Same directory, so the rename stays within one file system and is atomic.
+  std::string temp = dir + "." + base + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return Error::FromErrno(errno, "create " + temp);
+  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp)));
+}
+
+Result<std::unique_ptr<JsonSink>> JsonSink::OpenFd(int fd, std::string name) {
+  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/false, std::move(name), ""));
+}
+
+JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path)
+    : fd_(fd),
+      owns_fd_(owns_fd),
+      name_(std::move(name)),
+      temp_path_(std::move(temp_path)),
+      temp_exists_(owns_fd) {
+  // Room for a full buffer plus one typical record, so the common case never reallocates.
+  buffer_.reserve(kBufferBytes + 64 * 1024);
+}
+
+JsonSink::~JsonSink() { Discard(); }
+
+Status JsonSink::Write(const flow::RecordBatch& batch) {
+  if (!status_.ok()) return status_;
+  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  for (const flow::Record& record : batch.records) {
+    AppendRecordJson(buffer_, record);
+    ++records_;
+    if (buffer_.size() >= kBufferBytes) RINGFLOW_RETURN_IF_ERROR(Flush());
+  }
+  // batch.end: nothing to write; the per-file outcome belongs to the manifest sink.
+  return OkStatus();
+}
+
+Status JsonSink::Flush() {
+  const char* p = buffer_.data();
+  std::size_t left = buffer_.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // A non-blocking stdout (set by whoever shares the pipe): wait until it drains.
+        pollfd pfd{fd_, POLLOUT, 0};
+        if (::poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+          return Fail(Error::FromErrno(errno, "poll " + name_));
+        }
+        continue;
+      }
+      return Fail(Error::FromErrno(errno, "write " + name_));
+    }
+    // write(2) returns 0 for a non-empty buffer only on odd devices; do not spin on it.
+    if (n == 0) return Fail(Error::FromErrno(EIO, "write " + name_));
+    const auto written = static_cast<std::size_t>(n);
+    p += written;
+    left -= written;
+    bytes_ += written;
+  }
+  buffer_.clear();
+  return OkStatus();
+}
+
+Status JsonSink::Fail(Error error) {
+  if (status_.ok()) status_ = std::move(error);
+  buffer_.clear();
+  return status_;
+}
+
+Status JsonSink::Close() {
+  if (closed_) return *closed_;
+  Status s = status_.ok() ? Flush() : status_;
+  if (s.ok() && owns_fd_) {
+    // fsync before rename: the final name must never point at data still only in page cache,
+    // or a crash right after the run could leave an empty or partial file under it.
+    if (::fsync(fd_) != 0) {
+      s = Fail(Error::FromErrno(errno, "fsync " + name_));
+    } else {
+      const int fd = std::exchange(fd_, -1);
+      // close(2) can report a deferred write error (NFS); the descriptor is gone either way.
+      if (::close(fd) != 0) {
+        s = Fail(Error::FromErrno(errno, "close " + name_));
+      } else if (::rename(temp_path_.c_str(), name_.c_str()) != 0) {
+        s = Fail(Error::FromErrno(errno, "rename " + temp_path_ + " to " + name_));
+      } else {
+        temp_exists_ = false;
+      }
+    }
+  }
+  if (!s.ok()) Discard();
+  closed_ = s;
+  return s;
+}
+
+void JsonSink::Abort() {
+  if (status_.ok()) status_ = Error(ErrorCode::kCancelled, "output " + name_ + " discarded");
+  Discard();
+}
+
+void JsonSink::Discard() {
+  buffer_.clear();
+  if (!owns_fd_) return;
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (temp_exists_) {
+    ::unlink(temp_path_.c_str());
+    temp_exists_ = false;
+  }
+}
+
+}  // namespace ringflow::stages

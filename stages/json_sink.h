@@ -1,0 +1,85 @@
+// JsonSink: writes every record as one JSON line (AppendRecordJson) to a file or to stdout.
+// A file is written under a temporary name in the same directory and renamed into place by
+// Close only when every write succeeded, so the final name never holds a half-written file.
+// Output is buffered (~1 MiB) and written with write(2). Thread-compatible: the pipeline calls
+// Write and Close from one thread at a time; the counters may be read after the run.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "framework/core/result.h"
+#include "framework/flow/stage.h"
+
+namespace ringflow::stages {
+
+class JsonSink final : public flow::SinkStage {
+ public:
+  // Output buffered before a write(2).
+  static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+
+  // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>" beside
+  // `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
+  // replacing any file of that name. Errors come from errno and name the operation and the path
+  // (the temporary one for create and rename, `path` for writes): the directory is missing or
+  // not writable, `path` is a directory (kIsDirectory), the temporary name already exists.
+  static Result<std::unique_ptr<JsonSink>> Open(const std::string& path);
+
+  // Writes to the already-open descriptor `fd`, called `name` in error messages. The caller
+  // keeps ownership: the sink never closes `fd`. REQUIRES: fd stays open until Close returns.
+  // Never fails today; returns a Result to match Open.
+  static Result<std::unique_ptr<JsonSink>> OpenFd(int fd, std::string name);
+
+  // Removes the temporary file if Close did not rename it (the run failed or was abandoned).
+  ~JsonSink() override;
+  JsonSink(const JsonSink&) = delete;
+  JsonSink& operator=(const JsonSink&) = delete;
+
+  // Appends the batch's records. A file's end message carries nothing to write here. Errors:
+  // write(2) failures (ENOSPC -> kResourceExhausted, ...) with the path; after the first error
+  // every later call returns it again and writes nothing.
+  Status Write(const flow::RecordBatch& batch) override;
+
+  // Writes what is buffered; for a file also fsyncs, closes and renames it into place. If any
+  // write failed (now or earlier), removes the temporary file instead and returns the error.
+  // Idempotent: a second call returns the first call's result.
+  Status Close() override;
+
+  // Drops the output: buffered bytes are discarded and the temporary file (if any) removed, so
+  // nothing appears under the final name; later Write/Close calls fail with kCancelled. For a
+  // caller that knows the run failed for reasons the sink cannot see (a source error).
+  // REQUIRES: before Close (after a successful Close the file is in place and stays).
+  void Abort() override;
+
+  // Records formatted so far (all of them in the output once Close returned OK).
+  uint64_t records_written() const { return records_; }
+  // Bytes handed to write(2) successfully (the whole output once Close returned OK).
+  uint64_t bytes_written() const { return bytes_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path);
+
+  // Writes all of buffer_ (retrying partial writes and EINTR) and empties it.
+  Status Flush();
+  // Records the first error; returns it.
+  Status Fail(Error error);
+  // Closes an owned descriptor and unlinks the temporary file (if still there).
+  void Discard();
+
+  int fd_;
+  const bool owns_fd_;           // a temp file this sink created, closes and renames
+  const std::string name_;       // the final path, or the name given to OpenFd
+  const std::string temp_path_;  // empty for a borrowed descriptor
+  bool temp_exists_;             // temp_path_ is ours to rename or unlink
+  std::string buffer_;
+  std::optional<Status> closed_;  // the first Close's result
+  Status status_;                 // the first error; sticky
+  uint64_t records_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace ringflow::stages

@@ -1,0 +1,51 @@
+#include "stages/lines_stage.h"
+
+#include <string_view>
+#include <utility>
+
+namespace ringflow::stages {
+namespace {
+
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+}  // namespace
+
+LinesStage::LinesStage(FramerOptions options) : options_(options) {}
+
+void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
+  auto it = files_.find(chunk.file_id);
+  if (it == files_.end()) {
+    // A file that ends without data (empty, or failed to open) needs no framer at all.
+    if (chunk.end) return;
+    it = files_.try_emplace(chunk.file_id, options_).first;
+  }
+  FileState& file = it->second;
+  uint64_t lines = 0;
+  uint64_t truncated = 0;
+  auto add = [&](const Line& line) {
+    std::string_view text = line.text;
+    // The BOM is stripped from the first line rather than from the first chunk, so a BOM split
+    // across chunks (tiny buffers) is handled the same way: the framer stitched it whole.
+    if (file.first_line) {
+      file.first_line = false;
+      if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
+    }
+    flow::Record& r = out.records.emplace_back();
+    // A stitched line lives in the framer's side buffer only until its next call: copy it into
+    // the batch, which keeps it as long as the record.
+    r.raw = line.stitched ? out.arena.Copy(text) : text;
+    r.truncated = line.truncated;
+    ++lines;
+    if (line.truncated) ++truncated;
+  };
+  if (chunk.end) {
+    file.framer.Finish(add);
+    files_.erase(it);
+  } else {
+    file.framer.Feed(chunk.data(), add);
+  }
+  lines_.fetch_add(lines, std::memory_order_relaxed);
+  truncated_lines_.fetch_add(truncated, std::memory_order_relaxed);
+}
+
+}  // namespace ringflow::stages

@@ -1,0 +1,554 @@
+// Tests for the stage adapters that plug the line framer, the parsers and the JSON writer into
+// the flow graph: LinesStage over hand-made chunks, ParseStage on batches of each format,
+// JsonSink's atomic file output and its errors, and one end-to-end run through RunPipeline
+// checked against `wc -l` and Python's json module.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/flow/pipeline.h"
+#include "framework/uring/buffer_pool.h"
+#include "stages/json_sink.h"
+#include "stages/lines_stage.h"
+#include "stages/parse_stage.h"
+#include "tests/testing/test_util.h"
+
+namespace ringflow::stages {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+using Strings = std::vector<std::string>;
+
+// Builds chunks the way the source does: bytes in a leased pool buffer, shared by the message.
+class ChunkMaker {
+ public:
+  ChunkMaker() {
+    auto pool = uring::BufferPool::Create(4096, 16);
+    EXPECT_TRUE(pool.ok());
+    if (pool.ok()) pool_ = std::move(pool).value();
+  }
+  flow::ChunkPtr Data(uint64_t file_id, std::string_view bytes) {
+    auto chunk = std::make_shared<flow::Chunk>();
+    chunk->seq = seq_++;
+    chunk->file_id = file_id;
+    chunk->offset = offsets_[file_id];
+    std::optional<uring::Lease> lease = pool_->TryAcquire();
+    EXPECT_TRUE(lease.has_value());
+    EXPECT_LE(bytes.size(), lease->capacity());
+    std::memcpy(lease->data(), bytes.data(), bytes.size());
+    chunk->lease = uring::Share(std::move(*lease));
+    chunk->length = static_cast<uint32_t>(bytes.size());
+    offsets_[file_id] += bytes.size();
+    return chunk;
+  }
+  flow::ChunkPtr End(uint64_t file_id) {
+    auto chunk = std::make_shared<flow::Chunk>();
+    chunk->seq = seq_++;
+    chunk->file_id = file_id;
+    chunk->end = true;
+    chunk->file_bytes = offsets_[file_id];
+    return chunk;
+  }
+  const uring::BufferPool& pool() const { return *pool_; }
+
+ private:
+  // Declared first, destroyed last: the chunks' leases must come back before the pool goes.
+  std::unique_ptr<uring::BufferPool> pool_;
+  std::map<uint64_t, uint64_t> offsets_;
+  uint64_t seq_ = 0;
+};
+
+// Frames `chunk` into a fresh batch (set up as the pipeline does) and returns the batch.
+std::unique_ptr<flow::RecordBatch> Frame(LinesStage& stage, const flow::ChunkPtr& chunk) {
+  auto batch = std::make_unique<flow::RecordBatch>();
+  batch->seq = chunk->seq;
+  batch->file_id = chunk->file_id;
+  batch->end = chunk->end;
+  batch->file_bytes = chunk->file_bytes;
+  batch->chunk = chunk;
+  stage.Frame(*chunk, *batch);
+  return batch;
+}
+
+// "text" or "text [cut]" per record.
+Strings Lines(const flow::RecordBatch& batch) {
+  Strings out;
+  for (const flow::Record& r : batch.records) {
+    out.push_back(std::string(r.raw) + (r.truncated ? " [cut]" : ""));
+  }
+  return out;
+}
+
+TEST(LinesStageTest, LinesInsideOneChunkAreViewsIntoIt) {
+  ChunkMaker maker;
+  LinesStage stage;
+  auto batch = Frame(stage, maker.Data(0, "alpha\nbeta\n\ngamma\n"));
+  EXPECT_EQ(Lines(*batch), (Strings{"alpha", "beta", "", "gamma"}));
+  for (const flow::Record& r : batch->records) {
+    if (!r.raw.empty()) {
+      EXPECT_TRUE(maker.pool().Contains(r.raw.data()));
+    }
+  }
+  EXPECT_TRUE(Frame(stage, maker.End(0))->records.empty());
+  EXPECT_EQ(stage.lines(), 4u);
+  EXPECT_EQ(stage.truncated_lines(), 0u);
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
+TEST(LinesStageTest, LineSplitAcrossChunksIsCopiedIntoTheBatch) {
+  ChunkMaker maker;
+  LinesStage stage;
+  auto b1 = Frame(stage, maker.Data(0, "first\nsec"));
+  auto b2 = Frame(stage, maker.Data(0, "ond half\nthi"));
+  auto b3 = Frame(stage, maker.Data(0, "rd"));
+  auto b4 = Frame(stage, maker.Data(0, " line\nlast"));
+  auto b5 = Frame(stage, maker.End(0));
+  EXPECT_EQ(Lines(*b1), (Strings{"first"}));
+  // Checked after later Feeds reused the framer's side buffers: the batch owns its copy.
+  EXPECT_EQ(Lines(*b2), (Strings{"second half"}));
+  EXPECT_FALSE(maker.pool().Contains(b2->records[0].raw.data()));
+  EXPECT_TRUE(b3->records.empty());
+  EXPECT_EQ(Lines(*b4), (Strings{"third line"}));
+  EXPECT_EQ(Lines(*b5), (Strings{"last"}));  // the end message flushes the unterminated line
+  EXPECT_TRUE(b5->end);
+  EXPECT_EQ(stage.lines(), 4u);
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
+TEST(LinesStageTest, CrlfEndingsAreRemovedAlsoAcrossChunks) {
+  ChunkMaker maker;
+  LinesStage stage;
+  auto b1 = Frame(stage, maker.Data(0, "one\r\ntwo\r"));
+  auto b2 = Frame(stage, maker.Data(0, "\nthree\r\n"));
+  EXPECT_EQ(Lines(*b1), (Strings{"one"}));
+  EXPECT_EQ(Lines(*b2), (Strings{"two", "three"}));
+}
+
+TEST(LinesStageTest, BomIsDroppedOnlyAtTheStartOfAFile) {
+  ChunkMaker maker;
+  LinesStage stage;
+  // File 0: BOM then lines; a BOM in a later line is data and stays.
+  auto b0 = Frame(stage, maker.Data(0, "\xEF\xBB\xBFhead\n\xEF\xBB\xBFkept\n"));
+  EXPECT_EQ(Lines(*b0), (Strings{"head", "\xEF\xBB\xBFkept"}));
+  // File 1: the BOM itself split across chunks.
+  auto b1 = Frame(stage, maker.Data(1, "\xEF"));
+  auto b2 = Frame(stage, maker.Data(1, "\xBB\xBFsplit\nnext\n"));
+  EXPECT_TRUE(b1->records.empty());
+  EXPECT_EQ(Lines(*b2), (Strings{"split", "next"}));
+  // File 2: a BOM-only file gives one empty line; file 3 has no BOM and loses nothing.
+  auto b3 = Frame(stage, maker.Data(2, "\xEF\xBB\xBF\n"));
+  EXPECT_EQ(Lines(*b3), (Strings{""}));
+  auto b4 = Frame(stage, maker.Data(3, "\xEF\xBBnot a bom\n"));
+  EXPECT_EQ(Lines(*b4), (Strings{"\xEF\xBBnot a bom"}));
+}
+
+TEST(LinesStageTest, LongLineIsTruncatedFlaggedAndCounted) {
+  ChunkMaker maker;
+  LinesStage stage(FramerOptions{8});
+  auto b1 = Frame(stage, maker.Data(0, "short\n0123456789abcdef\n01234"));
+  auto b2 = Frame(stage, maker.Data(0, "56789\nok\n"));
+  EXPECT_EQ(Lines(*b1), (Strings{"short", "01234567 [cut]"}));
+  EXPECT_EQ(Lines(*b2), (Strings{"01234567 [cut]", "ok"}));
+  EXPECT_EQ(stage.lines(), 4u);
+  EXPECT_EQ(stage.truncated_lines(), 2u);
+}
+
+TEST(LinesStageTest, InterleavedFilesKeepTheirOwnPartialLines) {
+  ChunkMaker maker;
+  LinesStage stage;
+  auto a1 = Frame(stage, maker.Data(0, "a-one\na-t"));
+  auto b1 = Frame(stage, maker.Data(1, "b-one\nb-t"));
+  EXPECT_EQ(stage.open_files(), 2u);
+  auto a2 = Frame(stage, maker.Data(0, "wo\n"));
+  auto b2 = Frame(stage, maker.End(1));
+  auto a3 = Frame(stage, maker.End(0));
+  EXPECT_EQ(Lines(*a1), (Strings{"a-one"}));
+  EXPECT_EQ(Lines(*b1), (Strings{"b-one"}));
+  EXPECT_EQ(Lines(*a2), (Strings{"a-two"}));
+  EXPECT_EQ(Lines(*b2), (Strings{"b-t"}));
+  EXPECT_TRUE(a3->records.empty());
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
+TEST(LinesStageTest, EmptyOrFailedFileGivesOnlyItsEndMessage) {
+  ChunkMaker maker;
+  LinesStage stage;
+  flow::ChunkPtr end = maker.End(7);
+  auto failed = std::make_shared<flow::Chunk>(*end);
+  failed->error = Error::FromErrno(ENOENT, "open");
+  EXPECT_TRUE(Frame(stage, end)->records.empty());
+  EXPECT_TRUE(Frame(stage, failed)->records.empty());
+  EXPECT_EQ(stage.lines(), 0u);
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
+// --- ParseStage ---
+
+// A batch whose records view `lines` (which must outlive it).
+flow::RecordBatch Batch(const Strings& lines) {
+  flow::RecordBatch batch;
+  for (const std::string& line : lines) batch.records.push_back({line, {}, {}, false});
+  return batch;
+}
+
+std::string Str(const flow::Record& r, std::string_view name) {
+  const flow::Field* f = r.Find(name);
+  if (f == nullptr) return "<missing>";
+  if (f->value.type == flow::ValueType::kNull) return "<null>";
+  if (f->value.type == flow::ValueType::kInt) return "i:" + std::to_string(f->value.i);
+  if (f->value.type == flow::ValueType::kBool) return f->value.b ? "true" : "false";
+  return std::string(f->value.s);
+}
+
+TEST(ParseStageTest, ParseLogFormatKnowsTheFiveNames) {
+  const std::pair<const char*, LogFormat> known[] = {{"access", LogFormat::kAccess},
+                                                     {"json", LogFormat::kJson},
+                                                     {"syslog", LogFormat::kSyslog},
+                                                     {"logfmt", LogFormat::kLogfmt},
+                                                     {"raw", LogFormat::kRaw}};
+  for (const auto& [name, format] : known) {
+    auto parsed = ParseLogFormat(name);
+    ASSERT_OK(parsed);
+    EXPECT_EQ(*parsed, format);
+    EXPECT_EQ(LogFormatName(format), name);
+  }
+  for (const char* bad : {"x", "", "JSON", "access "}) {
+    auto parsed = ParseLogFormat(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(parsed.error().message(), "unknown format \"" + std::string(bad) +
+                                            "\"; known: access, json, syslog, logfmt, raw");
+  }
+}
+
+TEST(ParseStageTest, AccessLinesGetTheirFields) {
+  const Strings lines = {
+      R"(203.0.113.9 - alice [10/Oct/2026:13:55:36 -0700] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl/8.0")",
+      R"(198.51.100.2 - - [01/Jan/2026:00:00:00 +0000] "POST /x HTTP/2.0" 404 -)"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kAccess, 2026).Process(batch);
+  const flow::Record& a = batch.records[0];
+  ASSERT_TRUE(a.ok()) << a.error;
+  EXPECT_EQ(Str(a, "remote_addr"), "203.0.113.9");
+  EXPECT_EQ(Str(a, "remote_user"), "alice");
+  EXPECT_EQ(Str(a, "time"), "2026-10-10T13:55:36-07:00");
+  EXPECT_EQ(Str(a, "method"), "GET");
+  EXPECT_EQ(Str(a, "path"), "/a?b=1");
+  EXPECT_EQ(Str(a, "status"), "i:200");
+  EXPECT_EQ(Str(a, "bytes"), "i:512");
+  EXPECT_EQ(Str(a, "referer"), "<null>");
+  EXPECT_EQ(Str(a, "user_agent"), "curl/8.0");
+  const flow::Record& b = batch.records[1];
+  ASSERT_TRUE(b.ok()) << b.error;
+  EXPECT_EQ(Str(b, "remote_user"), "<null>");
+  EXPECT_EQ(Str(b, "time"), "2026-01-01T00:00:00+00:00");
+  EXPECT_EQ(Str(b, "status"), "i:404");
+  EXPECT_EQ(Str(b, "bytes"), "i:0");
+  EXPECT_EQ(b.Find("referer"), nullptr);
+}
+
+TEST(ParseStageTest, JsonLinesGetTheirFields) {
+  const Strings lines = {R"({"level":"info","n":3,"ok":true,"msg":"a\"b","tags":[1,2]})"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kJson, 2026).Process(batch);
+  const flow::Record& r = batch.records[0];
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(Str(r, "level"), "info");
+  EXPECT_EQ(Str(r, "n"), "i:3");
+  EXPECT_EQ(Str(r, "ok"), "true");
+  EXPECT_EQ(Str(r, "msg"), "a\"b");  // unescaped into the batch's arena
+  EXPECT_EQ(Str(r, "tags"), "[1,2]");
+}
+
+TEST(ParseStageTest, SyslogUsesTheGivenYear) {
+  const Strings lines = {"<34>Oct  3 04:05:06 web1 sshd[42]: Accepted key",
+                         "<165>1 2026-10-11T22:14:15.003Z host app 7 ID47 - hello"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kSyslog, 2019).Process(batch);
+  const flow::Record& bsd = batch.records[0];
+  ASSERT_TRUE(bsd.ok()) << bsd.error;
+  EXPECT_EQ(Str(bsd, "time"), "2019-10-03T04:05:06");
+  EXPECT_EQ(Str(bsd, "host"), "web1");
+  EXPECT_EQ(Str(bsd, "app"), "sshd");
+  EXPECT_EQ(Str(bsd, "pid"), "i:42");
+  EXPECT_EQ(Str(bsd, "message"), "Accepted key");
+  const flow::Record& rfc = batch.records[1];
+  ASSERT_TRUE(rfc.ok()) << rfc.error;
+  EXPECT_EQ(Str(rfc, "time"), "2026-10-11T22:14:15.003Z");
+  EXPECT_EQ(Str(rfc, "msgid"), "ID47");
+  EXPECT_EQ(Str(rfc, "message"), "hello");
+}
+
+TEST(ParseStageTest, LogfmtAndRawLines) {
+  const Strings lines = {R"(level=warn n=5 msg="disk \"full\"" debug)"};
+  flow::RecordBatch logfmt = Batch(lines);
+  ParseStage(LogFormat::kLogfmt, 2026).Process(logfmt);
+  const flow::Record& r = logfmt.records[0];
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(Str(r, "level"), "warn");
+  EXPECT_EQ(Str(r, "n"), "i:5");
+  EXPECT_EQ(Str(r, "msg"), "disk \"full\"");
+  EXPECT_EQ(Str(r, "debug"), "true");
+
+  flow::RecordBatch raw = Batch(lines);
+  ParseStage(LogFormat::kRaw, 2026).Process(raw);
+  ASSERT_EQ(raw.records[0].fields.size(), 1u);
+  EXPECT_EQ(Str(raw.records[0], "message"), lines[0]);
+}
+
+TEST(ParseStageTest, BadLineKeepsRawAndErrorAndTruncatedFlag) {
+  for (LogFormat format :
+       {LogFormat::kAccess, LogFormat::kJson, LogFormat::kSyslog, LogFormat::kLogfmt}) {
+    const Strings lines = {"=not a valid line in {any format", "=also bad"};
+    flow::RecordBatch batch = Batch(lines);
+    batch.records[1].truncated = true;
+    ParseStage(format, 2026).Process(batch);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const flow::Record& r = batch.records[i];
+      EXPECT_FALSE(r.ok()) << LogFormatName(format) << " " << i;
+      EXPECT_EQ(r.raw, lines[i]);
+      EXPECT_TRUE(r.fields.empty());
+    }
+    EXPECT_FALSE(batch.records[0].truncated);
+    EXPECT_TRUE(batch.records[1].truncated) << LogFormatName(format);
+  }
+}
+
+TEST(ParseStageTest, GoodTruncatedLineStaysFlaggedAndEarlierErrorsStay) {
+  const Strings lines = {"a=1 b=2", "c=3"};
+  flow::RecordBatch batch = Batch(lines);
+  batch.records[0].truncated = true;
+  batch.records[1].error = "failed upstream";
+  ParseStage(LogFormat::kLogfmt, 2026).Process(batch);
+  EXPECT_TRUE(batch.records[0].ok());
+  EXPECT_TRUE(batch.records[0].truncated);
+  EXPECT_EQ(batch.records[0].fields.size(), 2u);
+  EXPECT_EQ(batch.records[1].error, "failed upstream");
+  EXPECT_TRUE(batch.records[1].fields.empty());
+}
+
+// --- JsonSink ---
+
+bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Python's json module as the independent oracle: every line of `path` is one JSON value.
+int PythonJsonCheck(const std::string& path) {
+  const std::string cmd =
+      "python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], "
+      "encoding=\"utf-8\")]' '" +
+      path + "'";
+  return std::system(cmd.c_str());
+}
+
+// Files in `dir` whose name contains ".tmp-".
+int TempFiles(const std::filesystem::path& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST(JsonSinkTest, FileAppearsOnlyAfterCloseAndParsesAsJson) {
+  TempDir dir;
+  const std::string path = dir.Join("out.json");
+  WriteFile(path, "old contents\n");  // replaced atomically, never appended to
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path));
+  EXPECT_EQ(TempFiles(dir.path()), 1);
+  // Enough records for several 1 MiB flushes, with bytes that need escaping.
+  Strings lines;
+  for (int i = 0; i < 30000; ++i) {
+    lines.push_back("line " + std::to_string(i) + " \"q\" \\ \t \x01 \xff " + std::string(40, 'x'));
+  }
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kRaw, 2026).Process(batch);
+  batch.records[3].truncated = true;
+  batch.records[5].error = "bad";
+  batch.records[5].fields.clear();
+  ASSERT_OK(sink->Write(batch));
+  flow::RecordBatch end;
+  end.end = true;
+  ASSERT_OK(sink->Write(end));
+  EXPECT_EQ(ReadAll(path), "old contents\n");  // not yet replaced
+  ASSERT_OK(sink->Close());
+  EXPECT_OK(sink->Close());  // idempotent
+  EXPECT_EQ(TempFiles(dir.path()), 0);
+  EXPECT_EQ(sink->records_written(), 30000u);
+  const std::string out = ReadAll(path);
+  EXPECT_EQ(sink->bytes_written(), out.size());
+  EXPECT_EQ(static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n')), 30000u);
+  EXPECT_NE(out.find("\"_truncated\":true"), std::string::npos);
+  EXPECT_NE(out.find("{\"_error\":\"bad\",\"_raw\":\"line 5 "), std::string::npos);
+  EXPECT_EQ(PythonJsonCheck(path), 0);
+}
+
+TEST(JsonSinkTest, AbortOrDestructionWithoutCloseLeavesNoFile) {
+  TempDir dir;
+  const std::string path = dir.Join("never.json");
+  const Strings lines = {"x"};
+  flow::RecordBatch batch = Batch(lines);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path));
+    ASSERT_OK(sink->Write(batch));
+    sink->Abort();
+    EXPECT_EQ(TempFiles(dir.path()), 0);
+    auto closed = sink->Close();
+    ASSERT_FALSE(closed.ok());
+    EXPECT_EQ(closed.error().code(), ErrorCode::kCancelled);
+    EXPECT_FALSE(sink->Write(batch).ok());
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path));
+    ASSERT_OK(sink->Write(batch));
+  }
+  EXPECT_EQ(TempFiles(dir.path()), 0);
+  EXPECT_FALSE(Exists(path));
+}
+
+TEST(JsonSinkTest, BadPathsAreErrorsNamingThePath) {
+  TempDir dir;
+  auto is_dir = JsonSink::Open(dir.path().string());
+  ASSERT_FALSE(is_dir.ok());
+  EXPECT_EQ(is_dir.error().code(), ErrorCode::kIsDirectory);
+  EXPECT_NE(is_dir.error().message().find(dir.path().string()), std::string::npos);
+
+  const std::string missing = dir.Join("no/such/dir/out.json");
+  auto no_dir = JsonSink::Open(missing);
+  ASSERT_FALSE(no_dir.ok());
+  EXPECT_EQ(no_dir.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(no_dir.error().message().find(dir.Join("no/such/dir/")), std::string::npos)
+      << no_dir.error().message();
+}
+
+TEST(JsonSinkTest, DashMeansStdout) {
+  for (const char* path : {"-", ""}) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path));
+    EXPECT_EQ(sink->name(), "stdout");
+    EXPECT_OK(sink->Close());  // nothing buffered: writes nothing
+    EXPECT_EQ(sink->bytes_written(), 0u);
+  }
+}
+
+TEST(JsonSinkTest, FullDeviceGivesEnospcWithTheName) {
+  const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) GTEST_SKIP() << "no /dev/full";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::OpenFd(fd, "/dev/full"));
+  const Strings lines(10, std::string(200, 'y'));
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kRaw, 2026).Process(batch);
+  // Small batches stay in the buffer; the error comes at the flush (here, Close).
+  ASSERT_OK(sink->Write(batch));
+  Status closed = sink->Close();
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(closed.error().sys_errno(), ENOSPC);
+  EXPECT_EQ(closed.error().message(), "write /dev/full: No space left on device (ENOSPC)");
+  EXPECT_FALSE(sink->Close().ok());
+
+  // A batch bigger than the buffer fails in Write itself, and the error sticks.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> big, JsonSink::OpenFd(fd, "/dev/full"));
+  const Strings many(6000, std::string(200, 'z'));
+  flow::RecordBatch large = Batch(many);
+  ParseStage(LogFormat::kRaw, 2026).Process(large);  // each record ~220 bytes of JSON
+  Status written = big->Write(large);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().sys_errno(), ENOSPC);
+  EXPECT_FALSE(big->Write(batch).ok());
+  EXPECT_FALSE(big->Close().ok());
+  ::close(fd);
+}
+
+// --- End to end ---
+
+flow::SourceOptions SmallSource() {
+  flow::SourceOptions o;
+  o.buffer_size = 4096;
+  o.buffers = 8;
+  o.max_messages = 12;
+  o.reader.max_open_files = 4;
+  o.reader.reads_per_file = 2;
+  o.engine.file_slots = 4;
+  return o;
+}
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ::pclose(p);
+  return out;
+}
+
+TEST(StagesPipelineTest, AccessLogsBecomeOneJsonLinePerInputLine) {
+  TempDir dir;
+  const std::string corpus = dir.Join("corpus");
+  const std::filesystem::path script =
+      std::filesystem::path(__FILE__).parent_path() / "testing" / "gen_corpus.py";
+  const std::string gen =
+      "python3 '" + script.string() + "' '" + corpus + "' -q --seed 5 --formats access --small 40";
+  ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
+  std::vector<uring::ReadJob> jobs;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(corpus)) {
+    if (e.path().extension() == ".log") jobs.push_back({jobs.size(), e.path().string()});
+  }
+  // One more file with a BOM, CRLF, a bad line and no final newline.
+  jobs.push_back({jobs.size(), dir.Join("extra.log")});
+  WriteFile(
+      jobs.back().path,
+      "\xEF\xBB\xBF"
+      R"(192.0.2.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1)"
+      "\r\nnot an access line\r\n" +
+          std::string(R"(192.0.2.1 - - [10/Oct/2026:13:55:37 +0000] "GET / HTTP/1.1" 200 2)"));
+  ASSERT_GT(jobs.size(), 30u);
+
+  // The oracle: `wc -l` counts '\n', so the extra file's last line is added by hand.
+  std::string cat = "cat";
+  for (const uring::ReadJob& job : jobs) cat += " '" + job.path + "'";
+  const uint64_t expected = std::stoull(Shell(cat + " | wc -l")) + 1;
+
+  const std::string out = dir.Join("out/records.json");
+  std::filesystem::create_directories(dir.Join("out"));
+  uring::VectorSource source(jobs);
+  LinesStage lines;
+  ParseStage parse(LogFormat::kAccess, 2026);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(out));
+  ASSERT_OK_AND_ASSIGN(flow::PipelineStats stats,
+                       flow::RunPipeline(source, SmallSource(), lines, {&parse}, *sink));
+  EXPECT_EQ(stats.records, expected);
+  EXPECT_EQ(lines.lines(), expected);
+  EXPECT_EQ(sink->records_written(), expected);
+  EXPECT_EQ(lines.open_files(), 0u);
+  EXPECT_EQ(std::stoull(Shell("wc -l < '" + out + "'")), expected);
+  EXPECT_EQ(PythonJsonCheck(out), 0);
+  const std::string json = ReadAll(out);
+  // Generated lines all parse; only the one bad line comes out as an error record, whole.
+  EXPECT_EQ(std::stoull(Shell("grep -c '\"_error\"' '" + out + "'")), 1u);
+  EXPECT_NE(json.find("\"_raw\":\"not an access line\"}"), std::string::npos);
+  EXPECT_NE(json.find("{\"remote_addr\":\"192.0.2.1\""), std::string::npos);  // BOM dropped
+  EXPECT_EQ(TempFiles(dir.Join("out")), 0);
+}
+
+}  // namespace
+}  // namespace ringflow::stages
