@@ -114,15 +114,22 @@ constexpr char kValidateUsage[] =
     "Checks the pipeline document CONFIG without running it: prints \"ok\" or every problem,\n"
     "one per line, with its JSON path. Exit status: 0 valid, 1 invalid, 2 bad usage.\n";
 
-}  // namespace
+struct Loaded {
+  config::PipelineConfig pipeline;
+  stages::BuiltPipeline built;
+};
 
-int RunCommand(const std::vector<std::string>& args) {
-  auto parsed = ParseConfigArgs("run", kRunUsage, args);
+// Parses the arguments, loads and validates the document and builds its stages (which also
+// checks what validation cannot: the shape this release runs, that the sink can be opened).
+// Returns the exit status to leave with when any of that fails (the problem printed).
+std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
+                                       const std::vector<std::string>& args) {
+  auto parsed = ParseConfigArgs(name, usage, args);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const ConfigArgs& a = std::get<ConfigArgs>(parsed);
   auto registry = MakeRegistry();
   if (!registry.ok()) {
-    PrintError("run: " + registry.error().message());
+    PrintError(std::string(name) + ": " + registry.error().message());
     return 1;
   }
   auto pipeline =
@@ -136,6 +143,16 @@ int RunCommand(const std::vector<std::string>& args) {
     PrintError(a.config + ": " + built.error().message());
     return 1;
   }
+  return Loaded{std::move(pipeline).value(), std::move(built).value()};
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  auto loaded = LoadAndBuild("run", kRunUsage, args);
+  if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
+  const config::PipelineConfig* pipeline = &std::get<Loaded>(loaded).pipeline;
+  stages::BuiltPipeline* built = &std::get<Loaded>(loaded).built;
 
   // Discovery: the source's paths, filtered by include/exclude globs, in walk order.
   const auto started = std::chrono::steady_clock::now();
@@ -201,27 +218,11 @@ int RunCommand(const std::vector<std::string>& args) {
 }
 
 int ValidateCommand(const std::vector<std::string>& args) {
-  auto parsed = ParseConfigArgs("validate", kValidateUsage, args);
-  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const ConfigArgs& a = std::get<ConfigArgs>(parsed);
-  auto registry = MakeRegistry();
-  if (!registry.ok()) {
-    PrintError("validate: " + registry.error().message());
-    return 1;
-  }
-  auto pipeline =
-      config::LoadPipelineFile(a.config, registry->stages(), registry->sinks(), a.overrides);
-  if (!pipeline.ok()) {
-    PrintError(pipeline.error().UserMessage());
-    return 1;
-  }
-  // Building checks what validation cannot: the shape this release runs, sink paths.
-  auto built = registry->Build(*pipeline);
-  if (!built.ok()) {
-    PrintError(a.config + ": " + built.error().message());
-    return 1;
-  }
-  std::printf("ok: %zu stages, %zu sinks\n", pipeline->stages.size(), pipeline->sinks.size());
+  auto loaded = LoadAndBuild("validate", kValidateUsage, args);
+  if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
+  Loaded& l = std::get<Loaded>(loaded);
+  l.built.sink->Abort();  // the sink could be opened; validating writes nothing
+  std::printf("ok: %zu stages, %zu sinks\n", l.pipeline.stages.size(), l.pipeline.sinks.size());
   return 0;
 }
 
