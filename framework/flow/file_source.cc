@@ -62,7 +62,11 @@ void FileSourceNode::Start() { node_.try_put(tbb::flow::continue_msg()); }
 void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   {
     std::unique_lock lock(mu_);
-    released_.wait(lock, [&] { return alive_ < options_.max_messages; });
+    if (alive_ >= options_.max_messages) {
+      ++waiters_;
+      released_.wait(lock, [&] { return alive_ < options_.max_messages; });
+      --waiters_;
+    }
     ++alive_;
     stats_.peak_messages = std::max(stats_.peak_messages, alive_);
   }
@@ -72,11 +76,14 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   // returns its buffer to the pool) and only then counts the message as gone.
   ChunkPtr ptr(new Chunk(std::move(chunk)), [this](const Chunk* c) {
     delete c;
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       --alive_;
+      wake = waiters_ > 0;
     }
-    released_.notify_all();
+    // Only the I/O thread ever waits: skip the wake-up (a futex call) when it is not waiting.
+    if (wake) released_.notify_all();
   });
   gateway.try_put(std::move(ptr));
 }
@@ -100,7 +107,9 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
     status_ = reader.Run(*source_, handler);
   }
   std::unique_lock lock(mu_);
+  ++waiters_;
   released_.wait(lock, [&] { return alive_ == 0; });
+  --waiters_;
 }
 
 }  // namespace ringflow::flow

@@ -79,7 +79,8 @@ class FileSourceNode {
 
   std::mutex mu_;
   std::condition_variable released_;
-  uint32_t alive_ = 0;  // guarded by mu_
+  uint32_t alive_ = 0;    // guarded by mu_
+  uint32_t waiters_ = 0;  // guarded by mu_: the I/O thread is waiting on released_
 
   std::thread io_thread_;
   Node node_;  // last: its body refers to the members above
