@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "stages/line_framer.h"
+#include "stages/lines_stage.h"
 #include "tests/testing/test_util.h"
 
 namespace ringflow::flow {
@@ -18,34 +18,8 @@ using testing::MakeContent;
 using testing::TempDir;
 using testing::WriteFile;
 
-// Test stages, registered nowhere: a framer over stages::LineFramer, a transform that marks
-// every n-th record as failed, one that sleeps, and a sink that renders what it receives.
-class TestFraming final : public FramingStage {
- public:
-  explicit TestFraming(std::size_t max_line_bytes) { options_.max_line_bytes = max_line_bytes; }
-  void Frame(const Chunk& chunk, RecordBatch& out) override {
-    auto [it, inserted] = framers_.try_emplace(chunk.file_id, options_);
-    stages::LineFramer& framer = it->second;
-    auto add = [&](const stages::Line& line) {
-      Record r;
-      // A stitched line lives in the framer until its next call: copy it into the batch.
-      r.raw = line.stitched ? out.arena.Copy(line.text) : line.text;
-      r.truncated = line.truncated;
-      out.records.push_back(r);
-    };
-    if (chunk.end) {
-      framer.Finish(add);
-      framers_.erase(it);
-      return;
-    }
-    framer.Feed(chunk.data(), add);
-  }
-
- private:
-  stages::FramerOptions options_;
-  std::map<uint64_t, stages::LineFramer> framers_;
-};
-
+// Test stages, registered nowhere: a transform that marks every n-th record as failed, one that
+// sleeps, and a sink that renders what it receives (the framing is the real LinesStage).
 class FailEveryN final : public TransformStage {
  public:
   explicit FailEveryN(std::size_t n) : n_(n) {}
@@ -166,7 +140,7 @@ TEST(PipelineTest, EveryLineReachesTheSinkOnceInFileOrder) {
   Files f;
   Make(f, 25);
   uring::VectorSource source(f.jobs);
-  TestFraming framing(1 << 20);
+  stages::LinesStage framing;
   FailEveryN fail(3);
   Delay delay;
   RenderSink sink;
@@ -183,7 +157,7 @@ TEST(PipelineTest, TwoRunsGiveIdenticalOutputPerFile) {
   std::string first;
   for (int run = 0; run < 2; ++run) {
     uring::VectorSource source(f.jobs);
-    TestFraming framing(1 << 20);
+    stages::LinesStage framing;
     Delay delay;
     RenderSink sink;
     ASSERT_OK(RunPipeline(source, Small(), framing, {&delay}, sink));
@@ -204,7 +178,7 @@ TEST(PipelineTest, LongLinesAreCutAndFlaggedAndMissingFilesArriveInBand) {
   }
   f.jobs.push_back({2, f.dir.Join("missing")});
   uring::VectorSource source(f.jobs);
-  TestFraming framing(100);
+  stages::LinesStage framing(stages::FramerOptions{100});
   RenderSink sink;
   ASSERT_OK(RunPipeline(source, Small(), framing, {}, sink));
   const std::string expected = "0 ok " + std::string(100, 'x') +
@@ -224,7 +198,7 @@ TEST(PipelineTest, OrderedSourceGivesWholeFilesInDiscoveryOrderAndIdenticalRuns)
                    "30 end 0 open: No such file or directory (ENOENT)");
   for (int run = 0; run < 3; ++run) {
     uring::VectorSource source(f.jobs);
-    TestFraming framing(1 << 20);
+    stages::LinesStage framing;
     FailEveryN fail(3);
     Delay delay;
     RenderSink sink;
@@ -239,7 +213,7 @@ TEST(PipelineTest, SinkErrorStopsTheRunAndIsReturned) {
   Files f;
   Make(f, 40);
   uring::VectorSource source(f.jobs);
-  TestFraming framing(1 << 20);
+  stages::LinesStage framing;
   RenderSink sink;
   sink.fail_after_ = 10;
   auto stats = RunPipeline(source, Small(), framing, {}, sink);

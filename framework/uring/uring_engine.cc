@@ -205,7 +205,6 @@ class UringEngine final : public Engine {
       if (ret == 0) {
         initialised_ = true;
         sqpoll_ = (choice.flags & IORING_SETUP_SQPOLL) != 0;
-        setup_flags_ = choice.flags;
         features_.push_back({"backend", true, "io_uring"});
         features_.push_back({"setup flags", true, choice.name});
         features_.push_back({"SQPOLL", sqpoll_,
@@ -338,7 +337,6 @@ class UringEngine final : public Engine {
   bool sqpoll_ = false;
   bool fixed_files_ = false;
   bool fixed_buffers_ = false;
-  unsigned setup_flags_ = 0;
   BufferPool* pool_ = nullptr;
 };
 
