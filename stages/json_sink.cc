@@ -12,7 +12,7 @@
 
 namespace ringflow::stages {
 
-Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path) {
+Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool fsync) {
   if (path.empty() || path == "-") return OpenFd(STDOUT_FILENO, "stdout");
   // Refuse a directory now rather than at the rename, after the whole run.
   struct stat st;
@@ -27,16 +27,18 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path) {
   std::string temp = dir + "." + base + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return Error::FromErrno(errno, "create " + temp);
-  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp)));
+  return std::unique_ptr<JsonSink>(
+      new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync));
 }
 
 Result<std::unique_ptr<JsonSink>> JsonSink::OpenFd(int fd, std::string name) {
-  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/false, std::move(name), ""));
+  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/false, std::move(name), "", false));
 }
 
-JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path)
+JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync)
     : fd_(fd),
       owns_fd_(owns_fd),
+      fsync_(fsync),
       name_(std::move(name)),
       temp_path_(std::move(temp_path)),
       temp_exists_(owns_fd) {
@@ -58,9 +60,34 @@ Status JsonSink::Write(const flow::RecordBatch& batch) {
   return OkStatus();
 }
 
+void JsonSink::Format(std::size_t, const flow::RecordBatch& batch, std::string& out) const {
+  for (const flow::Record& record : batch.records) AppendRecordJson(out, record);
+}
+
+Status JsonSink::WriteFormatted(std::size_t, const flow::RecordBatch& batch,
+                                std::string_view bytes) {
+  if (!status_.ok()) return status_;
+  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  records_ += batch.records.size();
+  if (bytes.size() >= kBufferBytes / 4) {
+    // Large enough to be written as it is, without the copy into the buffer.
+    RINGFLOW_RETURN_IF_ERROR(Flush());
+    return WriteAll(bytes);
+  }
+  buffer_.append(bytes);
+  if (buffer_.size() >= kBufferBytes) return Flush();
+  return OkStatus();
+}
+
 Status JsonSink::Flush() {
-  const char* p = buffer_.data();
-  std::size_t left = buffer_.size();
+  RINGFLOW_RETURN_IF_ERROR(WriteAll(buffer_));
+  buffer_.clear();
+  return OkStatus();
+}
+
+Status JsonSink::WriteAll(std::string_view bytes) {
+  const char* p = bytes.data();
+  std::size_t left = bytes.size();
   while (left > 0) {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
@@ -82,7 +109,6 @@ Status JsonSink::Flush() {
     left -= written;
     bytes_ += written;
   }
-  buffer_.clear();
   return OkStatus();
 }
 
@@ -98,7 +124,7 @@ Status JsonSink::Close() {
   if (s.ok() && owns_fd_) {
     // fsync before rename: the final name must never point at data still only in page cache,
     // or a crash right after the run could leave an empty or partial file under it.
-    if (::fsync(fd_) != 0) {
+    if (fsync_ && ::fsync(fd_) != 0) {
       s = Fail(Error::FromErrno(errno, "fsync " + name_));
     } else {
       const int fd = std::exchange(fd_, -1);

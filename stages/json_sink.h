@@ -26,7 +26,10 @@ class JsonSink final : public flow::SinkStage {
   // replacing any file of that name. Errors come from errno and name the operation and the path
   // (the temporary one for create and rename, `path` for writes): the directory is missing or
   // not writable, `path` is a directory (kIsDirectory), the temporary name already exists.
-  static Result<std::unique_ptr<JsonSink>> Open(const std::string& path);
+  // `fsync`: Close fsyncs the file before renaming it (the default: after a crash the final name
+  // holds the whole output or nothing). Without, the rename is still atomic, but after a power
+  // loss the renamed file may be incomplete; for scratch output that must be fast.
+  static Result<std::unique_ptr<JsonSink>> Open(const std::string& path, bool fsync = true);
 
   // Writes to the already-open descriptor `fd`, called `name` in error messages. The caller
   // keeps ownership: the sink never closes `fd`. REQUIRES: fd stays open until Close returns.
@@ -42,6 +45,13 @@ class JsonSink final : public flow::SinkStage {
   // write(2) failures (ENOSPC -> kResourceExhausted, ...) with the path; after the first error
   // every later call returns it again and writes nothing.
   Status Write(const flow::RecordBatch& batch) override;
+
+  // The parallel half of Write: appends the batch's records as JSON lines to `out`.
+  bool formats() const override { return true; }
+  void Format(std::size_t input, const flow::RecordBatch& batch, std::string& out) const override;
+  // The serial half: writes what Format made of `batch` (errors as for Write).
+  Status WriteFormatted(std::size_t input, const flow::RecordBatch& batch,
+                        std::string_view bytes) override;
 
   // Writes what is buffered; for a file also fsyncs, closes and renames it into place. If any
   // write failed (now or earlier), removes the temporary file instead and returns the error.
@@ -61,10 +71,12 @@ class JsonSink final : public flow::SinkStage {
   const std::string& name() const { return name_; }
 
  private:
-  JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path);
+  JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync);
 
-  // Writes all of buffer_ (retrying partial writes and EINTR) and empties it.
+  // Writes all of buffer_ and empties it.
   Status Flush();
+  // Writes all of `bytes` (retrying partial writes and EINTR, waiting out EAGAIN).
+  Status WriteAll(std::string_view bytes);
   // Records the first error; returns it.
   Status Fail(Error error);
   // Closes an owned descriptor and unlinks the temporary file (if still there).
@@ -72,6 +84,7 @@ class JsonSink final : public flow::SinkStage {
 
   int fd_;
   const bool owns_fd_;           // a temp file this sink created, closes and renames
+  const bool fsync_;             // fsync before the rename
   const std::string name_;       // the final path, or the name given to OpenFd
   const std::string temp_path_;  // empty for a borrowed descriptor
   bool temp_exists_;             // temp_path_ is ours to rename or unlink

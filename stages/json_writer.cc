@@ -1,10 +1,17 @@
 #include "stages/json_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ringflow::stages {
 namespace {
@@ -58,131 +65,250 @@ inline std::size_t Utf8Length(const unsigned char* p, std::size_t left) {
   return len;
 }
 
-void AppendEscaped(std::string& out, unsigned char c) {
+// The writers below put bytes through a raw pointer into a buffer the caller sized with the
+// matching *Bound function; a record is written into a per-thread scratch buffer and appended to
+// the output in one piece (std::string has no C++20 way to grow without zero-filling).
+
+// Room for `n` bytes as a JSON string: every byte may become \u00XX, plus quotes, plus 16 bytes
+// of slack for the 16-byte stores of the fast path.
+constexpr std::size_t StringBound(std::size_t n) { return 6 * n + 2 + 16; }
+
+char* PutEscaped(char* d, unsigned char c) {
   switch (c) {
     case '"':
-      out += "\\\"";
-      return;
+      *d++ = '\\';
+      *d++ = '"';
+      return d;
     case '\\':
-      out += "\\\\";
-      return;
+      *d++ = '\\';
+      *d++ = '\\';
+      return d;
     case '\n':
-      out += "\\n";
-      return;
+      *d++ = '\\';
+      *d++ = 'n';
+      return d;
     case '\r':
-      out += "\\r";
-      return;
+      *d++ = '\\';
+      *d++ = 'r';
+      return d;
     case '\t':
-      out += "\\t";
-      return;
-    default: {
-      const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out.append(esc, sizeof esc);
-    }
+      *d++ = '\\';
+      *d++ = 't';
+      return d;
+    default:
+      d[0] = '\\';
+      d[1] = 'u';
+      d[2] = '0';
+      d[3] = '0';
+      d[4] = kHex[c >> 4];
+      d[5] = kHex[c & 0xf];
+      return d + 6;
   }
 }
 
-void AppendDouble(std::string& out, double d) {
-  if (!std::isfinite(d)) {
-    out += "null";
-    return;
-  }
-  char buf[32];  // the longest shortest form is 24 characters ("-2.2250738585072014e-308")
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, d);
-  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-  out += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
-}
-
-void AppendValue(std::string& out, const flow::Value& value) {
-  switch (value.type) {
-    case flow::ValueType::kNull:
-      out += "null";
-      return;
-    case flow::ValueType::kBool:
-      out += value.b ? "true" : "false";
-      return;
-    case flow::ValueType::kInt: {
-      char buf[24];
-      const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, value.i);
-      out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-      return;
-    }
-    case flow::ValueType::kDouble:
-      AppendDouble(out, value.d);
-      return;
-    case flow::ValueType::kString:
-      AppendJsonString(out, value.s);
-      return;
-    case flow::ValueType::kRawJson:
-      if (value.s.empty()) {
-        out += "null";
-      } else {
-        out += value.s;
-      }
-      return;
-  }
-  out += "null";  // not a ValueType: keep the line valid
-}
-
-}  // namespace
-
-void AppendJsonString(std::string& out, std::string_view bytes) {
+// Writes `bytes` as a JSON string (see AppendJsonString). REQUIRES: StringBound(size) bytes at d.
+char* PutString(char* d, std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const std::size_t n = bytes.size();
-  out.reserve(out.size() + n + 2);
-  out.push_back('"');
-  std::size_t run = 0;  // start of the bytes not yet appended, all to be copied as they are
+  *d++ = '"';
+  // Short strings (field names, numbers, addresses) are the common case: check them with two
+  // overlapping 8-byte words and copy them in one go.
+  if (n >= 8 && n <= 16) {
+    uint64_t lo, hi;
+    std::memcpy(&lo, p, 8);
+    std::memcpy(&hi, p + n - 8, 8);
+    if (!AnyNotPlain(lo) && !AnyNotPlain(hi)) {
+      std::memcpy(d, p, n);
+      d[n] = '"';
+      return d + n + 1;
+    }
+  } else if (n >= 4 && n < 8) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    if (!AnyNotPlain(lo | (uint64_t{hi} << 32))) {
+      std::memcpy(d, p, n);
+      d[n] = '"';
+      return d + n + 1;
+    }
+  }
   std::size_t i = 0;
   while (i < n) {
+#if defined(__SSE2__)
+    if (n - i >= 16) {
+      // Plain bytes are copied 16 at a time: store all 16, then keep the ones before the first
+      // byte that needs a look (< 0x20 or >= 0x80 — negative as signed —, '"', '\\', DEL).
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v);
+      const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+                                                        _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (mask == 0) {
+        i += 16;
+        d += 16;
+        continue;
+      }
+      const auto plain = static_cast<std::size_t>(__builtin_ctz(mask));
+      i += plain;
+      d += plain;
+    }
+#else
     if (n - i >= 8) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
       if (!AnyNotPlain(w)) {
+        std::memcpy(d, p + i, 8);
         i += 8;
+        d += 8;
         continue;
       }
     }
+#endif
     const unsigned char c = p[i];
     if (kPlain[c]) {
+      *d++ = static_cast<char>(c);
       ++i;
       continue;
     }
     if (c >= 0x80) {
       const std::size_t len = Utf8Length(p + i, n - i);
       if (len != 0) {
+        std::memcpy(d, p + i, len);
+        d += len;
         i += len;
         continue;
       }
     }
-    out.append(bytes.data() + run, i - run);
-    AppendEscaped(out, c);
-    run = ++i;
+    d = PutEscaped(d, c);
+    ++i;
   }
-  out.append(bytes.data() + run, n - run);
-  out.push_back('"');
+  *d++ = '"';
+  return d;
 }
 
-void AppendRecordJson(std::string& out, const flow::Record& record) {
-  out.push_back('{');
+char* PutLiteral(char* d, std::string_view text) {
+  std::memcpy(d, text.data(), text.size());
+  return d + text.size();
+}
+
+// Room for a value: the longest int64 is 20 characters, the longest shortest double 24 (+ ".0").
+std::size_t ValueBound(const flow::Value& value) {
+  switch (value.type) {
+    case flow::ValueType::kString:
+      return StringBound(value.s.size());
+    case flow::ValueType::kRawJson:
+      return value.s.size() + 4;
+    default:
+      return 32;
+  }
+}
+
+char* PutDouble(char* d, double v) {
+  if (!std::isfinite(v)) return PutLiteral(d, "null");
+  const std::to_chars_result r = std::to_chars(d, d + 32, v);
+  const std::string_view text(d, static_cast<std::size_t>(r.ptr - d));
+  d = r.ptr;
+  if (text.find_first_of(".e") == std::string_view::npos) d = PutLiteral(d, ".0");
+  return d;
+}
+
+char* PutValue(char* d, const flow::Value& value) {
+  switch (value.type) {
+    case flow::ValueType::kNull:
+      return PutLiteral(d, "null");
+    case flow::ValueType::kBool:
+      return PutLiteral(d, value.b ? "true" : "false");
+    case flow::ValueType::kInt:
+      return std::to_chars(d, d + 24, value.i).ptr;
+    case flow::ValueType::kDouble:
+      return PutDouble(d, value.d);
+    case flow::ValueType::kString:
+      return PutString(d, value.s);
+    case flow::ValueType::kRawJson:
+      return value.s.empty() ? PutLiteral(d, "null") : PutLiteral(d, value.s);
+  }
+  return PutLiteral(d, "null");  // not a ValueType: keep the line valid
+}
+
+constexpr std::string_view kTruncated = ",\"_truncated\":true";
+
+std::size_t RecordBound(const flow::Record& record) {
+  std::size_t bound = 2 + 1 + kTruncated.size();  // braces, newline, the truncation flag
+  if (record.ok()) {
+    for (const flow::Field& field : record.fields) {
+      bound += 2 + StringBound(field.name.size()) + ValueBound(field.value);
+    }
+  } else {
+    bound += 20 + StringBound(record.error.size()) + StringBound(record.raw.size());
+  }
+  return bound;
+}
+
+char* PutRecord(char* d, const flow::Record& record) {
+  *d++ = '{';
   if (record.ok()) {
     bool first = true;
     for (const flow::Field& field : record.fields) {
-      if (!first) out.push_back(',');
+      if (!first) *d++ = ',';
       first = false;
-      AppendJsonString(out, field.name);
-      out.push_back(':');
-      AppendValue(out, field.value);
+      d = PutString(d, field.name);
+      *d++ = ':';
+      d = PutValue(d, field.value);
     }
-    if (record.truncated) out += first ? "\"_truncated\":true" : ",\"_truncated\":true";
+    if (record.truncated) d = PutLiteral(d, first ? kTruncated.substr(1) : kTruncated);
   } else {
-    out += "\"_error\":";
-    AppendJsonString(out, record.error);
-    out += ",\"_raw\":";
-    AppendJsonString(out, record.raw);
-    if (record.truncated) out += ",\"_truncated\":true";
+    d = PutLiteral(d, "\"_error\":");
+    d = PutString(d, record.error);
+    d = PutLiteral(d, ",\"_raw\":");
+    d = PutString(d, record.raw);
+    if (record.truncated) d = PutLiteral(d, kTruncated);
   }
-  out += "}\n";
+  *d++ = '}';
+  *d++ = '\n';
+  return d;
+}
+
+// A per-thread buffer of at least `n` bytes. Grows as needed; a buffer grown past 4 MiB (for a
+// huge line) is given back after use by ReleaseScratch.
+class Scratch {
+ public:
+  char* Get(std::size_t n) {
+    if (n > size_) {
+      size_ = std::max(n, std::size_t{64} << 10);
+      data_ = std::make_unique<char[]>(size_);
+    }
+    return data_.get();
+  }
+  void ReleaseIfHuge() {
+    if (size_ > (std::size_t{4} << 20)) {
+      data_.reset();
+      size_ = 0;
+    }
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+};
+
+thread_local Scratch scratch;
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view bytes) {
+  char* begin = scratch.Get(StringBound(bytes.size()));
+  char* end = PutString(begin, bytes);
+  out.append(begin, static_cast<std::size_t>(end - begin));
+  scratch.ReleaseIfHuge();
+}
+
+void AppendRecordJson(std::string& out, const flow::Record& record) {
+  char* begin = scratch.Get(RecordBound(record));
+  char* end = PutRecord(begin, record);
+  out.append(begin, static_cast<std::size_t>(end - begin));
+  scratch.ReleaseIfHuge();
 }
 
 }  // namespace ringflow::stages

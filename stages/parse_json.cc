@@ -112,7 +112,7 @@ constexpr std::size_t kMaxKeptStringBytes = std::size_t{1} << 20;
 class Handler {
  public:
   Handler(std::string_view line, const LineStream& stream, flow::Arena& arena,
-          std::vector<Field>& fields)
+          flow::FieldList& fields)
       : line_(line),
         stream_(stream),
         arena_(arena),
@@ -215,7 +215,7 @@ class Handler {
   std::string_view line_;
   const LineStream& stream_;
   flow::Arena& arena_;
-  std::vector<Field>& fields_;
+  flow::FieldList& fields_;
   const bool has_escape_;  // the line holds a backslash
   const char* error_ = nullptr;
   std::string_view key_;

@@ -1,11 +1,14 @@
 #include "stages/parse_stage.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "stages/parse_access.h"
 #include "stages/parse_json.h"
 #include "stages/parse_logfmt.h"
 #include "stages/parse_raw.h"
+#include "stages/parse_regex.h"
 #include "stages/parse_syslog.h"
 
 namespace ringflow::stages {
@@ -17,9 +20,11 @@ struct FormatName {
 };
 
 constexpr FormatName kFormats[] = {
-    {LogFormat::kAccess, "access"}, {LogFormat::kJson, "json"}, {LogFormat::kSyslog, "syslog"},
-    {LogFormat::kLogfmt, "logfmt"}, {LogFormat::kRaw, "raw"},
+    {LogFormat::kAccess, "access"}, {LogFormat::kJson, "json"},   {LogFormat::kSyslog, "syslog"},
+    {LogFormat::kLogfmt, "logfmt"}, {LogFormat::kRegex, "regex"}, {LogFormat::kRaw, "raw"},
 };
+
+constexpr std::size_t kTypicalFields = 12;
 
 // One loop per format rather than a switch per line.
 template <typename Parse>
@@ -28,6 +33,8 @@ void ParseAll(flow::RecordBatch& batch, Parse parse) {
     if (!record.ok()) continue;
     // The parsers promise to leave `truncated` alone; keeping it here does not depend on that.
     const bool truncated = record.truncated;
+    // Room for the fields of a typical line in one step, from the batch's memory.
+    record.fields.reserve(kTypicalFields);
     parse(record.raw, record, batch.arena);
     record.truncated = truncated;
   }
@@ -49,17 +56,92 @@ Result<LogFormat> ParseLogFormat(std::string_view name) {
 }
 
 std::string_view LogFormatName(LogFormat format) {
+  if (format == LogFormat::kAuto) return "auto";
   for (const FormatName& f : kFormats) {
     if (f.format == format) return f.name;
   }
   return "unknown";
 }
 
+Result<std::unique_ptr<ParseStage>> ParseStage::Create(const ParseOptions& options) {
+  if (options.format == LogFormat::kRegex) {
+    if (options.pattern.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "format regex needs a pattern");
+    }
+    RINGFLOW_ASSIGN_OR_RETURN(RegexParser parser,
+                              RegexParser::Create(options.pattern, options.types));
+    return std::make_unique<ParseStage>(std::move(parser));
+  }
+  if (!options.pattern.empty() || !options.types.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "pattern and types are only for format regex, not " +
+                                                  std::string(LogFormatName(options.format)));
+  }
+  if ((options.format == LogFormat::kSyslog || options.format == LogFormat::kAuto) &&
+      (options.syslog_year < 1 || options.syslog_year > 9999)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "syslog year " + std::to_string(options.syslog_year) + " is not in 1..9999");
+  }
+  return std::make_unique<ParseStage>(options.format, options.syslog_year);
+}
+
 ParseStage::ParseStage(LogFormat format, int syslog_year)
     : format_(format), syslog_year_(syslog_year) {}
 
+ParseStage::ParseStage(RegexParser parser)
+    : format_(LogFormat::kRegex), syslog_year_(0), regex_(std::move(parser)) {}
+
+LogFormat DetectLogFormat(std::span<const flow::Record> lines) {
+  constexpr std::size_t kLook = 16;
+  std::size_t votes[static_cast<std::size_t>(LogFormat::kAuto)] = {};
+  std::size_t seen = 0;
+  for (const flow::Record& r : lines) {
+    if (seen == kLook) break;
+    if (!r.ok()) continue;
+    std::string_view line = r.raw;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty()) continue;
+    ++seen;
+    LogFormat guess = LogFormat::kRaw;
+    if (line.front() == '{') {
+      guess = LogFormat::kJson;
+    } else if (line.front() == '<' && line.size() > 2 && line[1] >= '0' && line[1] <= '9') {
+      guess = LogFormat::kSyslog;
+    } else {
+      // access: "host ident user [time] ..."; logfmt: "key=value ...".
+      std::size_t i = 0, words = 0;
+      while (words < 3 && i < line.size()) {
+        const std::size_t space = line.find(' ', i);
+        if (space == std::string_view::npos || space == i) break;
+        ++words;
+        i = space + 1;
+      }
+      const std::size_t eq = line.find('=');
+      const std::size_t space = line.find(' ');
+      if (words == 3 && i < line.size() && line[i] == '[') {
+        guess = LogFormat::kAccess;
+      } else if (eq != std::string_view::npos && eq > 0 && eq < space) {
+        guess = LogFormat::kLogfmt;
+      }
+    }
+    ++votes[static_cast<std::size_t>(guess)];
+  }
+  LogFormat best = LogFormat::kRaw;
+  std::size_t most = 0;
+  for (LogFormat f :
+       {LogFormat::kJson, LogFormat::kSyslog, LogFormat::kAccess, LogFormat::kLogfmt}) {
+    if (votes[static_cast<std::size_t>(f)] > most) {
+      most = votes[static_cast<std::size_t>(f)];
+      best = f;
+    }
+  }
+  return 2 * most > seen ? best : LogFormat::kRaw;
+}
+
 void ParseStage::Process(flow::RecordBatch& batch) const {
-  switch (format_) {
+  const LogFormat format = format_ == LogFormat::kAuto ? DetectLogFormat(batch.records) : format_;
+  switch (format) {
+    case LogFormat::kAuto:  // DetectLogFormat never answers kAuto
+      return;
     case LogFormat::kAccess:
       ParseAll(batch, ParseAccessLine);
       return;
@@ -74,6 +156,20 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
       return;
     case LogFormat::kLogfmt:
       ParseAll(batch, ParseLogfmtLine);
+      return;
+    case LogFormat::kRegex:
+      if (regex_.has_value()) {
+        ParseAll(batch,
+                 [&parser = *regex_](std::string_view line, flow::Record& out, flow::Arena& arena) {
+                   return parser.Parse(line, out, arena);
+                 });
+      } else {
+        ParseAll(batch, [](std::string_view line, flow::Record& out, flow::Arena&) {
+          out.raw = line;
+          out.fields.clear();
+          out.error = "regex: no pattern";
+        });
+      }
       return;
     case LogFormat::kRaw:
       ParseAll(batch, ParseRawLine);

@@ -2,9 +2,13 @@
 
 #include <ctime>
 
+#include "stages/checksum_stage.h"
+#include "stages/filter_stage.h"
 #include "stages/json_sink.h"
 #include "stages/lines_stage.h"
+#include "stages/manifest_sink.h"
 #include "stages/parse_stage.h"
+#include "stages/select_stage.h"
 
 namespace ringflow::stages {
 namespace {
@@ -28,10 +32,15 @@ int CurrentYear() {
 
 }  // namespace
 
-std::vector<const flow::TransformStage*> BuiltPipeline::transform_views() const {
-  std::vector<const flow::TransformStage*> views;
-  for (const auto& t : transforms) views.push_back(t.get());
-  return views;
+Status StageRegistry::RegisterChunkStage(config::TypeSpec spec, ChunkStageFactory factory) {
+  if (spec.takes_input) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "stage type \"" + spec.type + "\": a chunk stage reads the source, not an input");
+  }
+  const std::string type = spec.type;
+  RINGFLOW_RETURN_IF_ERROR(stage_types_.Add(std::move(spec)));
+  chunk_stages_.emplace(type, std::move(factory));
+  return OkStatus();
 }
 
 Status StageRegistry::RegisterTransform(config::TypeSpec spec, TransformFactory factory) {
@@ -50,55 +59,80 @@ Status StageRegistry::RegisterSink(config::TypeSpec spec, SinkFactory factory) {
 
 Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipeline) const {
   BuiltPipeline built;
-  if (pipeline.stages.empty() || pipeline.stages[0].type != "lines") {
-    return Unsupported("stages[0]", "a pipeline starts with a \"lines\" stage");
-  }
-  const config::StageConfig& lines = pipeline.stages[0];
-  FramerOptions framer;
-  if (auto max = lines.GetInt("max_line_bytes"))
-    framer.max_line_bytes = static_cast<std::size_t>(*max);
-  built.framing = std::make_unique<LinesStage>(framer);
-  std::string previous = lines.name;
-  for (std::size_t i = 1; i < pipeline.stages.size(); ++i) {
+  std::map<std::string, std::size_t, std::less<>> index;  // stage name -> position
+  std::vector<bool> read(pipeline.stages.size(), false);
+  auto input_of = [&](const config::StageConfig& c,
+                      const std::string& name) -> Result<std::size_t> {
+    auto it = index.find(name);
+    if (it == index.end()) {
+      return Unsupported(c.json_path + ".input", "no stage \"" + name + "\" before this one");
+    }
+    read[it->second] = true;
+    return it->second;
+  };
+  for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
     const config::StageConfig& stage = pipeline.stages[i];
-    if (stage.type == "lines") {
-      return Unsupported(stage.json_path, "only the first stage may be \"lines\"");
-    }
-    if (stage.inputs.size() != 1 || stage.inputs[0] != previous) {
-      return Unsupported(stage.json_path + ".input",
-                         "this release runs linear pipelines: expected input \"" + previous + "\"");
-    }
-    auto factory = transforms_.find(stage.type);
-    if (factory == transforms_.end()) {
+    flow::PipelineGraph::Stage node;
+    node.name = stage.name;
+    if (auto chunk = chunk_stages_.find(stage.type); chunk != chunk_stages_.end()) {
+      auto made = chunk->second(stage);
+      if (!made.ok()) return std::move(made).error().WithContext(stage.json_path);
+      node.chunks = made->get();
+      built.chunk_stages.push_back(std::move(made).value());
+    } else if (auto transform = transforms_.find(stage.type); transform != transforms_.end()) {
+      if (stage.inputs.size() != 1) {
+        return Unsupported(stage.json_path + ".input", "a stage reads exactly one stage");
+      }
+      RINGFLOW_ASSIGN_OR_RETURN(node.input, input_of(stage, stage.inputs[0]));
+      auto made = transform->second(stage);
+      if (!made.ok()) return std::move(made).error().WithContext(stage.json_path);
+      node.transform = made->get();
+      built.transforms.push_back(std::move(made).value());
+    } else {
       return Unsupported(stage.json_path + ".type", "no factory for \"" + stage.type + "\"");
     }
-    auto made = factory->second(stage);
-    if (!made.ok()) return std::move(made).error().WithContext(stage.json_path);
-    built.transforms.push_back(std::move(made).value());
-    previous = stage.name;
+    index.emplace(stage.name, i);
+    built.graph.stages.push_back(std::move(node));
   }
-  if (pipeline.sinks.size() != 1) {
-    return Unsupported("sinks", "this release runs pipelines with exactly one sink");
+  for (const config::StageConfig& sink : pipeline.sinks) {
+    flow::PipelineGraph::Sink node;
+    node.name = sink.name;
+    for (const std::string& name : sink.inputs) {
+      RINGFLOW_ASSIGN_OR_RETURN(const std::size_t input, input_of(sink, name));
+      node.inputs.push_back(input);
+    }
+    if (sink.type == "manifest") {
+      if (node.inputs.empty() || pipeline.stages[node.inputs[0]].type != "checksum" ||
+          node.inputs.size() > 2 ||
+          (node.inputs.size() == 2 && pipeline.stages[node.inputs[1]].type == "checksum")) {
+        return Unsupported(sink.json_path + ".input",
+                           "a manifest reads a \"checksum\" stage, optionally followed by the "
+                           "stage whose records it counts: [\"<checksum>\", \"<stage>\"]");
+      }
+    }
+    auto factory = sinks_.find(sink.type);
+    if (factory == sinks_.end()) {
+      return Unsupported(sink.json_path + ".type", "no factory for \"" + sink.type + "\"");
+    }
+    auto made = factory->second(sink);
+    if (!made.ok()) return std::move(made).error().WithContext(sink.json_path);
+    node.sink = made->get();
+    built.sinks.push_back(std::move(made).value());
+    built.graph.sinks.push_back(std::move(node));
   }
-  const config::StageConfig& sink = pipeline.sinks[0];
-  if (sink.inputs.size() != 1 || sink.inputs[0] != previous) {
-    return Unsupported(sink.json_path + ".input",
-                       "this release runs linear pipelines: expected input \"" + previous + "\"");
+  for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
+    if (!read[i]) {
+      return Unsupported(pipeline.stages[i].json_path,
+                         "nothing reads stage \"" + pipeline.stages[i].name +
+                             "\": name it in a later stage's or a sink's \"input\"");
+    }
   }
-  auto factory = sinks_.find(sink.type);
-  if (factory == sinks_.end()) {
-    return Unsupported(sink.json_path + ".type", "no factory for \"" + sink.type + "\"");
-  }
-  auto made = factory->second(sink);
-  if (!made.ok()) return std::move(made).error().WithContext(sink.json_path);
-  built.sink = std::move(made).value();
+  RINGFLOW_RETURN_IF_ERROR(built.graph.Check());
   return built;
 }
 
 Status RegisterBuiltins(StageRegistry& registry) {
-  // "lines" is the framing stage; it has no factory of its own (Build makes it) but is listed so
-  // documents and `ringflow stages` know it.
-  RINGFLOW_RETURN_IF_ERROR(registry.RegisterTransform(
+  RINGFLOW_RETURN_IF_ERROR(registry.RegisterChunkStage(
       {"lines",
        "splits the files into lines (records); lines across read boundaries are stitched, CRLF "
        "and a final line without newline handled, a UTF-8 BOM dropped",
@@ -111,17 +145,35 @@ Status RegisterBuiltins(StageRegistry& registry) {
          1,
          int64_t{1} << 30}},
        /*takes_input=*/false},
-      nullptr));
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::FramingStage>> {
+        FramerOptions framer;
+        if (auto max = c.GetInt("max_line_bytes")) {
+          framer.max_line_bytes = static_cast<std::size_t>(*max);
+        }
+        return std::unique_ptr<flow::FramingStage>(new LinesStage(framer));
+      }));
+  RINGFLOW_RETURN_IF_ERROR(registry.RegisterChunkStage(
+      {"checksum",
+       "one record per file from its raw bytes: path, bytes, lines, xxh3 (XXH3-64, as "
+       "`xxhsum -H3`) and status; reads the same buffers as \"lines\" (no copy); feed it to a "
+       "\"manifest\" sink",
+       {},
+       /*takes_input=*/false},
+      [](const config::StageConfig&) -> Result<std::unique_ptr<flow::FramingStage>> {
+        return std::unique_ptr<flow::FramingStage>(new ChecksumStage());
+      }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterTransform(
       {"parse",
        "parses each line into typed fields; a line that does not parse is kept with "
        "\"_error\" and \"_raw\"",
        {{"format",
          config::ParamType::kEnum,
-         true,
-         {"access", "json", "syslog", "logfmt", "raw"},
+         false,
+         {"access", "json", "syslog", "logfmt", "regex", "raw"},
          "access: nginx/Apache combined; json: one object per line; syslog: RFC 3164 or 5424; "
-         "logfmt: key=value pairs; raw: the line as \"message\"",
+         "logfmt: key=value pairs; regex: the named groups of \"pattern\"; raw: the line as "
+         "\"message\". Absent: detected for each chunk of a file from its first lines (json, "
+         "syslog, access, logfmt, else raw)",
          "",
          INT64_MIN,
          INT64_MAX},
@@ -132,17 +184,46 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "the year of RFC 3164 syslog times (they carry none); 0: the current year",
          "0",
          0,
-         9999}}},
+         9999},
+        {"pattern",
+         config::ParamType::kString,
+         false,
+         {},
+         "format regex: an RE2 pattern that must match the whole line; each named group "
+         "(?P<name>...) becomes a field (left out when it did not take part); matching is byte by "
+         "byte, so the pattern must be ASCII (write other bytes as \\xHH)",
+         "",
+         INT64_MIN,
+         INT64_MAX},
+        {"types",
+         config::ParamType::kStringList,
+         false,
+         {},
+         "format regex: \"group=type\" items, type int, double, bool or string (the default); a "
+         "value that does not convert fails the line",
+         "",
+         INT64_MIN,
+         INT64_MAX}}},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::TransformStage>> {
-        RINGFLOW_ASSIGN_OR_RETURN(const LogFormat format, ParseLogFormat(*c.GetString("format")));
-        int year = static_cast<int>(c.GetInt("year").value_or(0));
-        if (year == 0) year = CurrentYear();
-        return std::unique_ptr<flow::TransformStage>(new ParseStage(format, year));
+        ParseOptions options;
+        options.format = LogFormat::kAuto;
+        if (const std::string* format = c.GetString("format")) {
+          RINGFLOW_ASSIGN_OR_RETURN(options.format, ParseLogFormat(*format));
+        }
+        const int year = static_cast<int>(c.GetInt("year").value_or(0));
+        options.syslog_year = year == 0 ? CurrentYear() : year;
+        if (const std::string* p = c.GetString("pattern")) options.pattern = *p;
+        if (const std::vector<std::string>* t = c.GetStringList("types")) options.types = *t;
+        RINGFLOW_ASSIGN_OR_RETURN(std::unique_ptr<ParseStage> stage, ParseStage::Create(options));
+        return std::unique_ptr<flow::TransformStage>(std::move(stage));
       }));
+  RINGFLOW_RETURN_IF_ERROR(registry.RegisterTransform(FilterSpec(), MakeFilterStage));
+  RINGFLOW_RETURN_IF_ERROR(registry.RegisterTransform(SelectSpec(), MakeSelectStage));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(
       {"json",
        "writes one JSON object per record; to a file (written to a temporary name and renamed "
-       "into place when the run succeeds) or to stdout",
+       "into place when the run succeeds) or to stdout. With several inputs, each source "
+       "message's records come input by input, in the order listed",
        {{"path",
          config::ParamType::kString,
          false,
@@ -150,9 +231,51 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "the output file; \"-\": stdout",
          "-",
          INT64_MIN,
-         INT64_MAX}}},
+         INT64_MAX},
+        {"fsync",
+         config::ParamType::kBool,
+         false,
+         {},
+         "fsync the file before renaming it into place, so that after a crash the name holds the "
+         "whole output or nothing; false is faster for scratch output",
+         "true",
+         INT64_MIN,
+         INT64_MAX}},
+       /*takes_input=*/true,
+       /*multiple_inputs=*/true},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
-        RINGFLOW_ASSIGN_OR_RETURN(auto sink, JsonSink::Open(*c.GetString("path")));
+        RINGFLOW_ASSIGN_OR_RETURN(auto sink,
+                                  JsonSink::Open(*c.GetString("path"), *c.GetBool("fsync")));
+        return std::unique_ptr<flow::SinkStage>(std::move(sink));
+      }));
+  RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(
+      {"manifest",
+       "one JSON object per input file: path, bytes, lines, records, parse_errors, xxh3, status. "
+       "\"input\": a checksum stage, or [checksum stage, stage whose records are counted per "
+       "file] (without the second, records and parse_errors are null)",
+       {{"path",
+         config::ParamType::kString,
+         false,
+         {},
+         "the output file (temporary name, renamed into place on success); \"-\": stdout",
+         "-",
+         INT64_MIN,
+         INT64_MAX},
+        {"fsync",
+         config::ParamType::kBool,
+         false,
+         {},
+         "fsync the file before renaming it into place, so that after a crash the name holds the "
+         "whole output or nothing; false is faster for scratch output",
+         "true",
+         INT64_MIN,
+         INT64_MAX}},
+       /*takes_input=*/true,
+       /*multiple_inputs=*/true},
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
+        RINGFLOW_ASSIGN_OR_RETURN(
+            auto sink,
+            ManifestSink::Open(*c.GetString("path"), c.inputs.size() > 1, *c.GetBool("fsync")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
       }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(

@@ -5,51 +5,60 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "framework/config/pipeline_config.h"
 #include "framework/core/result.h"
+#include "framework/flow/pipeline.h"
 #include "framework/flow/stage.h"
 
 namespace ringflow::stages {
 
+using ChunkStageFactory =
+    std::function<Result<std::unique_ptr<flow::FramingStage>>(const config::StageConfig&)>;
 using TransformFactory =
     std::function<Result<std::unique_ptr<flow::TransformStage>>(const config::StageConfig&)>;
 using SinkFactory =
     std::function<Result<std::unique_ptr<flow::SinkStage>>(const config::StageConfig&)>;
 
-// The stages of one run, in the order the pipeline applies them.
+// The stages of one run and the graph that connects them (which views the stages owned here).
+// graph.stages[i] and graph.sinks[k] are the document's stages[i] and sinks[k].
 struct BuiltPipeline {
-  std::unique_ptr<flow::FramingStage> framing;
+  std::vector<std::unique_ptr<flow::FramingStage>> chunk_stages;
   std::vector<std::unique_ptr<flow::TransformStage>> transforms;
-  std::unique_ptr<flow::SinkStage> sink;
-  std::vector<const flow::TransformStage*> transform_views() const;
+  std::vector<std::unique_ptr<flow::SinkStage>> sinks;
+  flow::PipelineGraph graph;
 };
 
 class StageRegistry {
  public:
   // kInvalidArgument for a duplicate name or a bad schema (see config::TypeCatalog::Add).
+  // A chunk stage reads the source's raw chunks (spec.takes_input must be false); a transform
+  // reads another stage's records; a sink reads one or more stages.
+  Status RegisterChunkStage(config::TypeSpec spec, ChunkStageFactory factory);
   Status RegisterTransform(config::TypeSpec spec, TransformFactory factory);
   Status RegisterSink(config::TypeSpec spec, SinkFactory factory);
 
   const config::TypeCatalog& stages() const { return stage_types_; }
   const config::TypeCatalog& sinks() const { return sink_types_; }
 
-  // Builds the stages of a validated document. This release runs linear pipelines: one "lines"
-  // stage, then transforms each reading the one before, and one sink reading the last;
-  // anything else (fan-out, several sinks, checksum) is kUnsupported with the JSON path.
+  // Builds the stages and sinks of a validated document (opening the sinks' files). Errors, each
+  // with the JSON path: a factory's error; a stage whose output nothing reads; a "manifest"
+  // sink whose first input is not a "checksum" stage or that has more than two inputs.
   Result<BuiltPipeline> Build(const config::PipelineConfig& pipeline) const;
 
  private:
   config::TypeCatalog stage_types_;
   config::TypeCatalog sink_types_;
+  std::map<std::string, ChunkStageFactory, std::less<>> chunk_stages_;
   std::map<std::string, TransformFactory, std::less<>> transforms_;
   std::map<std::string, SinkFactory, std::less<>> sinks_;
 };
 
-// lines, parse (access, json, syslog, logfmt, raw); sinks json and null.
+// Stages lines, checksum, parse, filter, select; sinks json, manifest and null.
 Status RegisterBuiltins(StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -560,5 +560,19 @@ TEST(PipelineConfigTest, DescribesTheCatalog) {
             std::string::npos);
 }
 
+TEST(PipelineConfigTest, ReadPluginListIsTolerant) {
+  EXPECT_EQ(ReadPluginList(R"({"plugins": ["./a.so", "/b/c.so"], "stages": 3})"),
+            (std::vector<std::string>{"./a.so", "/b/c.so"}));
+  EXPECT_EQ(ReadPluginList(R"({"plugins": []})", {R"(plugins=["x.so"])"}),
+            std::vector<std::string>{"x.so"});
+  // Broken documents and lists give nothing; LoadPipeline reports them.
+  EXPECT_TRUE(ReadPluginList(R"({"plugins": ["a.so")").empty());
+  EXPECT_TRUE(ReadPluginList(R"({"plugins": ["a.so", 1]})").empty());
+  EXPECT_TRUE(ReadPluginList(R"({"plugins": "a.so"})").empty());
+  EXPECT_TRUE(ReadPluginList(R"([1, 2])").empty());
+  EXPECT_TRUE(ReadPluginList(R"({"source": {}})").empty());
+  EXPECT_TRUE(ReadPluginListFile("/nonexistent/pipeline.json").empty());
+}
+
 }  // namespace
 }  // namespace ringflow::config

@@ -202,7 +202,7 @@ TEST(LinesStageTest, EmptyOrFailedFileGivesOnlyItsEndMessage) {
 // A batch whose records view `lines` (which must outlive it).
 flow::RecordBatch Batch(const Strings& lines) {
   flow::RecordBatch batch;
-  for (const std::string& line : lines) batch.records.push_back({line, {}, {}, false});
+  for (const std::string& line : lines) batch.records.emplace_back().raw = line;
   return batch;
 }
 
@@ -215,7 +215,7 @@ std::string Str(const flow::Record& r, std::string_view name) {
   return std::string(f->value.s);
 }
 
-TEST(ParseStageTest, ParseLogFormatKnowsTheFiveNames) {
+TEST(ParseStageTest, ParseLogFormatKnowsTheSixNames) {
   const std::pair<const char*, LogFormat> known[] = {{"access", LogFormat::kAccess},
                                                      {"json", LogFormat::kJson},
                                                      {"syslog", LogFormat::kSyslog},
@@ -232,7 +232,7 @@ TEST(ParseStageTest, ParseLogFormatKnowsTheFiveNames) {
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_EQ(parsed.error().message(), "unknown format \"" + std::string(bad) +
-                                            "\"; known: access, json, syslog, logfmt, raw");
+                                            "\"; known: access, json, syslog, logfmt, regex, raw");
   }
 }
 

@@ -13,31 +13,32 @@
 #include "framework/config/pipeline_config.h"
 #include "framework/core/walk.h"
 #include "framework/flow/pipeline.h"
+#include "stages/plugin.h"
 #include "stages/registry.h"
 
 namespace ringflow::app {
 namespace {
 
-// Passes batches on to the real sink and keeps the run's account: reports every file that
-// could not be read (once, "ringflow: PATH: reason") and counts what went through.
+// Passes batches on to the real sink and keeps the run's account. The first sink also reports
+// every file that could not be read (once, "ringflow: PATH: reason") and counts files and bytes
+// (every input of every sink sees every file's end).
 class AccountingSink final : public flow::SinkStage {
  public:
-  explicit AccountingSink(flow::SinkStage* inner) : inner_(inner) {}
-  Status Write(const flow::RecordBatch& batch) override {
-    for (const flow::Record& r : batch.records) {
-      parse_errors += r.ok() ? 0u : 1u;
-      truncated += r.truncated ? 1u : 0u;
-    }
-    records += batch.records.size();
-    if (batch.end) {
-      ++files;
-      bytes += batch.file_bytes;
-      if (batch.error) {
-        ++failed_files;
-        PrintError(batch.error->UserMessage());
-      }
-    }
-    return inner_->Write(batch);
+  AccountingSink(flow::SinkStage* inner, bool report_files, bool count_records)
+      : inner_(inner), report_files_(report_files), count_records_(count_records) {}
+  Status Write(const flow::RecordBatch& batch) override { return WriteFrom(0, batch); }
+  Status WriteFrom(std::size_t input, const flow::RecordBatch& batch) override {
+    Count(input, batch);
+    return inner_->WriteFrom(input, batch);
+  }
+  bool formats() const override { return inner_->formats(); }
+  void Format(std::size_t input, const flow::RecordBatch& batch, std::string& out) const override {
+    inner_->Format(input, batch, out);
+  }
+  Status WriteFormatted(std::size_t input, const flow::RecordBatch& batch,
+                        std::string_view formatted) override {
+    Count(input, batch);
+    return inner_->WriteFormatted(input, batch, formatted);
   }
   Status Close() override { return inner_->Close(); }
   void Abort() override { inner_->Abort(); }
@@ -45,7 +46,27 @@ class AccountingSink final : public flow::SinkStage {
   uint64_t files = 0, failed_files = 0, bytes = 0, records = 0, parse_errors = 0, truncated = 0;
 
  private:
+  void Count(std::size_t input, const flow::RecordBatch& batch) {
+    if (count_records_) {
+      for (const flow::Record& r : batch.records) {
+        parse_errors += r.ok() ? 0u : 1u;
+        truncated += r.truncated ? 1u : 0u;
+      }
+      records += batch.records.size();
+    }
+    if (report_files_ && input == 0 && batch.end) {
+      ++files;
+      bytes += batch.file_bytes;
+      if (batch.error) {
+        ++failed_files;
+        PrintError(batch.error->UserMessage());
+      }
+    }
+  }
+
   flow::SinkStage* inner_;
+  const bool report_files_;
+  const bool count_records_;
 };
 
 bool Matches(const std::vector<std::string>& globs, const std::string& path) {
@@ -132,6 +153,16 @@ std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
     PrintError(std::string(name) + ": " + registry.error().message());
     return 1;
   }
+  // Plugins add types, so they are loaded before the document is validated; relative plugin
+  // paths are relative to the document's directory. (A broken document lists no plugins here:
+  // LoadPipelineFile reports it.)
+  const Status plugins =
+      stages::LoadPlugins(*registry, config::ReadPluginListFile(a.config, a.overrides),
+                          std::filesystem::path(a.config).parent_path());
+  if (!plugins.ok()) {
+    PrintError(a.config + ": " + plugins.error().message());
+    return 1;
+  }
   auto pipeline =
       config::LoadPipelineFile(a.config, registry->stages(), registry->sinks(), a.overrides);
   if (!pipeline.ok()) {
@@ -197,31 +228,48 @@ int RunCommand(const std::vector<std::string>& args) {
     cap.emplace(tbb::global_control::max_allowed_parallelism, engine.threads);
   }
 
-  AccountingSink sink(built->sink.get());
+  // Every sink is wrapped for the summary; a manifest's records are per file, not counted.
+  std::vector<std::unique_ptr<AccountingSink>> accounts;
+  flow::PipelineGraph graph = built->graph;
+  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+    accounts.push_back(std::make_unique<AccountingSink>(graph.sinks[k].sink, k == 0,
+                                                        pipeline->sinks[k].type != "manifest"));
+    graph.sinks[k].sink = accounts.back().get();
+  }
   uring::VectorSource files(std::move(jobs));
-  auto stats = flow::RunPipeline(files, source, *built->framing, built->transform_views(), sink);
+  auto stats = flow::RunPipeline(files, source, graph);
   if (!stats.ok()) {
     PrintError("run: " + stats.error().UserMessage());
     return 1;
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  std::fprintf(stderr,
-               "ringflow: %llu files (%llu skipped), %.1f MiB, %llu records, %llu parse errors, "
-               "%llu lines cut, %.2f s\n",
-               static_cast<unsigned long long>(sink.files),
-               static_cast<unsigned long long>(skipped + sink.failed_files),
-               static_cast<double>(sink.bytes) / (1 << 20),
-               static_cast<unsigned long long>(sink.records),
-               static_cast<unsigned long long>(sink.parse_errors),
-               static_cast<unsigned long long>(sink.truncated), took.count());
-  return skipped + sink.failed_files > 0 ? 1 : 0;
+  const AccountingSink& first = *accounts[0];
+  std::string summary = "ringflow: " + std::to_string(first.files) + " files (" +
+                        std::to_string(skipped + first.failed_files) + " skipped), ";
+  char numbers[96];
+  std::snprintf(numbers, sizeof numbers, "%.1f MiB, %.2f s",
+                static_cast<double>(first.bytes) / (1 << 20), took.count());
+  summary += numbers;
+  for (std::size_t k = 0; k < accounts.size(); ++k) {
+    const AccountingSink& a = *accounts[k];
+    summary += "; " + pipeline->sinks[k].name + ": ";
+    if (pipeline->sinks[k].type == "manifest") {
+      summary += std::to_string(first.files) + " files";
+    } else {
+      summary += std::to_string(a.records) + " records, " + std::to_string(a.parse_errors) +
+                 " parse errors, " + std::to_string(a.truncated) + " lines cut";
+    }
+  }
+  std::fprintf(stderr, "%s\n", summary.c_str());
+  return skipped + first.failed_files > 0 ? 1 : 0;
 }
 
 int ValidateCommand(const std::vector<std::string>& args) {
   auto loaded = LoadAndBuild("validate", kValidateUsage, args);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   Loaded& l = std::get<Loaded>(loaded);
-  l.built.sink->Abort();  // the sink could be opened; validating writes nothing
+  // The sinks could be opened; validating writes nothing.
+  for (auto& sink : l.built.sinks) sink->Abort();
   std::printf("ok: %zu stages, %zu sinks\n", l.pipeline.stages.size(), l.pipeline.sinks.size());
   return 0;
 }

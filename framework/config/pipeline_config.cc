@@ -1028,4 +1028,29 @@ Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
   return config;
 }
 
+std::vector<std::string> ReadPluginList(std::string_view json_text,
+                                        const std::vector<std::string>& overrides) {
+  Document doc;
+  doc.Parse<kParseFlags>(json_text.data(), json_text.size());
+  if (doc.HasParseError()) return {};
+  Problems ignored;  // LoadPipeline reports bad overrides
+  for (const std::string& override_text : overrides) ApplyOverride(doc, override_text, ignored);
+  if (!doc.IsObject()) return {};
+  const auto member = doc.FindMember("plugins");
+  if (member == doc.MemberEnd() || !member->value.IsArray()) return {};
+  std::vector<std::string> plugins;
+  for (const Value& item : member->value.GetArray()) {
+    if (!item.IsString()) return {};
+    plugins.emplace_back(StringOf(item));
+  }
+  return plugins;
+}
+
+std::vector<std::string> ReadPluginListFile(const std::filesystem::path& path,
+                                            const std::vector<std::string>& overrides) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return {};
+  return ReadPluginList(*text, overrides);
+}
+
 }  // namespace ringflow::config

@@ -151,4 +151,14 @@ Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
                                         const TypeCatalog& stages, const TypeCatalog& sinks,
                                         const std::vector<std::string>& overrides = {});
 
+// The "plugins" list of a pipeline document (after `overrides`), as written: plugins register
+// types, so they are loaded before the document is validated against the catalog. Tolerant: a
+// document that does not parse, has no "plugins", or one that is not a list of strings gives an
+// empty list and no error (LoadPipeline then reports the problem).
+std::vector<std::string> ReadPluginList(std::string_view json_text,
+                                        const std::vector<std::string>& overrides = {});
+// ReadPluginList on the contents of `path`; empty when the file cannot be read.
+std::vector<std::string> ReadPluginListFile(const std::filesystem::path& path,
+                                            const std::vector<std::string>& overrides = {});
+
 }  // namespace ringflow::config

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "framework/core/error.h"
 #include "framework/uring/buffer_pool.h"
@@ -23,6 +24,7 @@ struct Chunk {
   bool end = false;            // the file's last message: no data
   uint64_t file_bytes = 0;     // with end: bytes delivered for the file
   std::optional<Error> error;  // with end: why the file failed (path in error->path())
+  std::string path;            // with end: the file's path, as the source named it
   uring::SharedLease lease;    // null for end messages
 
   std::span<const std::byte> data() const {

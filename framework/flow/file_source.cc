@@ -1,8 +1,25 @@
 #include "framework/flow/file_source.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ringflow::flow {
+
+// Remembers the path of every file the reader takes, so that the file's end message can carry it.
+// Runs on the I/O thread, like the handler that hands the path on.
+class FileSourceNode::PathRecorder final : public uring::FileSource {
+ public:
+  PathRecorder(uring::FileSource* inner, FileSourceNode* node) : inner_(inner), node_(node) {}
+  Pull Next(uring::ReadJob* job, bool idle) override {
+    const Pull pull = inner_->Next(job, idle);
+    if (pull == Pull::kJob) node_->paths_[job->id] = job->path;
+    return pull;
+  }
+
+ private:
+  uring::FileSource* inner_;
+  FileSourceNode* node_;
+};
 
 class FileSourceNode::Handler final : public uring::ReadHandler {
  public:
@@ -25,6 +42,10 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     c.end = true;
     c.file_bytes = bytes;
     if (!status.ok()) c.error = status.error();
+    if (auto it = node_->paths_.find(file_id); it != node_->paths_.end()) {
+      c.path = std::move(it->second);
+      node_->paths_.erase(it);
+    }
     ++node_->stats_.files;
     node_->Emit(std::move(c), *gateway_);
   }
@@ -63,8 +84,16 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   {
     std::unique_lock lock(mu_);
     if (alive_ >= options_.max_messages) {
+      // Full: sleep until a quarter of the messages are gone (hysteresis: one wake-up per
+      // released message would ping-pong with the consumers), but no longer than 2 ms at a
+      // time, and go on as soon as one slot is free after that.
       ++waiters_;
-      released_.wait(lock, [&] { return alive_ < options_.max_messages; });
+      wake_at_ = options_.max_messages - std::max(1u, options_.max_messages / 4);
+      while (!released_.wait_for(lock, std::chrono::milliseconds(2), [&] {
+        return alive_ <= wake_at_;
+      }) && alive_ >= options_.max_messages) {
+      }
+      wake_at_ = options_.max_messages;
       --waiters_;
     }
     ++alive_;
@@ -80,7 +109,7 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
     {
       std::lock_guard lock(mu_);
       --alive_;
-      wake = waiters_ > 0;
+      wake = waiters_ > 0 && alive_ <= wake_at_;
     }
     // Only the I/O thread ever waits: skip the wake-up (a futex call) when it is not waiting.
     if (wake) released_.notify_all();
@@ -104,10 +133,12 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
     }
     uring::FileReader reader(engine->get(), pool->get(), options_.reader);
     Handler handler(this, &gateway);
-    status_ = reader.Run(*source_, handler);
+    PathRecorder source(source_, this);
+    status_ = reader.Run(source, handler);
   }
   std::unique_lock lock(mu_);
   ++waiters_;
+  wake_at_ = 0;
   released_.wait(lock, [&] { return alive_ == 0; });
   --waiters_;
 }

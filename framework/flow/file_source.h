@@ -14,8 +14,10 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -66,6 +68,7 @@ class FileSourceNode {
 
  private:
   class Handler;
+  class PathRecorder;
   void Run(Node::gateway_type& gateway);
   // Puts `chunk` into the graph, wrapped so that its release is counted; first waits while
   // max_messages are alive.
@@ -76,11 +79,13 @@ class FileSourceNode {
   Status status_;
   SourceStats stats_;
   uint64_t next_seq_ = 0;
+  std::unordered_map<uint64_t, std::string> paths_;  // files being read, by id (I/O thread)
 
   std::mutex mu_;
   std::condition_variable released_;
   uint32_t alive_ = 0;    // guarded by mu_
   uint32_t waiters_ = 0;  // guarded by mu_: the I/O thread is waiting on released_
+  uint32_t wake_at_ = 0;  // guarded by mu_: wake the waiting I/O thread when alive_ <= this
 
   std::thread io_thread_;
   Node node_;  // last: its body refers to the members above

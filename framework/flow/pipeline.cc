@@ -2,14 +2,31 @@
 
 #include <oneapi/tbb/flow_graph.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <list>
+#include <mutex>
 #include <string>
 
 namespace ringflow::flow {
 
 namespace tf = tbb::flow;
+
+std::shared_ptr<RecordBatch> RecordBatch::CopyOf(
+    const std::shared_ptr<const RecordBatch>& original) {
+  auto copy = std::make_shared<RecordBatch>();
+  copy->seq = original->seq;
+  copy->file_id = original->file_id;
+  copy->chunk = original->chunk;
+  copy->records = original->records;
+  copy->end = original->end;
+  copy->file_bytes = original->file_bytes;
+  copy->error = original->error;
+  copy->stream = original->stream;
+  copy->parent = original;
+  return copy;
+}
 
 namespace {
 
@@ -29,82 +46,271 @@ class StoppableSource final : public uring::FileSource {
   const std::atomic<bool>& stop_;
 };
 
+// A batch on its way to a sink: which of the sink's inputs it came from and, for a sink that
+// formats, the bytes it formatted.
+struct SinkMessage {
+  RecordBatchPtr batch;
+  uint32_t input = 0;
+  std::shared_ptr<std::string> bytes;
+};
+
+// Formatted output buffers, recycled so that their capacity is allocated once: a steady stream
+// of batches then formats into warm memory. At most max_messages are in use at once, as each
+// belongs to a message. Thread-safe.
+class StringPool {
+ public:
+  // An empty string (with the capacity a previous use left); back in the pool when the last
+  // holder lets go. REQUIRES: the pool outlives the strings it hands out.
+  std::shared_ptr<std::string> Get() {
+    std::string* s = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        s = free_.back().release();
+        free_.pop_back();
+      }
+    }
+    if (s == nullptr) s = new std::string();
+    return std::shared_ptr<std::string>(s, [this](std::string* used) {
+      used->clear();
+      std::lock_guard lock(mu_);
+      free_.emplace_back(used);
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<std::string>> free_;
+};
+
+Error GraphError(const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, "pipeline graph: " + what);
+}
+
 }  // namespace
 
+Status PipelineGraph::Check() const {
+  if (stages.empty()) return GraphError("no stages");
+  if (sinks.empty()) return GraphError("no sinks");
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const Stage& s = stages[i];
+    if ((s.chunks == nullptr) == (s.transform == nullptr)) {
+      return GraphError("stage \"" + s.name + "\" must read either chunks or another stage");
+    }
+    if (s.transform != nullptr && s.input >= i) {
+      return GraphError("stage \"" + s.name + "\" must read an earlier stage");
+    }
+  }
+  for (const Sink& sink : sinks) {
+    if (sink.sink == nullptr || sink.inputs.empty()) {
+      return GraphError("sink \"" + sink.name + "\" has no input");
+    }
+    for (std::size_t j = 0; j < sink.inputs.size(); ++j) {
+      if (sink.inputs[j] >= stages.size()) {
+        return GraphError("sink \"" + sink.name + "\" reads a stage that does not exist");
+      }
+      if (std::count(sink.inputs.begin(), sink.inputs.end(), sink.inputs[j]) > 1) {
+        return GraphError("sink \"" + sink.name + "\" lists the stage \"" +
+                          stages[sink.inputs[j]].name + "\" twice");
+      }
+    }
+  }
+  return OkStatus();
+}
+
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
-                                  FramingStage& framing,
-                                  const std::vector<const TransformStage*>& transforms,
-                                  SinkStage& sink) {
+                                  const PipelineGraph& graph) {
+  RINGFLOW_RETURN_IF_ERROR(graph.Check());
+  using ChunkStageNode = tf::function_node<ChunkPtr, RecordBatchPtr>;
+  using RecordStageNode = tf::function_node<RecordBatchPtr, RecordBatchPtr>;
+  using SinkPrepareNode = tf::function_node<RecordBatchPtr, SinkMessage>;
+  using SinkOrderNode = tf::sequencer_node<SinkMessage>;
+  using SinkNode = tf::function_node<SinkMessage>;
+  StringPool buffers;  // declared before the graph: messages hold its strings
+
   PipelineStats stats;
-  Status sink_status;
+  stats.sink_records.assign(graph.sinks.size(), 0);
+  std::vector<uint64_t> sink_batches(graph.sinks.size(), 0);
+  std::mutex status_mu;
+  Status status;  // the first failure; guarded by status_mu
   std::atomic<bool> failed{false};
+  auto fail = [&](Status s) {
+    std::lock_guard lock(status_mu);
+    if (status.ok()) status = std::move(s);
+    failed.store(true, std::memory_order_relaxed);
+  };
+  // A stage that throws (bad_alloc, or a bug) fails the run like a sink error. The exception is
+  // caught inside the node, which still passes its message on: a node that dropped it would leave
+  // a gap the sequencers wait for forever, holding the pool's buffers.
+  auto guarded = [&](const std::string& what, auto&& body) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      fail(Error(ErrorCode::kInternal, what + " failed: " + e.what()));
+    } catch (...) {
+      fail(Error(ErrorCode::kInternal, what + " failed: unknown exception"));
+    }
+  };
   StoppableSource stoppable(files, failed);
+
+  // How many consumers read each stage's batches: a record stage copies a batch that others
+  // read too, instead of changing it under them.
+  std::vector<std::size_t> consumers(graph.stages.size(), 0);
+  for (const auto& stage : graph.stages) {
+    if (stage.transform != nullptr) ++consumers[stage.input];
+  }
+  for (const auto& sink : graph.sinks) {
+    for (std::size_t input : sink.inputs) ++consumers[input];
+  }
   {
     // Nodes are declared after the graph and so destroyed before it; the source node last
     // (first declared after the graph) waits for its I/O thread.
     tf::graph g;
     FileSourceNode source_node(g, &stoppable, source);
     tf::sequencer_node<ChunkPtr> chunk_order(g, [](const ChunkPtr& c) { return c->seq; });
-    tf::function_node<ChunkPtr, RecordBatchPtr> frame(g, tf::serial, [&](const ChunkPtr& chunk) {
-      auto batch = std::make_shared<RecordBatch>();
-      batch->seq = chunk->seq;
-      batch->file_id = chunk->file_id;
-      batch->end = chunk->end;
-      batch->file_bytes = chunk->file_bytes;
-      batch->error = chunk->error;
-      batch->chunk = chunk;
-      if (!failed.load(std::memory_order_relaxed)) framing.Frame(*chunk, *batch);
-      return batch;
-    });
-    // Transforms run on any number of batches at once; the source's message bound limits them.
-    std::list<tf::function_node<RecordBatchPtr, RecordBatchPtr>> transform_nodes;
-    for (const TransformStage* stage : transforms) {
-      transform_nodes.emplace_back(g, tf::unlimited, [&failed, stage](const RecordBatchPtr& b) {
-        if (!failed.load(std::memory_order_relaxed)) stage->Process(*b);
-        return b;
-      });
-    }
-    tf::sequencer_node<RecordBatchPtr> batch_order(g,
-                                                   [](const RecordBatchPtr& b) { return b->seq; });
-    tf::function_node<RecordBatchPtr> write(g, tf::serial, [&](const RecordBatchPtr& b) {
-      ++stats.batches;
-      if (failed.load(std::memory_order_relaxed)) return;
-      stats.records += b->records.size();
-      Status s = sink.Write(*b);
-      if (!s.ok()) {
-        sink_status = std::move(s);
-        failed.store(true, std::memory_order_relaxed);
+    tf::broadcast_node<ChunkPtr> chunk_fan(g);
+    std::list<ChunkStageNode> chunk_nodes;
+    std::list<RecordStageNode> record_nodes;
+    std::vector<tf::sender<RecordBatchPtr>*> outputs;
+    for (std::size_t i = 0; i < graph.stages.size(); ++i) {
+      const PipelineGraph::Stage& stage = graph.stages[i];
+      const auto stream = static_cast<uint32_t>(i);
+      if (stage.chunks != nullptr) {
+        FramingStage* chunks = stage.chunks;
+        // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
+        auto& node = chunk_nodes.emplace_back(
+            g, tf::serial,
+            [&failed, &guarded, chunks, stream,
+             name = "stage \"" + stage.name + "\""](const ChunkPtr& chunk) {
+              auto batch = std::make_shared<RecordBatch>();
+              batch->seq = chunk->seq;
+              batch->file_id = chunk->file_id;
+              batch->end = chunk->end;
+              batch->file_bytes = chunk->file_bytes;
+              batch->error = chunk->error;
+              batch->chunk = chunk;
+              batch->stream = stream;
+              if (!failed.load(std::memory_order_relaxed)) {
+                guarded(name, [&] { chunks->Frame(*chunk, *batch); });
+              }
+              return batch;
+            });
+        tf::make_edge(chunk_fan, node);
+        outputs.push_back(&node);
+      } else {
+        const TransformStage* transform = stage.transform;
+        const bool shared = consumers[stage.input] > 1;
+        // Any number of batches at once; the source's message bound limits them.
+        auto& node = record_nodes.emplace_back(
+            g, tf::unlimited,
+            [&failed, &guarded, transform, shared, stream,
+             name = "stage \"" + stage.name + "\""](const RecordBatchPtr& in) -> RecordBatchPtr {
+              RecordBatchPtr batch = in;
+              guarded(name, [&] {
+                if (shared) batch = RecordBatch::CopyOf(in);
+                batch->stream = stream;
+                if (!failed.load(std::memory_order_relaxed)) transform->Process(*batch);
+              });
+              // (Only a failed copy leaves `batch` the shared input, unchanged: the run has
+              // failed then, and the sinks write nothing more.)
+              return batch;
+            });
+        tf::make_edge(*outputs[stage.input], node);
+        outputs.push_back(&node);
       }
-    });
-
-    tf::make_edge(source_node.output(), chunk_order);
-    tf::make_edge(chunk_order, frame);
-    tf::sender<RecordBatchPtr>* last = &frame;
-    for (auto& node : transform_nodes) {
-      tf::make_edge(*last, node);
-      last = &node;
     }
-    tf::make_edge(*last, batch_order);
-    tf::make_edge(batch_order, write);
+    std::list<SinkPrepareNode> sink_prepare_nodes;
+    std::list<SinkOrderNode> sink_order_nodes;
+    std::list<SinkNode> sink_nodes;
+    for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+      const PipelineGraph::Sink& sink = graph.sinks[k];
+      // Stream -> the sink's input number. Each input carries one batch per source message, so
+      // seq * inputs + input numbers the sink's batches densely, in (message, input) order.
+      std::vector<uint32_t> input_of(graph.stages.size(), 0);
+      for (std::size_t j = 0; j < sink.inputs.size(); ++j) {
+        input_of[sink.inputs[j]] = static_cast<uint32_t>(j);
+      }
+      const uint64_t width = sink.inputs.size();
+      SinkStage* stage = sink.sink;
+      const bool formats = stage->formats();
+      // Before ordering, in parallel: the sink's Format (the JSON text of the records).
+      auto& prepare = sink_prepare_nodes.emplace_back(
+          g, tf::unlimited,
+          [&failed, &guarded, &buffers, stage, formats, input_of,
+           name = "sink \"" + sink.name + "\""](const RecordBatchPtr& b) -> SinkMessage {
+            SinkMessage m{b, input_of[b->stream], nullptr};
+            if (formats && !failed.load(std::memory_order_relaxed)) {
+              guarded(name, [&] {
+                m.bytes = buffers.Get();
+                stage->Format(m.input, *b, *m.bytes);
+              });
+            }
+            return m;
+          });
+      auto& order = sink_order_nodes.emplace_back(g, [width](const SinkMessage& m) -> std::size_t {
+        return static_cast<std::size_t>(m.batch->seq * width + m.input);
+      });
+      auto& write = sink_nodes.emplace_back(
+          g, tf::serial, [&, stage, k, name = "sink \"" + sink.name + "\""](const SinkMessage& m) {
+            ++sink_batches[k];
+            if (failed.load(std::memory_order_relaxed)) return;
+            stats.sink_records[k] += m.batch->records.size();
+            guarded(name, [&] {
+              Status s = m.bytes != nullptr ? stage->WriteFormatted(m.input, *m.batch, *m.bytes)
+                                            : stage->WriteFrom(m.input, *m.batch);
+              if (!s.ok()) fail(std::move(s));
+            });
+          });
+      for (std::size_t input : sink.inputs) tf::make_edge(*outputs[input], prepare);
+      tf::make_edge(prepare, order);
+      tf::make_edge(order, write);
+    }
+    tf::make_edge(source_node.output(), chunk_order);
+    tf::make_edge(chunk_order, chunk_fan);
     source_node.Start();
     try {
       g.wait_for_all();
     } catch (const std::exception& e) {
-      // A stage threw (bad_alloc, or a bug): the graph is cancelled. Stop the source and wait
-      // for what is still running, then report it as an error.
-      failed.store(true);
-      sink_status = Error(ErrorCode::kInternal, std::string("pipeline stage failed: ") + e.what());
+      // Only the graph's own machinery can still throw here (the bodies catch theirs): the
+      // graph is cancelled. Stop the source, wait for what is still running, report it.
+      fail(Error(ErrorCode::kInternal, std::string("pipeline failed: ") + e.what()));
       g.wait_for_all();
     }
     stats.source = source_node.stats();
-    if (!source_node.status().ok() && sink_status.ok()) sink_status = source_node.status();
+    if (!source_node.status().ok()) fail(source_node.status());
   }
-  if (!sink_status.ok()) {
-    sink.Abort();
-    return std::move(sink_status).error();
+  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+    stats.batches += sink_batches[k];
+    stats.records += stats.sink_records[k];
   }
-  RINGFLOW_RETURN_IF_ERROR(sink.Close());
+  if (!status.ok()) {
+    for (const auto& sink : graph.sinks) sink.sink->Abort();
+    return std::move(status).error();
+  }
+  // Close every sink; after the first failure the others are aborted instead, so a failed run
+  // leaves as little behind as it can.
+  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+    if (status.ok()) {
+      status = graph.sinks[k].sink->Close();
+    } else {
+      graph.sinks[k].sink->Abort();
+    }
+  }
+  if (!status.ok()) return std::move(status).error();
   return stats;
+}
+
+Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
+                                  FramingStage& framing,
+                                  const std::vector<const TransformStage*>& transforms,
+                                  SinkStage& sink) {
+  PipelineGraph graph;
+  graph.stages.push_back({"lines", &framing, nullptr, 0});
+  for (std::size_t i = 0; i < transforms.size(); ++i) {
+    graph.stages.push_back({"transform " + std::to_string(i + 1), nullptr, transforms[i], i});
+  }
+  graph.sinks.push_back({"sink", &sink, {graph.stages.size() - 1}});
+  return RunPipeline(files, source, graph);
 }
 
 }  // namespace ringflow::flow

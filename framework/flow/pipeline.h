@@ -1,14 +1,24 @@
-// RunPipeline: assembles source -> framing -> transforms -> sink on a oneTBB flow graph and runs
-// it to the end. Order: a sequencer restores source order before the framing stage (so each
-// file's chunks are framed in order) and again before the sink, so the sink sees each file's
-// records in file order. With source.reader.ordered the reader hands on whole files in source
-// order, so the sink sees file after file in discovery order and two runs give identical bytes;
-// without it, files interleave in the order their chunks were read. Memory: every batch holds
-// its chunk, and the
-// source keeps at most max_messages alive, so the whole graph is bounded by the source options
-// however large the input is. Thread-safety: one call at a time per set of stages.
+// RunPipeline: assembles a pipeline graph on a oneTBB flow graph and runs it to the end.
+//
+//   source -> sequencer -> broadcast -> chunk stages (serial each: lines, checksum)
+//                                         -> record stages (parallel: parse, filter, select)
+//                                         -> per sink: sequencer -> sink (serial)
+//
+// Order: a sequencer restores source order before the chunk stages (so each file's chunks are
+// framed and digested in order) and again before every sink, so a sink sees each file's records
+// in file order. With source.reader.ordered the reader hands on whole files in source order, so
+// sinks see file after file in discovery order and two runs give identical bytes.
+// Fan-out: a stage's batches go to all its consumers at once (no copy); a record stage that
+// reads a batch others also read works on a copy of the record list (RecordBatch::CopyOf).
+// Every stage emits one batch per source message (possibly empty), so each stream is dense and
+// a sink with several inputs orders them by (message, input).
+// Memory: every record batch holds its chunk, and the source keeps at most max_messages alive,
+// so the whole graph is bounded by the source options however large the input is.
+// Thread-safety: one call at a time per set of stages.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -17,15 +27,42 @@
 
 namespace ringflow::flow {
 
-struct PipelineStats {
-  SourceStats source;
-  uint64_t batches = 0;
-  uint64_t records = 0;  // records that reached the sink
+// What to run: stages in an order where every input comes first, and sinks. Not owning.
+struct PipelineGraph {
+  struct Stage {
+    std::string name;                           // for messages
+    FramingStage* chunks = nullptr;             // reads the source's chunks, or
+    const TransformStage* transform = nullptr;  // reads the batches of stages[input]
+    std::size_t input = 0;
+  };
+  struct Sink {
+    std::string name;
+    SinkStage* sink = nullptr;
+    std::vector<std::size_t> inputs;  // stage indices, at least one, no repeats
+  };
+  std::vector<Stage> stages;
+  std::vector<Sink> sinks;
+
+  // kInvalidArgument naming the stage or sink when the graph is not runnable: no stage or no
+  // sink, a stage with neither or both of chunks/transform, an input that is not an earlier
+  // stage, a sink without inputs or with one listed twice.
+  Status Check() const;
 };
 
-// Runs the pipeline over every file `files` gives. Returns the first sink error, or the source's
-// engine error (the sink is then aborted, not closed); per-file and per-record problems travel
-// in-band to the sink, and the sink is closed at the end.
+struct PipelineStats {
+  SourceStats source;
+  uint64_t batches = 0;                // batches the sinks received, over all sinks
+  uint64_t records = 0;                // records that reached the sinks, over all sinks
+  std::vector<uint64_t> sink_records;  // per sink
+};
+
+// Runs the graph over every file `files` gives. Returns the first sink error, or the source's
+// engine error, or the first stage that threw (the sinks are then aborted, not closed);
+// per-file and per-record problems travel in-band to the sinks, which are closed at the end.
+Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
+                                  const PipelineGraph& graph);
+
+// The linear case: framing -> transforms in order -> sink.
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   FramingStage& framing,
                                   const std::vector<const TransformStage*>& transforms,

@@ -9,18 +9,37 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <memory_resource>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ringflow::flow {
 
+// Where record batches take their memory (records, fields, arena blocks) from: a process-wide
+// pool that keeps freed blocks for reuse, so that a steady stream of batches costs no calls to
+// malloc per record and no page faults. Thread-safe.
+std::pmr::memory_resource* BatchMemoryPool();
+
 // Bump allocator for bytes that records refer to. Memory is released all at once (Reset or
-// destruction); views into it stay valid until then. Not thread-safe.
+// destruction); views into it stay valid until then. Blocks come from `upstream` (which must
+// outlive the arena). Not thread-safe.
 class Arena {
  public:
-  explicit Arena(std::size_t block_size = 64 * 1024) : block_size_(block_size) {}
-  Arena(Arena&&) noexcept = default;
-  Arena& operator=(Arena&&) noexcept = default;
+  explicit Arena(std::size_t block_size = 64 * 1024,
+                 std::pmr::memory_resource* upstream = std::pmr::new_delete_resource())
+      : block_size_(block_size), upstream_(upstream) {}
+  Arena(Arena&& other) noexcept
+      : block_size_(other.block_size_),
+        upstream_(other.upstream_),
+        blocks_(std::move(other.blocks_)),
+        reserved_(std::exchange(other.reserved_, 0)),
+        next_(std::exchange(other.next_, nullptr)),
+        left_(std::exchange(other.left_, 0)) {
+    other.blocks_.clear();
+  }
+  Arena& operator=(Arena&&) = delete;
+  ~Arena() { Release(0); }
 
   // `n` writable bytes, valid until Reset.
   char* Allocate(std::size_t n) {
@@ -38,27 +57,43 @@ class Arena {
   }
   // Forgets everything; keeps the first block for reuse.
   void Reset() {
-    if (blocks_.size() > 1) blocks_.resize(1);
+    Release(1);
     if (!blocks_.empty()) {
-      next_ = blocks_[0].get();
-      left_ = first_size_;
+      next_ = blocks_[0].data;
+      left_ = blocks_[0].size;
     }
   }
   std::size_t bytes_reserved() const { return reserved_; }
 
  private:
+  struct Block {
+    char* data;
+    std::size_t size;
+  };
   void NewBlock(std::size_t at_least) {
     const std::size_t size = at_least > block_size_ ? at_least : block_size_;
-    blocks_.push_back(std::make_unique<char[]>(size));
-    if (blocks_.size() == 1) first_size_ = size;
+    char* data = static_cast<char*>(upstream_->allocate(size, alignof(std::max_align_t)));
+    blocks_.push_back({data, size});
     reserved_ += size;
-    next_ = blocks_.back().get();
+    next_ = data;
     left_ = size;
+  }
+  // Returns every block after the first `keep`.
+  void Release(std::size_t keep) {
+    while (blocks_.size() > keep) {
+      upstream_->deallocate(blocks_.back().data, blocks_.back().size, alignof(std::max_align_t));
+      reserved_ -= blocks_.back().size;
+      blocks_.pop_back();
+    }
+    if (blocks_.empty()) {
+      next_ = nullptr;
+      left_ = 0;
+    }
   }
 
   std::size_t block_size_;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  std::size_t first_size_ = 0;
+  std::pmr::memory_resource* upstream_;
+  std::vector<Block> blocks_;
   std::size_t reserved_ = 0;
   char* next_ = nullptr;
   std::size_t left_ = 0;
@@ -93,9 +128,33 @@ struct Field {
   Value value;
 };
 
+// A record's fields. Inside a RecordBatch they live in the batch's memory (see RecordBatch).
+using FieldList = std::pmr::vector<Field>;
+
+// Allocator-aware (uses-allocator construction): a record that goes into a batch's record list
+// takes its fields from the batch's memory.
 struct Record {
+  using allocator_type = std::pmr::polymorphic_allocator<Field>;
+
+  Record() = default;
+  explicit Record(const allocator_type& alloc) : fields(alloc) {}
+  Record(const Record&) = default;
+  Record(Record&&) noexcept = default;
+  Record& operator=(const Record&) = default;
+  Record& operator=(Record&&) = default;
+  Record(const Record& other, const allocator_type& alloc)
+      : raw(other.raw),
+        fields(other.fields, alloc),
+        error(other.error),
+        truncated(other.truncated) {}
+  Record(Record&& other, const allocator_type& alloc)
+      : raw(other.raw),
+        fields(std::move(other.fields), alloc),
+        error(other.error),
+        truncated(other.truncated) {}
+
   std::string_view raw;  // the line without its line ending ("\n" or "\r\n")
-  std::vector<Field> fields;
+  FieldList fields;
   std::string_view error;  // non-empty: the line did not parse; why (a static string)
   bool truncated = false;  // the line was longer than max_line_bytes and was cut
 

@@ -1,13 +1,19 @@
 // The stage interface of ringflow's flow graph and the message that travels between stages.
-// A pipeline is: io_uring source -> framing stage (serial, chunks in file order, per-file state:
-// turns chunks into line records) -> transform stages (called concurrently on different batches:
-// parse, filter, select) -> sink (serial, batches in source order). RecordBatch is the message;
-// it keeps the chunk (and so the pool buffer) alive for as long as its records view it.
+// A pipeline is a graph: the io_uring source's chunks go to every chunk stage (serial, chunks in
+// file order, per-file state: the line framer turns chunks into line records, the checksum stage
+// digests them); record stages (called concurrently on different batches: parse, filter,
+// select) each read one stage's batches; sinks (serial, batches in source order) read one or
+// more stages. RecordBatch is the message; it keeps the chunk (and so the pool buffer) alive for
+// as long as its records view it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -17,27 +23,51 @@
 namespace ringflow::flow {
 
 struct RecordBatch {
+  RecordBatch()
+      : memory(
+            std::make_unique<std::pmr::monotonic_buffer_resource>(kFirstBlock, BatchMemoryPool())),
+        arena(4096, memory.get()),
+        records(memory.get()) {}
+  RecordBatch(RecordBatch&&) = default;
+  RecordBatch& operator=(RecordBatch&&) = delete;
+
+  // The batch's memory: records, their fields and the arena's blocks, released all at once with
+  // the batch (a per-record allocation would cost more than parsing the record). Declared first:
+  // it outlives the members that allocate from it.
+  static constexpr std::size_t kFirstBlock = 64 * 1024;
+  std::unique_ptr<std::pmr::monotonic_buffer_resource> memory;
+  Arena arena;  // bytes records refer to that are not in the chunk (stitched lines, ...)
+  std::pmr::vector<Record> records;
+
   uint64_t seq = 0;  // the chunk's global sequence number: batches are dense, in source order
   uint64_t file_id = 0;
-  ChunkPtr chunk;     // the bytes the records' views point into (with the arena below)
-  Arena arena{4096};  // bytes records refer to that are not in the chunk (stitched lines, ...)
-  std::vector<Record> records;
+  ChunkPtr chunk;  // the bytes the records' views point into (with the arena)
   // The file's last batch: end is set, and error tells whether the file was read whole.
   bool end = false;
   uint64_t file_bytes = 0;
   std::optional<Error> error;
+  // Set by the pipeline: the index of the stage that produced this batch.
+  uint32_t stream = 0;
+  // A batch copied for one branch of a fan-out keeps the original alive: its records may view
+  // the original's arena.
+  std::shared_ptr<const RecordBatch> parent;
+
+  // A copy for a stage that changes records while other consumers read the original.
+  static std::shared_ptr<RecordBatch> CopyOf(const std::shared_ptr<const RecordBatch>& original);
 };
 
 using RecordBatchPtr = std::shared_ptr<RecordBatch>;
 
-// Turns chunks into line records. Called by one thread at a time, with every message of every
-// file in source order (a file's chunks in file order; files interleaved). Keeps per-file state
-// (a line that crosses chunks) and drops it at the file's end message.
+// Reads the source's chunks: the line framer (chunks -> line records), the checksum stage (chunks
+// -> one record per file). Called by one thread at a time, with every message of every file in
+// source order (a file's chunks in file order; files interleaved). Keeps per-file state (a line
+// that crosses chunks, a running digest) and drops it at the file's end message.
 class FramingStage {
  public:
   virtual ~FramingStage() = default;
-  // Fills `out.records` with the lines that end in `chunk` (out.seq, file_id, chunk, end and
-  // error are already set). Views may point into chunk->data() or into out.arena.
+  // Fills `out.records` with the records `chunk` completes, e.g. the lines that end in it (out.seq,
+  // file_id, chunk, end and error are already set). Views may point into chunk->data() or into
+  // out.arena.
   virtual void Frame(const Chunk& chunk, RecordBatch& out) = 0;
 };
 
@@ -49,12 +79,34 @@ class TransformStage {
   virtual void Process(RecordBatch& batch) const = 0;
 };
 
-// Receives batches one at a time, in source order.
+// Receives batches one at a time, in source order. A sink that reads several stages gets, for
+// each source message, one batch from each input in the order the inputs are listed.
 class SinkStage {
  public:
   virtual ~SinkStage() = default;
   // An error stops the run: later batches are not written, the pipeline returns it.
   virtual Status Write(const RecordBatch& batch) = 0;
+  // A batch from the sink's input number `input` (0 for a sink with one input). Sinks that
+  // treat their inputs differently override this; the default writes every input alike.
+  virtual Status WriteFrom(std::size_t input, const RecordBatch& batch) {
+    static_cast<void>(input);
+    return Write(batch);
+  }
+  // Optional parallel half of writing. A sink whose formats() is true has Format called on every
+  // batch first — concurrently, on different batches, in no particular order, so it must not
+  // touch mutable state — and then WriteFormatted, in order, with the bytes Format produced
+  // (instead of WriteFrom). The JSON sink formats records there, so the serial part is a copy.
+  virtual bool formats() const { return false; }
+  virtual void Format(std::size_t input, const RecordBatch& batch, std::string& out) const {
+    static_cast<void>(input);
+    static_cast<void>(batch);
+    static_cast<void>(out);
+  }
+  virtual Status WriteFormatted(std::size_t input, const RecordBatch& batch,
+                                std::string_view bytes) {
+    static_cast<void>(bytes);
+    return WriteFrom(input, batch);
+  }
   // After the last batch of a run that succeeded: make the output final.
   virtual Status Close() = 0;
   // Instead of Close when the run failed (a sink or engine error, a stage that threw): discard

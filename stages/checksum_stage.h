@@ -1,0 +1,37 @@
+// ChecksumStage: a chunk stage that digests every file's raw bytes as they stream past — the same
+// leased buffers the line framer reads, no copy — and emits one record per file at its end:
+//   path (string), bytes (int), lines (int: '\n' count, plus one for a final line without
+//   newline, as the framer counts), xxh3 (XXH3-64 as 16 lowercase hex digits, equal to
+//   `xxhsum -H3`; null when the file could not be read whole), status ("ok" or the reason the
+//   file failed).
+// Thread-compatible: Frame is called by one thread at a time (the pipeline's serial node for this
+// stage, which runs beside the framer's).
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "framework/core/xxh3.h"
+#include "framework/flow/stage.h"
+
+namespace ringflow::stages {
+
+class ChecksumStage final : public flow::FramingStage {
+ public:
+  // REQUIRES: each file's messages in file order (the pipeline guarantees it).
+  void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override;
+
+  // Files whose end message has not arrived yet.
+  std::size_t open_files() const { return files_.size(); }
+
+ private:
+  struct FileState {
+    Xxh3 hash;
+    uint64_t bytes = 0;
+    uint64_t newlines = 0;
+    bool ends_with_newline = true;  // no bytes yet counts as "nothing unterminated"
+  };
+  std::unordered_map<uint64_t, FileState> files_;  // by Chunk::file_id
+};
+
+}  // namespace ringflow::stages

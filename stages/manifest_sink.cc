@@ -1,0 +1,78 @@
+#include "stages/manifest_sink.h"
+
+#include <utility>
+
+namespace ringflow::stages {
+
+Result<std::unique_ptr<ManifestSink>> ManifestSink::Open(const std::string& path,
+                                                         bool count_records, bool fsync) {
+  RINGFLOW_ASSIGN_OR_RETURN(auto out, JsonSink::Open(path, fsync));
+  return std::unique_ptr<ManifestSink>(new ManifestSink(std::move(out), count_records));
+}
+
+Result<std::unique_ptr<ManifestSink>> ManifestSink::OpenFd(int fd, std::string name,
+                                                           bool count_records) {
+  RINGFLOW_ASSIGN_OR_RETURN(auto out, JsonSink::OpenFd(fd, std::move(name)));
+  return std::unique_ptr<ManifestSink>(new ManifestSink(std::move(out), count_records));
+}
+
+Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch) {
+  if (input == 0) {
+    if (batch.records.empty()) return OkStatus();
+    if (!count_records_) {
+      for (const flow::Record& r : batch.records) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, nullptr));
+      return OkStatus();
+    }
+    // Hold the file's checksum record until input 1 has delivered the same file's end.
+    // A fresh batch per file: a batch's memory only grows until it is destroyed.
+    pending_ = std::make_unique<flow::RecordBatch>();
+    for (const flow::Record& r : batch.records) {
+      flow::Record& copy = pending_->records.emplace_back();
+      for (const flow::Field& f : r.fields) {
+        flow::Value v = f.value;
+        if (v.type == flow::ValueType::kString) v.s = pending_->arena.Copy(v.s);
+        copy.fields.push_back({f.name, v});  // names are static strings of the checksum stage
+      }
+    }
+    pending_file_ = batch.file_id;
+    return OkStatus();
+  }
+  Counts& counts = counts_[batch.file_id];
+  counts.records += batch.records.size();
+  for (const flow::Record& r : batch.records) counts.parse_errors += r.ok() ? 0u : 1u;
+  if (!batch.end) return OkStatus();
+  const Counts done = counts;
+  counts_.erase(batch.file_id);
+  if (pending_file_ != batch.file_id) {
+    return Error(ErrorCode::kInternal, "manifest: the records of a file ended before its checksum");
+  }
+  pending_file_.reset();
+  const std::unique_ptr<flow::RecordBatch> pending = std::move(pending_);
+  for (const flow::Record& r : pending->records) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, &done));
+  return OkStatus();
+}
+
+Status ManifestSink::WriteLine(const flow::Record& sums, const Counts* counts) {
+  static const flow::Value kNull = flow::Value::Null();
+  auto get = [&](std::string_view name) -> const flow::Value& {
+    const flow::Field* f = sums.Find(name);
+    return f != nullptr ? f->value : kNull;
+  };
+  flow::RecordBatch line;
+  flow::Record& r = line.records.emplace_back();
+  r.fields = {
+      {"path", get("path")},
+      {"bytes", get("bytes")},
+      {"lines", get("lines")},
+      {"records",
+       counts ? flow::Value::Int(static_cast<int64_t>(counts->records)) : flow::Value::Null()},
+      {"parse_errors",
+       counts ? flow::Value::Int(static_cast<int64_t>(counts->parse_errors)) : flow::Value::Null()},
+      {"xxh3", get("xxh3")},
+      {"status", get("status")},
+  };
+  ++files_;
+  return out_->Write(line);
+}
+
+}  // namespace ringflow::stages

@@ -1,0 +1,61 @@
+// ManifestSink: one JSON object per input file, in the order the files finish (discovery order
+// in an ordered run):
+//   {"path":..,"bytes":..,"lines":..,"records":..,"parse_errors":..,"xxh3":..,"status":..}
+// Input 0 is a checksum stage (path, bytes, lines, xxh3 and status come from its per-file
+// record). An optional input 1 is a record stage whose records are counted per file: records
+// (all of them) and parse_errors (those that carry an error); without it both are null.
+// The output goes through a JsonSink: a file appears under its final name only when the run
+// succeeds. Thread-compatible (the pipeline calls it from one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "framework/core/result.h"
+#include "framework/flow/stage.h"
+#include "stages/json_sink.h"
+
+namespace ringflow::stages {
+
+class ManifestSink final : public flow::SinkStage {
+ public:
+  // `path` as for JsonSink::Open ("-": stdout). `count_records`: whether the sink has input 1.
+  static Result<std::unique_ptr<ManifestSink>> Open(const std::string& path, bool count_records,
+                                                    bool fsync = true);
+  // Writes to a caller-owned descriptor (see JsonSink::OpenFd).
+  static Result<std::unique_ptr<ManifestSink>> OpenFd(int fd, std::string name, bool count_records);
+
+  Status Write(const flow::RecordBatch& batch) override { return WriteFrom(0, batch); }
+  // Input 0: the checksum records (one per file, in its end batch). Input 1: records to count.
+  // kInternal if input 1's end of a file arrives before input 0's (the pipeline orders them).
+  Status WriteFrom(std::size_t input, const flow::RecordBatch& batch) override;
+  Status Close() override { return out_->Close(); }
+  void Abort() override { out_->Abort(); }
+
+  uint64_t files_written() const { return files_; }
+
+ private:
+  ManifestSink(std::unique_ptr<JsonSink> out, bool count_records)
+      : out_(std::move(out)), count_records_(count_records) {}
+
+  struct Counts {
+    uint64_t records = 0;
+    uint64_t parse_errors = 0;
+  };
+  // Writes one manifest line: the checksum record with the counts (null when not counted).
+  Status WriteLine(const flow::Record& sums, const Counts* counts);
+
+  std::unique_ptr<JsonSink> out_;
+  const bool count_records_;
+  std::unordered_map<uint64_t, Counts> counts_;  // files whose records are being counted
+  // The checksum record of the file whose counts are not complete yet (its end batch on input 1
+  // comes right after the one on input 0): a copy, as the batch it came in is gone by then.
+  std::optional<uint64_t> pending_file_;
+  std::unique_ptr<flow::RecordBatch> pending_;
+  uint64_t files_ = 0;
+};
+
+}  // namespace ringflow::stages

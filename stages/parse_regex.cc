@@ -1,0 +1,229 @@
+#include "stages/parse_regex.h"
+
+#include <re2/re2.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "stages/internal/parse_util.h"
+
+namespace ringflow::stages {
+namespace {
+
+using flow::Value;
+using internal::Fail;
+
+enum class GroupType : uint8_t { kString, kInt, kDouble, kBool };
+
+struct TypeName {
+  GroupType type;
+  std::string_view name;
+};
+
+constexpr TypeName kTypes[] = {
+    {GroupType::kInt, "int"},
+    {GroupType::kDouble, "double"},
+    {GroupType::kBool, "bool"},
+    {GroupType::kString, "string"},
+};
+
+// Submatches of patterns with at most this many groups (the whole match included) live on the
+// stack; larger patterns use a thread-local vector that grows once per thread.
+constexpr int kInlineSubmatches = 16;
+
+// The value of a typed group's text; false when it does not convert.
+bool Convert(GroupType type, std::string_view s, Value& out) {
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  switch (type) {
+    case GroupType::kString:
+      out = Value::String(s);
+      return true;
+    case GroupType::kInt: {
+      int64_t v = 0;
+      const auto [ptr, ec] = std::from_chars(first, last, v);
+      if (s.empty() || ec != std::errc() || ptr != last) return false;
+      out = Value::Int(v);
+      return true;
+    }
+    case GroupType::kDouble: {
+      double d = 0;
+      const auto [ptr, ec] = std::from_chars(first, last, d);
+      // from_chars also reads "inf" and "nan", which JSON cannot carry.
+      if (s.empty() || ec != std::errc() || ptr != last || !std::isfinite(d)) return false;
+      out = Value::Double(d);
+      return true;
+    }
+    case GroupType::kBool:
+      if (s == "true" || s == "false") {
+        out = Value::Bool(s == "true");
+        return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+// RE2's reasons can quote the pattern, newlines included; an error message is one line.
+std::string OneLine(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Error InvalidTypesItem(const std::string& item, const std::string& why) {
+  return Error(ErrorCode::kInvalidArgument, "regex types: \"" + OneLine(item) + "\": " + why);
+}
+
+}  // namespace
+
+struct RegexParser::Impl {
+  struct Group {
+    int index;         // the RE2 capturing group number (1-based)
+    std::string name;  // field names are views into this
+    GroupType type;
+    std::string bad_reason;  // Record::error when a typed group does not convert
+  };
+
+  Impl(std::string_view p, const RE2::Options& options) : pattern(p), re(pattern, options) {}
+
+  // pattern before re: re is compiled from it.
+  const std::string pattern;
+  const RE2 re;
+  // Named groups in group order. Filled by Create, never changed after: views into the strings
+  // stay valid for the Impl's life.
+  std::vector<Group> groups;
+  int submatches = 0;  // 1 + the highest named group's index: the groups Match must report
+};
+
+Result<RegexParser> RegexParser::Create(std::string_view pattern,
+                                        const std::vector<std::string>& types) {
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (static_cast<unsigned char>(pattern[i]) >= 0x80) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "regex pattern: non-ASCII byte at offset " + std::to_string(i) +
+                       " (matching is byte by byte: write bytes as \\xHH)");
+    }
+  }
+  RE2::Options options;
+  options.set_log_errors(false);  // the error comes back in the Result, not on stderr
+  // Latin-1 makes every byte one character: lines with invalid UTF-8 still match, and group
+  // boundaries are byte offsets. For an ASCII pattern nothing else changes.
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  auto impl = std::make_shared<Impl>(pattern, options);
+  if (!impl->re.ok()) {
+    return Error(ErrorCode::kInvalidArgument, "regex pattern: " + OneLine(impl->re.error()));
+  }
+  // std::map: ordered by group number, which is the field order.
+  for (const auto& [index, name] : impl->re.CapturingGroupNames()) {
+    for (const Impl::Group& g : impl->groups) {
+      // Newer RE2 versions reject this themselves; older ones accept it.
+      if (g.name == name) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "regex pattern: duplicate group name \"" + name + "\"");
+      }
+    }
+    impl->groups.push_back({index, name, GroupType::kString, {}});
+    impl->submatches = index + 1;
+  }
+  if (impl->groups.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "regex pattern has no named group: name each field with (?P<name>...)");
+  }
+
+  std::vector<bool> typed(impl->groups.size(), false);
+  for (const std::string& item : types) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidTypesItem(item, "expected group=type (int, double, bool or string)");
+    }
+    const std::string_view group_name = std::string_view(item).substr(0, eq);
+    const std::string_view type_name = std::string_view(item).substr(eq + 1);
+    std::size_t g = 0;
+    while (g < impl->groups.size() && impl->groups[g].name != group_name) ++g;
+    if (g == impl->groups.size()) {
+      std::string known;
+      for (const Impl::Group& group : impl->groups) {
+        if (!known.empty()) known += ", ";
+        known += group.name;
+      }
+      return InvalidTypesItem(
+          item, "the pattern has no group \"" + std::string(group_name) + "\"; groups: " + known);
+    }
+    const TypeName* type = nullptr;
+    for (const TypeName& t : kTypes) {
+      if (t.name == type_name) type = &t;
+    }
+    if (type == nullptr) {
+      return InvalidTypesItem(item, "unknown type \"" + std::string(type_name) +
+                                        "\"; known: int, double, bool, string");
+    }
+    if (typed[g])
+      return InvalidTypesItem(item, "group \"" + impl->groups[g].name + "\" typed twice");
+    typed[g] = true;
+    Impl::Group& group = impl->groups[g];
+    group.type = type->type;
+    const char* what = group.type == GroupType::kInt      ? "is not an integer"
+                       : group.type == GroupType::kDouble ? "is not a number"
+                                                          : "is not true or false";
+    group.bad_reason = "regex: field \"" + group.name + "\" " + what;
+  }
+  return RegexParser(std::move(impl));
+}
+
+std::string_view RegexParser::pattern() const {
+  return impl_ == nullptr ? std::string_view() : std::string_view(impl_->pattern);
+}
+
+bool RegexParser::Parse(std::string_view line, flow::Record& out, flow::Arena& /*arena*/) const {
+  out.raw = line;
+  out.error = {};
+  out.fields.clear();
+  if (impl_ == nullptr) return Fail(out, "regex: no pattern");
+  const Impl& impl = *impl_;
+
+  re2::StringPiece inline_submatches[kInlineSubmatches];
+  re2::StringPiece* submatches = inline_submatches;
+  if (impl.submatches > kInlineSubmatches) {
+    // Grows once per thread to the largest pattern it ran; Match overwrites every entry.
+    thread_local std::vector<re2::StringPiece> scratch;
+    if (scratch.size() < static_cast<std::size_t>(impl.submatches)) {
+      scratch.resize(static_cast<std::size_t>(impl.submatches));
+    }
+    submatches = scratch.data();
+  }
+  // RE2 tells a group that did not take part from one that matched empty text by a null data
+  // pointer, so the text must not have one (an empty string_view may).
+  const re2::StringPiece text =
+      line.data() != nullptr ? re2::StringPiece(line.data(), line.size()) : re2::StringPiece("");
+  if (!impl.re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, submatches, impl.submatches)) {
+    return Fail(out, "regex: no match");
+  }
+  for (const Impl::Group& group : impl.groups) {
+    const re2::StringPiece& m = submatches[group.index];
+    if (m.data() == nullptr) continue;
+    Value value;
+    if (!Convert(group.type, std::string_view(m.data(), m.size()), value)) {
+      return Fail(out, group.bad_reason);
+    }
+    out.fields.push_back({group.name, value});
+  }
+  return true;
+}
+
+}  // namespace ringflow::stages
