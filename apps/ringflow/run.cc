@@ -69,6 +69,9 @@ class AccountingSink final : public flow::SinkStage {
   const bool count_records_;
 };
 
+constexpr std::size_t kPipelineBufferSize = 512 * 1024;
+constexpr uint32_t kPipelineBuffers = 16;
+
 bool Matches(const std::vector<std::string>& globs, const std::string& path) {
   for (const std::string& g : globs) {
     // No FNM_PATHNAME: '*' also matches '/', so "**/*.log" and "*.log" match at any depth.
@@ -218,9 +221,13 @@ int RunCommand(const std::vector<std::string>& args) {
   source.reader.direct = engine.direct;
   source.reader.ordered = pipeline->ordered;
   source.reader.max_in_flight = 2 * engine.queue_depth;
-  source.buffer_size =
-      engine.buffer_size != 0 ? engine.buffer_size : DefaultBufferSize(engine.direct);
-  source.buffers = engine.buffers != 0 ? engine.buffers : 64;
+  // Pipelines read larger chunks than `checksum` (fewer, larger batches: each message costs a
+  // few tasks), from a pool of the same 8 MiB: measured best on the 2 GiB corpus
+  // (bench/run_pipeline_bench.sh). Every batch in flight holds its chunk and its records, so
+  // memory is bounded by buffers x (buffer_size + its records), however large the input.
+  source.buffer_size = engine.buffer_size != 0 ? engine.buffer_size : kPipelineBufferSize;
+  source.buffers = engine.buffers != 0 ? engine.buffers : kPipelineBuffers;
+  // End-of-file messages hold no buffer: room for those of small files beside the chunks.
   source.max_messages = source.buffers + 64;
   // Parsing runs on oneTBB's workers; "threads" caps them (0: one per CPU).
   std::optional<tbb::global_control> cap;

@@ -46,12 +46,25 @@ class StoppableSource final : public uring::FileSource {
   const std::atomic<bool>& stop_;
 };
 
-// A batch on its way to a sink: which of the sink's inputs it came from and, for a sink that
-// formats, the bytes it formatted.
-struct SinkMessage {
+// What travels between stages: a batch and, on its way to a sink that formats, the bytes the
+// sink's Format made of it.
+struct Message {
   RecordBatchPtr batch;
-  uint32_t input = 0;
   std::shared_ptr<std::string> bytes;
+};
+
+// Record stages that run one after the other in one task, each the only reader of the one
+// before; `format`: the sink whose only input is the last step (its Format runs here too).
+struct Step {
+  const TransformStage* transform;
+  uint32_t stream;  // the stage's index
+  bool copy;        // others read the input too: work on a copy of its record list
+  std::string name;
+};
+struct Segment {
+  std::vector<Step> steps;
+  SinkStage* format = nullptr;
+  std::string format_name;
 };
 
 // Formatted output buffers, recycled so that their capacity is allocated once: a steady stream
@@ -121,11 +134,10 @@ Status PipelineGraph::Check() const {
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   const PipelineGraph& graph) {
   RINGFLOW_RETURN_IF_ERROR(graph.Check());
-  using ChunkStageNode = tf::function_node<ChunkPtr, RecordBatchPtr>;
-  using RecordStageNode = tf::function_node<RecordBatchPtr, RecordBatchPtr>;
-  using SinkPrepareNode = tf::function_node<RecordBatchPtr, SinkMessage>;
-  using SinkOrderNode = tf::sequencer_node<SinkMessage>;
-  using SinkNode = tf::function_node<SinkMessage>;
+  using ChunkStageNode = tf::function_node<ChunkPtr, Message>;
+  using SegmentNode = tf::function_node<Message, Message>;
+  using SinkOrderNode = tf::sequencer_node<Message>;
+  using SinkNode = tf::function_node<Message>;
   StringPool buffers;  // declared before the graph: messages hold its strings
 
   PipelineStats stats;
@@ -169,19 +181,24 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     FileSourceNode source_node(g, &stoppable, source);
     tf::sequencer_node<ChunkPtr> chunk_order(g, [](const ChunkPtr& c) { return c->seq; });
     tf::broadcast_node<ChunkPtr> chunk_fan(g);
+    std::size_t chunk_stages = 0;
+    for (const auto& stage : graph.stages) chunk_stages += stage.chunks != nullptr ? 1 : 0;
     std::list<ChunkStageNode> chunk_nodes;
-    std::list<RecordStageNode> record_nodes;
-    std::vector<tf::sender<RecordBatchPtr>*> outputs;
+    std::list<Segment> segments;
+    std::list<SegmentNode> segment_nodes;
+    // The node whose output carries each stage's batches, and the segment that runs the stage
+    // (null for chunk stages).
+    std::vector<tf::sender<Message>*> outputs;
+    std::vector<Segment*> segment_of;
     for (std::size_t i = 0; i < graph.stages.size(); ++i) {
       const PipelineGraph::Stage& stage = graph.stages[i];
       const auto stream = static_cast<uint32_t>(i);
+      const std::string name = "stage \"" + stage.name + "\"";
       if (stage.chunks != nullptr) {
         FramingStage* chunks = stage.chunks;
         // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
         auto& node = chunk_nodes.emplace_back(
-            g, tf::serial,
-            [&failed, &guarded, chunks, stream,
-             name = "stage \"" + stage.name + "\""](const ChunkPtr& chunk) {
+            g, tf::serial, [&failed, &guarded, chunks, stream, name](const ChunkPtr& chunk) {
               auto batch = std::make_shared<RecordBatch>();
               batch->seq = chunk->seq;
               batch->file_id = chunk->file_id;
@@ -193,33 +210,54 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
               if (!failed.load(std::memory_order_relaxed)) {
                 guarded(name, [&] { chunks->Frame(*chunk, *batch); });
               }
-              return batch;
+              return Message{std::move(batch), nullptr};
             });
-        tf::make_edge(chunk_fan, node);
+        if (chunk_stages > 1) {
+          tf::make_edge(chunk_fan, node);
+        } else {
+          tf::make_edge(chunk_order, node);
+        }
         outputs.push_back(&node);
-      } else {
-        const TransformStage* transform = stage.transform;
-        const bool shared = consumers[stage.input] > 1;
-        // Any number of batches at once; the source's message bound limits them.
-        auto& node = record_nodes.emplace_back(
-            g, tf::unlimited,
-            [&failed, &guarded, transform, shared, stream,
-             name = "stage \"" + stage.name + "\""](const RecordBatchPtr& in) -> RecordBatchPtr {
-              RecordBatchPtr batch = in;
-              guarded(name, [&] {
-                if (shared) batch = RecordBatch::CopyOf(in);
-                batch->stream = stream;
-                if (!failed.load(std::memory_order_relaxed)) transform->Process(*batch);
-              });
-              // (Only a failed copy leaves `batch` the shared input, unchanged: the run has
-              // failed then, and the sinks write nothing more.)
-              return batch;
-            });
-        tf::make_edge(*outputs[stage.input], node);
-        outputs.push_back(&node);
+        segment_of.push_back(nullptr);
+        continue;
       }
+      // A record stage that is the only reader of another record stage runs in that stage's
+      // task (fused: one task per batch for the whole chain instead of one per stage).
+      Step step{stage.transform, stream, consumers[stage.input] > 1, name};
+      if (Segment* up = segment_of[stage.input]; up != nullptr && consumers[stage.input] == 1) {
+        up->steps.push_back(std::move(step));
+        outputs.push_back(outputs[stage.input]);
+        segment_of.push_back(up);
+        continue;
+      }
+      Segment& segment = segments.emplace_back();
+      segment.steps.push_back(std::move(step));
+      // Any number of batches at once; the source's message bound limits them.
+      auto& node = segment_nodes.emplace_back(
+          g, tf::unlimited, [&failed, &guarded, &buffers, &segment](const Message& in) {
+            Message out{in.batch, nullptr};
+            for (const Step& s : segment.steps) {
+              // (A copy that fails leaves the shared input unchanged: the run has failed then,
+              // and the sinks write nothing more.)
+              guarded(s.name, [&] {
+                if (s.copy) out.batch = RecordBatch::CopyOf(out.batch);
+                out.batch->stream = s.stream;
+                if (!failed.load(std::memory_order_relaxed)) s.transform->Process(*out.batch);
+              });
+            }
+            if (segment.format != nullptr && !failed.load(std::memory_order_relaxed)) {
+              guarded(segment.format_name, [&] {
+                out.bytes = buffers.Get();
+                segment.format->Format(0, *out.batch, *out.bytes);
+              });
+            }
+            return out;
+          });
+      tf::make_edge(*outputs[stage.input], node);
+      outputs.push_back(&node);
+      segment_of.push_back(&segment);
     }
-    std::list<SinkPrepareNode> sink_prepare_nodes;
+    std::list<SegmentNode> sink_prepare_nodes;
     std::list<SinkOrderNode> sink_order_nodes;
     std::list<SinkNode> sink_nodes;
     for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
@@ -232,41 +270,56 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       }
       const uint64_t width = sink.inputs.size();
       SinkStage* stage = sink.sink;
-      const bool formats = stage->formats();
-      // Before ordering, in parallel: the sink's Format (the JSON text of the records).
+      const std::string name = "sink \"" + sink.name + "\"";
+      auto& order =
+          sink_order_nodes.emplace_back(g, [width, input_of](const Message& m) -> std::size_t {
+            return static_cast<std::size_t>(m.batch->seq * width + input_of[m.batch->stream]);
+          });
+      auto& write =
+          sink_nodes.emplace_back(g, tf::serial, [&, stage, k, input_of, name](const Message& m) {
+            ++sink_batches[k];
+            if (failed.load(std::memory_order_relaxed)) return;
+            stats.sink_records[k] += m.batch->records.size();
+            const uint32_t input = input_of[m.batch->stream];
+            guarded(name, [&] {
+              Status s = m.bytes != nullptr ? stage->WriteFormatted(input, *m.batch, *m.bytes)
+                                            : stage->WriteFrom(input, *m.batch);
+              if (!s.ok()) fail(std::move(s));
+            });
+          });
+      tf::make_edge(order, write);
+      if (!stage->formats()) {
+        for (std::size_t input : sink.inputs) tf::make_edge(*outputs[input], order);
+        continue;
+      }
+      // The sink's Format runs before ordering, in parallel: in the task of the segment that
+      // produces its only input when nothing else reads that, else in a node of its own.
+      const std::size_t first = sink.inputs[0];
+      Segment* up = segment_of[first];
+      if (sink.inputs.size() == 1 && up != nullptr && consumers[first] == 1 &&
+          up->steps.back().stream == first) {
+        up->format = stage;
+        up->format_name = name;
+        tf::make_edge(*outputs[first], order);
+        continue;
+      }
       auto& prepare = sink_prepare_nodes.emplace_back(
           g, tf::unlimited,
-          [&failed, &guarded, &buffers, stage, formats, input_of,
-           name = "sink \"" + sink.name + "\""](const RecordBatchPtr& b) -> SinkMessage {
-            SinkMessage m{b, input_of[b->stream], nullptr};
-            if (formats && !failed.load(std::memory_order_relaxed)) {
+          [&failed, &guarded, &buffers, stage, input_of, name](const Message& in) {
+            Message m{in.batch, nullptr};
+            if (!failed.load(std::memory_order_relaxed)) {
               guarded(name, [&] {
                 m.bytes = buffers.Get();
-                stage->Format(m.input, *b, *m.bytes);
+                stage->Format(input_of[m.batch->stream], *m.batch, *m.bytes);
               });
             }
             return m;
           });
-      auto& order = sink_order_nodes.emplace_back(g, [width](const SinkMessage& m) -> std::size_t {
-        return static_cast<std::size_t>(m.batch->seq * width + m.input);
-      });
-      auto& write = sink_nodes.emplace_back(
-          g, tf::serial, [&, stage, k, name = "sink \"" + sink.name + "\""](const SinkMessage& m) {
-            ++sink_batches[k];
-            if (failed.load(std::memory_order_relaxed)) return;
-            stats.sink_records[k] += m.batch->records.size();
-            guarded(name, [&] {
-              Status s = m.bytes != nullptr ? stage->WriteFormatted(m.input, *m.batch, *m.bytes)
-                                            : stage->WriteFrom(m.input, *m.batch);
-              if (!s.ok()) fail(std::move(s));
-            });
-          });
       for (std::size_t input : sink.inputs) tf::make_edge(*outputs[input], prepare);
       tf::make_edge(prepare, order);
-      tf::make_edge(order, write);
     }
     tf::make_edge(source_node.output(), chunk_order);
-    tf::make_edge(chunk_order, chunk_fan);
+    if (chunk_stages > 1) tf::make_edge(chunk_order, chunk_fan);
     source_node.Start();
     try {
       g.wait_for_all();
