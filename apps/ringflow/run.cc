@@ -70,7 +70,7 @@ class AccountingSink final : public flow::SinkStage {
 };
 
 constexpr std::size_t kPipelineBufferSize = 512 * 1024;
-constexpr uint32_t kPipelineBuffers = 16;
+constexpr uint32_t kPipelineBuffers = 8;
 
 bool Matches(const std::vector<std::string>& globs, const std::string& path) {
   for (const std::string& g : globs) {
@@ -222,7 +222,7 @@ int RunCommand(const std::vector<std::string>& args) {
   source.reader.ordered = pipeline->ordered;
   source.reader.max_in_flight = 2 * engine.queue_depth;
   // Pipelines read larger chunks than `checksum` (fewer, larger batches: each message costs a
-  // few tasks), from a pool of the same 8 MiB: measured best on the 2 GiB corpus
+  // few tasks), from a pool of 4 MiB: measured best on the 2 GiB corpus
   // (bench/run_pipeline_bench.sh). Every batch in flight holds its chunk and its records, so
   // memory is bounded by buffers x (buffer_size + its records), however large the input.
   source.buffer_size = engine.buffer_size != 0 ? engine.buffer_size : kPipelineBufferSize;

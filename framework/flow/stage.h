@@ -23,9 +23,11 @@
 namespace ringflow::flow {
 
 struct RecordBatch {
-  RecordBatch()
+  // `first_block`: the bytes the batch's memory takes at its first allocation (it grows by
+  // doubling after that): about what its records will need, so that one block holds them.
+  explicit RecordBatch(std::size_t first_block = kFirstBlock)
       : memory(
-            std::make_unique<std::pmr::monotonic_buffer_resource>(kFirstBlock, BatchMemoryPool())),
+            std::make_unique<std::pmr::monotonic_buffer_resource>(first_block, BatchMemoryPool())),
         arena(4096, memory.get()),
         records(memory.get()) {}
   RecordBatch(RecordBatch&&) = default;
