@@ -54,10 +54,10 @@ File names must not contain newlines.
 EOF
 }
 
-die() { echo "run_bench.sh: error: $*" >&2; exit 1; }
-note() { echo "run_bench.sh: $*" >&2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cd "$ROOT"
 
 SMALL_DIR="" LARGE_DIR="" CORPORA="small,large" RUNS=5 COLD=1 BUILD="" RINGFLOW_ARGS=""
@@ -162,24 +162,6 @@ READ_LOOP=$BUILD/bench/read_loop
 
 # ---- corpora --------------------------------------------------------------------------------
 GEN="$ROOT/tests/testing/gen_corpus.py"
-# ensure_corpus NAME GEN-ARGS...: generate WORK/NAME unless a previous generation with the same
-# arguments and generator is there intact (same MANIFEST.tsv, same file count and total size).
-ensure_corpus() {
-  local name=$1; shift
-  local dir="$WORK/$name" stamp="$WORK/$name.stamp" want
-  want="args: $* | generator: $(sha256sum "$GEN" | cut -d' ' -f1)"
-  if [[ -f $dir/MANIFEST.tsv && -f $stamp ]] && [[ $(sed -n 1p "$stamp") == "$want" ]] &&
-     [[ $(sed -n 2p "$stamp") == "$(sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1)" ]] &&
-     [[ $(awk -F'\t' 'NR > 1 { n++; s += $2 } END { printf "%d %.0f\n", n, s }' "$dir/MANIFEST.tsv") == \
-        $(find "$dir" -type f ! -name MANIFEST.tsv -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }') ]]; then
-    note "reusing $dir (matches its MANIFEST.tsv)"
-  else
-    note "generating $dir: gen_corpus.py $*"
-    rm -rf -- "$dir" "$stamp"
-    python3 "$GEN" "$dir" "$@" >&2
-    { echo "$want"; sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1; } >"$stamp"
-  fi
-}
 if ((DO_SMALL)) && [[ -z $SMALL_DIR ]]; then ensure_corpus small --small 20000; SMALL_DIR=$WORK/small; fi
 if ((DO_LARGE)) && [[ -z $LARGE_DIR ]]; then ensure_corpus large --large 8 --large-size 256M; LARGE_DIR=$WORK/large; fi
 
@@ -191,14 +173,9 @@ drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 0.5; }
 # /usr/bin/time -f '%e %U %S %M' (user+sys include every child, e.g. what xargs starts).
 run_timed() {
   local corpus=$1 state=$2 run=$3 label=$4; shift 4
-  local t0 t1 e u s m
-  t0=$EPOCHREALTIME
-  if ! /usr/bin/time -f '%e %U %S %M' -o "$TMP/time.out" "$@" </dev/null >/dev/null 2>"$TMP/cmd.err"; then
-    tail -n 20 "$TMP/cmd.err" >&2
-    die "'$label' failed ($corpus, $state, run $run): $*"
-  fi
-  t1=$EPOCHREALTIME
-  read -r e u s m < <(tail -n 1 "$TMP/time.out")
+  local e u s m
+  time_command "$label ($corpus, $state, run $run)" "$@"
+  e=$T_WALL u=$T_USER s=$T_SYS m=$T_RSS
   if [[ $label == fio* ]]; then
     # fio's own figures: wall = bytes / bandwidth, CPU = (usr% + sys%) x job runtime.
     read -r e u s < <(python3 "$TMP/fio_parse.py" "$TMP/fio.json" "$EXPECT_BYTES") ||
@@ -207,9 +184,8 @@ run_timed() {
     rm -f -- "$TMP/fio.json"
     # The same run by the shell's clock, start-up and file set-up included, like ringflow's rows.
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$state" "$label (wall, with start-up)" "$run" \
-      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" "$u" "$s" "$m" >>"$RESULTS"
+      "$T_WALL" "$u" "$s" "$m" >>"$RESULTS"
   else
-    e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
     if [[ $label == "ringflow checksum --direct" ]]; then
       # Like fio's bandwidth figure: the time the readers spent reading (the slowest thread),
       # without start-up, walk and buffer set-up.

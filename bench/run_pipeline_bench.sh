@@ -69,10 +69,10 @@ removed at exit). File names must not contain newlines.
 EOF
 }
 
-die() { echo "run_pipeline_bench.sh: error: $*" >&2; exit 1; }
-note() { echo "run_pipeline_bench.sh: $*" >&2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cd "$ROOT"
 
 CORPORA="small,large" RUNS=5 BUILD="" WORK="$ROOT/bench/.corpus" RESULTS_FILE="" THREADS=""
@@ -261,25 +261,6 @@ RINGFLOW=$BUILD/apps/ringflow/ringflow
 
 # ---- corpora --------------------------------------------------------------------------------
 GEN="$ROOT/tests/testing/gen_corpus.py"
-# ensure_corpus NAME GEN-ARGS...: generate WORK/NAME unless a previous generation with the same
-# arguments and generator is there intact (same MANIFEST.tsv, same file count and total size).
-# The stamps are run_bench.sh's, so either script reuses the other's corpora.
-ensure_corpus() {
-  local name=$1; shift
-  local dir="$WORK/$name" stamp="$WORK/$name.stamp" want
-  want="args: $* | generator: $(sha256sum "$GEN" | cut -d' ' -f1)"
-  if [[ -f $dir/MANIFEST.tsv && -f $stamp ]] && [[ $(sed -n 1p "$stamp") == "$want" ]] &&
-     [[ $(sed -n 2p "$stamp") == "$(sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1)" ]] &&
-     [[ $(awk -F'\t' 'NR > 1 { n++; s += $2 } END { printf "%d %.0f\n", n, s }' "$dir/MANIFEST.tsv") == \
-        $(find "$dir" -type f ! -name MANIFEST.tsv -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }') ]]; then
-    note "reusing $dir (matches its MANIFEST.tsv)"
-  else
-    note "generating $dir: gen_corpus.py $*"
-    rm -rf -- "$dir" "$stamp"
-    python3 "$GEN" "$dir" "$@" >&2
-    { echo "$want"; sha256sum "$dir/MANIFEST.tsv" | cut -d' ' -f1; } >"$stamp"
-  fi
-}
 ((DO_SMALL)) && ensure_corpus small --small 20000
 if ((DO_LARGE)); then
   ensure_corpus large --large 8 --large-size 256M
@@ -287,21 +268,12 @@ if ((DO_LARGE)); then
 fi
 
 # ---- timing ---------------------------------------------------------------------------------
-# run_timed CORPUS RUN LABEL CMD...: one timed run, one row into $RESULTS.
-# Wall time comes from bash's $EPOCHREALTIME (µs; %e has only 10 ms), CPU and peak RSS from
-# /usr/bin/time -f '%e %U %S %M' (user+sys include every child, e.g. what xargs starts).
+# run_timed CORPUS RUN LABEL CMD...: one timed run (time_command), one row into $RESULTS.
 run_timed() {
   local corpus=$1 run=$2 label=$3; shift 3
-  local t0 t1 e u s m
-  t0=$EPOCHREALTIME
-  if ! /usr/bin/time -f '%e %U %S %M' -o "$TMP/time.out" "$@" </dev/null >/dev/null 2>"$TMP/cmd.err"; then
-    tail -n 20 "$TMP/cmd.err" >&2
-    die "'$label' failed ($corpus, run $run): $*"
-  fi
-  t1=$EPOCHREALTIME
-  read -r e u s m < <(tail -n 1 "$TMP/time.out")
-  e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$label" "$run" "$e" "$u" "$s" "$m" >>"$RESULTS"
+  time_command "$label ($corpus, run $run)" "$@"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$corpus" "$label" "$run" "$T_WALL" "$T_USER" "$T_SYS" \
+    "$T_RSS" >>"$RESULTS"
 }
 
 # Commands: LABELS[i] is shown in the table, CMDS[i] is the command (printf %q-quoted, eval'd),
@@ -510,20 +482,15 @@ def verdict(ok):
 print("### memory bound and targets (issue)\n")
 print("| target | measured | |")
 print("|---|---|---|")
-if "large" in groups:
-    wall, std, syn = (med("large", x, 0) for x in (json_file, json_stdout, json_fsync))
-    print(f"| 2 GiB parsed to JSON lines ≤ {target_large:g} s (Fluent Bit 5.1.1: 39 s) | "
-          f"{wall:.3f} s to a file ({std:.3f} s to stdout, {syn:.3f} s to a file with fsync) | "
-          f"{verdict(wall <= target_large)} |")
-else:
-    print(f"| 2 GiB parsed to JSON lines ≤ {target_large:g} s (Fluent Bit 5.1.1: 39 s) | not run (--corpora) | – |")
-if "small" in groups:
-    wall, std, syn = (med("small", x, 0) for x in (json_file, json_stdout, json_fsync))
-    print(f"| 20,000 files parsed to JSON lines ≤ {target_small:g} s (Fluent Bit 5.1.1: 15 s) | "
-          f"{wall:.3f} s to a file ({std:.3f} s to stdout, {syn:.3f} s to a file with fsync) | "
-          f"{verdict(wall <= target_small)} |")
-else:
-    print(f"| 20,000 files parsed to JSON lines ≤ {target_small:g} s (Fluent Bit 5.1.1: 15 s) | not run (--corpora) | – |")
+for corpus, what, target, fb in (("large", "2 GiB", target_large, 39),
+                                 ("small", "20,000 files", target_small, 15)):
+    head = f"| {what} parsed to JSON lines ≤ {target:g} s (Fluent Bit 5.1.1: {fb} s) |"
+    if corpus not in groups:
+        print(f"{head} not run (--corpora) | – |")
+        continue
+    wall, std, syn = (med(corpus, x, 0) for x in (json_file, json_stdout, json_fsync))
+    print(f"{head} {wall:.3f} s to a file ({std:.3f} s to stdout, {syn:.3f} s to a file with "
+          f"fsync) | {verdict(wall <= target)} |")
 if "large" in groups and "tiny" in groups:
     big, small = med("large", json_file, 2) / 1024, med("tiny", json_file, 2) / 1024
     tiny_mib = mib(info["tiny"][2])

@@ -23,6 +23,19 @@ class NullSink final : public flow::SinkStage {
   Status Close() override { return OkStatus(); }
 };
 
+// The "fsync" parameter of the file sinks.
+config::ParamSpec FsyncParam() {
+  return {"fsync",
+          config::ParamType::kBool,
+          false,
+          {},
+          "fsync the file before renaming it into place, so that after a crash the name holds the "
+          "whole output or nothing; false is faster for scratch output",
+          "true",
+          INT64_MIN,
+          INT64_MAX};
+}
+
 int CurrentYear() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -232,15 +245,7 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "-",
          INT64_MIN,
          INT64_MAX},
-        {"fsync",
-         config::ParamType::kBool,
-         false,
-         {},
-         "fsync the file before renaming it into place, so that after a crash the name holds the "
-         "whole output or nothing; false is faster for scratch output",
-         "true",
-         INT64_MIN,
-         INT64_MAX}},
+        FsyncParam()},
        /*takes_input=*/true,
        /*multiple_inputs=*/true},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
@@ -261,15 +266,7 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "-",
          INT64_MIN,
          INT64_MAX},
-        {"fsync",
-         config::ParamType::kBool,
-         false,
-         {},
-         "fsync the file before renaming it into place, so that after a crash the name holds the "
-         "whole output or nothing; false is faster for scratch output",
-         "true",
-         INT64_MIN,
-         INT64_MAX}},
+        FsyncParam()},
        /*takes_input=*/true,
        /*multiple_inputs=*/true},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {

@@ -25,6 +25,7 @@
 #include "stages/json_sink.h"
 #include "stages/lines_stage.h"
 #include "stages/parse_stage.h"
+#include "tests/testing/chunk_maker.h"
 #include "tests/testing/test_util.h"
 
 namespace ringflow::stages {
@@ -33,57 +34,8 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 using Strings = std::vector<std::string>;
-
-// Builds chunks the way the source does: bytes in a leased pool buffer, shared by the message.
-class ChunkMaker {
- public:
-  ChunkMaker() {
-    auto pool = uring::BufferPool::Create(4096, 16);
-    EXPECT_TRUE(pool.ok());
-    if (pool.ok()) pool_ = std::move(pool).value();
-  }
-  flow::ChunkPtr Data(uint64_t file_id, std::string_view bytes) {
-    auto chunk = std::make_shared<flow::Chunk>();
-    chunk->seq = seq_++;
-    chunk->file_id = file_id;
-    chunk->offset = offsets_[file_id];
-    std::optional<uring::Lease> lease = pool_->TryAcquire();
-    EXPECT_TRUE(lease.has_value());
-    EXPECT_LE(bytes.size(), lease->capacity());
-    std::memcpy(lease->data(), bytes.data(), bytes.size());
-    chunk->lease = uring::Share(std::move(*lease));
-    chunk->length = static_cast<uint32_t>(bytes.size());
-    offsets_[file_id] += bytes.size();
-    return chunk;
-  }
-  flow::ChunkPtr End(uint64_t file_id) {
-    auto chunk = std::make_shared<flow::Chunk>();
-    chunk->seq = seq_++;
-    chunk->file_id = file_id;
-    chunk->end = true;
-    chunk->file_bytes = offsets_[file_id];
-    return chunk;
-  }
-  const uring::BufferPool& pool() const { return *pool_; }
-
- private:
-  // Declared first, destroyed last: the chunks' leases must come back before the pool goes.
-  std::unique_ptr<uring::BufferPool> pool_;
-  std::map<uint64_t, uint64_t> offsets_;
-  uint64_t seq_ = 0;
-};
-
-// Frames `chunk` into a fresh batch (set up as the pipeline does) and returns the batch.
-std::unique_ptr<flow::RecordBatch> Frame(LinesStage& stage, const flow::ChunkPtr& chunk) {
-  auto batch = std::make_unique<flow::RecordBatch>();
-  batch->seq = chunk->seq;
-  batch->file_id = chunk->file_id;
-  batch->end = chunk->end;
-  batch->file_bytes = chunk->file_bytes;
-  batch->chunk = chunk;
-  stage.Frame(*chunk, *batch);
-  return batch;
-}
+using testing::ChunkMaker;
+using testing::Frame;
 
 // "text" or "text [cut]" per record.
 Strings Lines(const flow::RecordBatch& batch) {

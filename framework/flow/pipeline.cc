@@ -13,6 +13,17 @@ namespace ringflow::flow {
 
 namespace tf = tbb::flow;
 
+std::shared_ptr<RecordBatch> RecordBatch::ForChunk(const ChunkPtr& chunk, std::size_t first_block) {
+  auto batch = std::make_shared<RecordBatch>(first_block);
+  batch->seq = chunk->seq;
+  batch->file_id = chunk->file_id;
+  batch->end = chunk->end;
+  batch->file_bytes = chunk->file_bytes;
+  batch->error = chunk->error;
+  batch->chunk = chunk;
+  return batch;
+}
+
 std::shared_ptr<RecordBatch> RecordBatch::CopyOf(
     const std::shared_ptr<const RecordBatch>& original) {
   auto copy = std::make_shared<RecordBatch>();
@@ -201,14 +212,9 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
             g, tf::serial, [&failed, &guarded, chunks, stream, name](const ChunkPtr& chunk) {
               // Memory for the records a chunk of lines makes (~6 bytes per input byte when
               // parsed: records, fields, unescaped strings): one block, no growth.
-              auto batch = std::make_shared<RecordBatch>(
+              auto batch = RecordBatch::ForChunk(
+                  chunk,
                   std::max<std::size_t>(RecordBatch::kFirstBlock, std::size_t{6} * chunk->length));
-              batch->seq = chunk->seq;
-              batch->file_id = chunk->file_id;
-              batch->end = chunk->end;
-              batch->file_bytes = chunk->file_bytes;
-              batch->error = chunk->error;
-              batch->chunk = chunk;
               batch->stream = stream;
               if (!failed.load(std::memory_order_relaxed)) {
                 guarded(name, [&] { chunks->Frame(*chunk, *batch); });

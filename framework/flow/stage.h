@@ -54,6 +54,10 @@ struct RecordBatch {
   // the original's arena.
   std::shared_ptr<const RecordBatch> parent;
 
+  // The batch a chunk stage fills for `chunk`: seq, file_id, end, file_bytes, error and the chunk
+  // itself set, no records yet.
+  static std::shared_ptr<RecordBatch> ForChunk(const ChunkPtr& chunk,
+                                               std::size_t first_block = kFirstBlock);
   // A copy for a stage that changes records while other consumers read the original.
   static std::shared_ptr<RecordBatch> CopyOf(const std::shared_ptr<const RecordBatch>& original);
 };
