@@ -71,23 +71,9 @@ bool Convert(GroupType type, std::string_view s, Value& out) {
   return false;
 }
 
-// RE2's reasons can quote the pattern, newlines included; an error message is one line.
-std::string OneLine(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 Error InvalidTypesItem(const std::string& item, const std::string& why) {
-  return Error(ErrorCode::kInvalidArgument, "regex types: \"" + OneLine(item) + "\": " + why);
+  return Error(ErrorCode::kInvalidArgument,
+               "regex types: \"" + EscapeControl(item) + "\": " + EscapeControl(why));
 }
 
 }  // namespace
@@ -127,7 +113,7 @@ Result<RegexParser> RegexParser::Create(std::string_view pattern,
   options.set_encoding(RE2::Options::EncodingLatin1);
   auto impl = std::make_shared<Impl>(pattern, options);
   if (!impl->re.ok()) {
-    return Error(ErrorCode::kInvalidArgument, "regex pattern: " + OneLine(impl->re.error()));
+    return Error(ErrorCode::kInvalidArgument, "regex pattern: " + EscapeControl(impl->re.error()));
   }
   // std::map: ordered by group number, which is the field order.
   for (const auto& [index, name] : impl->re.CapturingGroupNames()) {

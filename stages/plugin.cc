@@ -13,17 +13,10 @@ using AbiVersionFn = std::uint32_t (*)();
 using BuildIdFn = const char* (*)();
 using RegisterFn = void (*)(StageRegistry&, Status&);
 
-// Problems are reported one per line; the dynamic linker's text or a plugin's message could
-// hold line breaks.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return text;
-}
-
 Error PluginError(const std::string& path, const std::string& problem) {
-  return Error(ErrorCode::kInvalidArgument, "plugin " + path + ": " + OneLine(problem));
+  // One line: the path, the dynamic linker's text or a plugin's message may hold line breaks.
+  return Error(ErrorCode::kInvalidArgument,
+               "plugin " + EscapeControl(path) + ": " + EscapeControl(problem));
 }
 
 std::filesystem::path Resolve(const std::string& written, const std::filesystem::path& config_dir) {
@@ -49,7 +42,8 @@ Status LoadPlugin(StageRegistry& registry, const std::string& written,
   // dlopen's message for a missing file is vague about which of the library's dependencies is
   // missing; say it is the plugin itself.
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Error::FromErrno(errno, "plugin " + name);
+  if (::stat(path.c_str(), &st) != 0)
+    return Error::FromErrno(errno, "plugin " + EscapeControl(name));
   if (!S_ISREG(st.st_mode)) return PluginError(name, "not a regular file");
 
   // RTLD_NOW: a plugin that needs a symbol the executable lacks fails here, not mid-run.

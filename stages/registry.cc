@@ -107,6 +107,20 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
     index.emplace(stage.name, i);
     built.graph.stages.push_back(std::move(node));
   }
+  // Two sinks must not write to the same place: their writes would interleave (stdout) or the
+  // second could not create its temporary file.
+  std::map<std::string, const config::StageConfig*, std::less<>> outputs;
+  for (const config::StageConfig& sink : pipeline.sinks) {
+    const std::string* path = sink.GetString("path");
+    if (path == nullptr) continue;
+    const std::string where = path->empty() || *path == "-" ? "-" : *path;
+    auto [it, fresh] = outputs.emplace(where, &sink);
+    if (!fresh) {
+      return Unsupported(sink.json_path + ".path",
+                         "sinks \"" + it->second->name + "\" and \"" + sink.name +
+                             "\" both write to " + (where == "-" ? "stdout" : "\"" + where + "\""));
+    }
+  }
   for (const config::StageConfig& sink : pipeline.sinks) {
     flow::PipelineGraph::Sink node;
     node.name = sink.name;

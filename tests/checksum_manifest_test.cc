@@ -498,6 +498,30 @@ TEST_F(BuildTest, ManifestMustReadAChecksumStageFirst) {
   }
 }
 
+TEST_F(BuildTest, TwoSinksWritingToTheSamePlaceAreAnError) {
+  SetUpOut();
+  const std::string stages = R"([{"name": "lines", "type": "lines"},
+      {"name": "sums", "type": "checksum"}])";
+  // Both default to stdout.
+  Error error = BuildError(Document(stages, R"([{"name": "a", "type": "json", "input": "lines"},
+      {"name": "m", "type": "manifest", "input": "sums"}])"));
+  EXPECT_EQ(error.code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(error.message(), "sinks[1].path: sinks \"a\" and \"m\" both write to stdout");
+  // The same file, spelled the same.
+  const std::string path = Out("same.ndjson");
+  error = BuildError(
+      Document(stages, R"([{"name": "a", "type": "json", "input": "lines", "path": ")" + path +
+                           R"("}, {"name": "m", "type": "manifest", "input": "sums", "path": ")" +
+                           path + R"("}])"));
+  EXPECT_EQ(error.message(), "sinks[1].path: sinks \"a\" and \"m\" both write to \"" + path + "\"");
+  // "-" and a file, or two files: fine.
+  auto built = Build(Document(stages, R"([{"name": "a", "type": "json", "input": "lines"},
+      {"name": "m", "type": "manifest", "input": "sums", "path": ")" +
+                                          Out("m.ndjson") + R"("}])"));
+  ASSERT_OK(built);
+  for (auto& sink : built->sinks) sink->Abort();
+}
+
 TEST_F(BuildTest, AStageNobodyReadsIsAnErrorNamingIt) {
   SetUpOut();
   const Error e = BuildError(Document(

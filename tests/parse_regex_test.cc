@@ -195,7 +195,7 @@ TEST(ParseRegexTest, FailureClearsTheFieldsOfAReusedRecord) {
 
 TEST(ParseRegexTest, BadPatternsAreInvalidArgumentsWithTheReason) {
   EXPECT_EQ(CreateError("(?P<x>a"), "regex pattern: missing ): (?P<x>a");
-  EXPECT_EQ(CreateError("(?P<x>a\nb"), "regex pattern: missing ): (?P<x>a\\nb");
+  EXPECT_EQ(CreateError("(?P<x>a\nb"), "regex pattern: missing ): (?P<x>a\\x0ab");
   EXPECT_EQ(CreateError("(?P<x>a{1001})"), "regex pattern: invalid repetition size: {1001}");
   EXPECT_EQ(CreateError("(?<x>a)").rfind("regex pattern: invalid", 0), 0u);
   EXPECT_EQ(CreateError("(?P<x>*)").rfind("regex pattern: ", 0), 0u);

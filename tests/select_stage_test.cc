@@ -186,6 +186,8 @@ TEST(SelectStageTest, ValidationMessages) {
   EXPECT_EQ(ErrorOf({.rename = Strings{"a="}}), "rename: \"a=\" is not \"old=new\"");
   EXPECT_EQ(ErrorOf({.rename = Strings{"="}}), "rename: \"=\" is not \"old=new\"");
   EXPECT_EQ(ErrorOf({.rename = Strings{""}}), "rename: \"\" is not \"old=new\"");
+  // Control bytes in an item are escaped: the message stays on one line.
+  EXPECT_EQ(ErrorOf({.rename = Strings{"a\nb"}}), "rename: \"a\\x0ab\" is not \"old=new\"");
   EXPECT_EQ(ErrorOf({.keep = Strings{"a"}, .rename = Strings{"a=b", "x"}}),
             "rename: \"x\" is not \"old=new\"");
   EXPECT_EQ(ErrorOf({.rename = Strings{"a=b", "a=c"}}),

@@ -67,4 +67,8 @@ class Error {
 // "No such file or directory (ENOENT)": strerror text plus the errno's name.
 std::string DescribeErrno(int err);
 
+// `text` with every control byte (< 0x20, 0x7f) written as \xNN, so that a message that quotes
+// user input (a path, a pattern, an exception's text) stays on one line.
+std::string EscapeControl(std::string_view text);
+
 }  // namespace ringflow

@@ -169,7 +169,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     try {
       body();
     } catch (const std::exception& e) {
-      fail(Error(ErrorCode::kInternal, what + " failed: " + e.what()));
+      fail(Error(ErrorCode::kInternal, what + " failed: " + EscapeControl(e.what())));
     } catch (...) {
       fail(Error(ErrorCode::kInternal, what + " failed: unknown exception"));
     }
@@ -305,8 +305,8 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       // produces its only input when nothing else reads that, else in a node of its own.
       const std::size_t first = sink.inputs[0];
       Segment* up = segment_of[first];
-      if (sink.inputs.size() == 1 && up != nullptr && consumers[first] == 1 &&
-          up->steps.back().stream == first) {
+      // (Nothing is fused after `first` then: the sink is its only reader.)
+      if (sink.inputs.size() == 1 && up != nullptr && consumers[first] == 1) {
         up->format = stage;
         up->format_name = name;
         tf::make_edge(*outputs[first], order);

@@ -58,7 +58,9 @@ struct PipelineStats {
 
 // Runs the graph over every file `files` gives. Returns the first sink error, or the source's
 // engine error, or the first stage that threw (the sinks are then aborted, not closed);
-// per-file and per-record problems travel in-band to the sinks, which are closed at the end.
+// per-file and per-record problems travel in-band to the sinks, which are closed at the end, in
+// order: when one's Close fails, the sinks after it are aborted, those before it stay closed
+// (their outputs complete and in place), and the error is returned.
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   const PipelineGraph& graph);
 

@@ -132,6 +132,7 @@ bool ParseNumber(std::string_view s, Number& out) {
 
 // `s` with control bytes as \xNN, so that a message stays on one line.
 std::string Escape(std::string_view s, bool quoted) {
+  if (!quoted) return EscapeControl(s);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (const char c : s) {
