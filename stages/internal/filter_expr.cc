@@ -130,25 +130,15 @@ bool ParseNumber(std::string_view s, Number& out) {
   return true;
 }
 
-// `s` with control bytes as \xNN, so that a message stays on one line.
+// `s` with control bytes as \xNN (EscapeControl), and with `quoted` also \" and \\\\ escaped.
 std::string Escape(std::string_view s, bool quoted) {
   if (!quoted) return EscapeControl(s);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (quoted && (c == '"' || c == '\\')) {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
   }
-  return out;
+  return EscapeControl(out);
 }
 
 // `s` in double quotes, with quotes, backslashes and control bytes escaped.
