@@ -130,7 +130,8 @@ bool ParseNumber(std::string_view s, Number& out) {
   return true;
 }
 
-// `s` with control bytes as \xNN (EscapeControl), and with `quoted` also quotes and backslashes escaped.
+// `s` with control bytes as \xNN (EscapeControl), and with `quoted` also quotes and backslashes
+// escaped.
 std::string Escape(std::string_view s, bool quoted) {
   if (!quoted) return EscapeControl(s);
   std::string out;
