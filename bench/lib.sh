@@ -43,3 +43,14 @@ time_command() {
   # shellcheck disable=SC2034
   T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
 }
+
+# shuffle_indexes N: sets SHUFFLED to 0..N-1 in a random order (Fisher-Yates), so that commands
+# run interleaved in a new order each round.
+shuffle_indexes() {
+  local n=$1 k j t
+  SHUFFLED=()
+  for ((k = 0; k < n; k++)); do SHUFFLED+=("$k"); done
+  for ((k = n - 1; k > 0; k--)); do
+    j=$((RANDOM % (k + 1))); t=${SHUFFLED[k]}; SHUFFLED[k]=${SHUFFLED[j]}; SHUFFLED[j]=$t
+  done
+}

@@ -208,15 +208,11 @@ add_cmd() { local label=$1; shift; LABELS+=("$label"); CMDS+=("$(printf '%q ' "$
 # state depends on what ran just before, so no command should always follow the same one.
 RANDOM=4242
 run_suite() {
-  local corpus=$1 state=$2 n=${#LABELS[@]} r k i j t order
+  local corpus=$1 state=$2 n=${#LABELS[@]} r k i
   for ((k = 0; k < n; k++)); do printf '%s\t%s\t%s\n' "$corpus" "$state" "${LABELS[k]}" >>"$ORDER"; done
   for ((r = 0; r < RUNS; r++)); do
-    order=()
-    for ((k = 0; k < n; k++)); do order+=("$k"); done
-    for ((k = n - 1; k > 0; k--)); do
-      j=$((RANDOM % (k + 1))); t=${order[k]}; order[k]=${order[j]}; order[j]=$t
-    done
-    for i in "${order[@]}"; do
+    shuffle_indexes "$n"
+    for i in "${SHUFFLED[@]}"; do
       if [[ $state == cold ]]; then drop_caches; fi
       eval "run_timed \"\$corpus\" \"\$state\" $((r + 1)) \"\${LABELS[i]}\" ${CMDS[i]}"
     done

@@ -321,19 +321,15 @@ warm_up() {
 # same orders), so that no command always follows the same one.
 RANDOM=4242
 run_suite() {
-  local corpus=$1 n=${#LABELS[@]} r k i j t order
+  local corpus=$1 n=${#LABELS[@]} r k i
   note "$corpus: warm-up (and check) run of every command, then $RUNS interleaved runs"
   for ((k = 0; k < n; k++)); do
     printf '%s\t%s\t%s\t%s\t%s\n' "$corpus" "${LABELS[k]}" "${BYTES[k]}" "${LINES[k]}" "${FB[k]}" >>"$ORDER"
     warm_up "$corpus" "$k"
   done
   for ((r = 0; r < RUNS; r++)); do
-    order=()
-    for ((k = 0; k < n; k++)); do order+=("$k"); done
-    for ((k = n - 1; k > 0; k--)); do
-      j=$((RANDOM % (k + 1))); t=${order[k]}; order[k]=${order[j]}; order[j]=$t
-    done
-    for i in "${order[@]}"; do
+    shuffle_indexes "$n"
+    for i in "${SHUFFLED[@]}"; do
       eval "run_timed \"\$corpus\" $((r + 1)) \"\${LABELS[i]}\" ${CMDS[i]}"
     done
   done
