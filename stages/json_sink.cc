@@ -12,12 +12,20 @@
 
 namespace ringflow::stages {
 
-Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool fsync) {
+Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool fsync, bool append) {
   if (path.empty() || path == "-") return OpenFd(STDOUT_FILENO, "stdout");
   // Refuse a directory now rather than at the rename, after the whole run.
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return Error::FromErrno(EISDIR, "open " + path);
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return Error::FromErrno(EISDIR, "open " + path);
+  if (append || (exists && !S_ISREG(st.st_mode))) {
+    const bool regular = !exists || S_ISREG(st.st_mode);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (append ? O_CREAT | O_APPEND : 0), 0666);
+    if (fd < 0) return Error::FromErrno(errno, "open " + path);
+    // fsync means nothing for a device or a FIFO (and fails there with EINVAL).
+    return std::unique_ptr<JsonSink>(
+        new JsonSink(fd, /*owns_fd=*/true, path, "", fsync && regular));
   }
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
@@ -41,7 +49,7 @@ JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path
       fsync_(fsync),
       name_(std::move(name)),
       temp_path_(std::move(temp_path)),
-      temp_exists_(owns_fd) {
+      temp_exists_(!temp_path_.empty()) {
   // Room for a full buffer plus one typical record, so the common case never reallocates.
   buffer_.reserve(kBufferBytes + 64 * 1024);
 }
@@ -131,6 +139,8 @@ Status JsonSink::Close() {
       // close(2) can report a deferred write error (NFS); the descriptor is gone either way.
       if (::close(fd) != 0) {
         s = Fail(Error::FromErrno(errno, "close " + name_));
+      } else if (temp_path_.empty()) {
+        // Written in place: nothing to rename.
       } else if (::rename(temp_path_.c_str(), name_.c_str()) != 0) {
         s = Fail(Error::FromErrno(errno, "rename " + temp_path_ + " to " + name_));
       } else {

@@ -29,7 +29,11 @@ class JsonSink final : public flow::SinkStage {
   // `fsync`: Close fsyncs the file before renaming it (the default: after a crash the final name
   // holds the whole output or nothing). Without, the rename is still atomic, but after a power
   // loss the renamed file may be incomplete; for scratch output that must be fast.
-  static Result<std::unique_ptr<JsonSink>> Open(const std::string& path, bool fsync = true);
+  // Written in place instead, with no temporary file: a `path` that exists and is not a regular
+  // file (/dev/null, a FIFO: nothing may be renamed over it), and with `append` (created if
+  // missing, appended to; a failed run leaves what it wrote appended).
+  static Result<std::unique_ptr<JsonSink>> Open(const std::string& path, bool fsync = true,
+                                                bool append = false);
 
   // Writes to the already-open descriptor `fd`, called `name` in error messages. The caller
   // keeps ownership: the sink never closes `fd`. REQUIRES: fd stays open until Close returns.
@@ -64,17 +68,20 @@ class JsonSink final : public flow::SinkStage {
   // REQUIRES: before Close (after a successful Close the file is in place and stays).
   void Abort() override;
 
+  // Writes what is buffered (no fsync). Errors as for Write.
+  Status Flush() override;
+
   // Records formatted so far (all of them in the output once Close returned OK).
   uint64_t records_written() const { return records_; }
   // Bytes handed to write(2) successfully (the whole output once Close returned OK).
   uint64_t bytes_written() const { return bytes_; }
   const std::string& name() const { return name_; }
+  // The temporary file written until Close renames it; empty when written in place.
+  const std::string& temp_path() const { return temp_path_; }
 
  private:
   JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync);
 
-  // Writes all of buffer_ and empties it.
-  Status Flush();
   // Writes all of `bytes` (retrying partial writes and EINTR, waiting out EAGAIN).
   Status WriteAll(std::string_view bytes);
   // Records the first error; returns it.

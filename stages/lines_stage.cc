@@ -1,7 +1,10 @@
 #include "stages/lines_stage.h"
 
+#include <span>
 #include <string_view>
 #include <utility>
+
+#include "stages/parse_stage.h"
 
 namespace ringflow::stages {
 namespace {
@@ -40,12 +43,18 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
     ++lines;
     if (line.truncated) ++truncated;
   };
-  if (chunk.end) {
+  const std::size_t first = out.records.size();
+  const bool end = chunk.end;
+  if (end) {
     file.framer.Finish(add);
-    files_.erase(it);
   } else {
     file.framer.Feed(chunk.data(), add);
   }
+  if (file.format < 0 && out.records.size() > first) {
+    file.format = static_cast<int32_t>(DetectLogFormat(std::span(out.records).subspan(first)));
+  }
+  out.format_hint = file.format;
+  if (end) files_.erase(it);
   lines_.fetch_add(lines, std::memory_order_relaxed);
   truncated_lines_.fetch_add(truncated, std::memory_order_relaxed);
 }

@@ -2,7 +2,8 @@
 // LineFramer per file (created at the file's first message, dropped at its end message). Line
 // text is a view into the chunk, or (for a line that crossed a chunk boundary) a copy in the
 // batch's arena, so every record is valid as long as its batch. A UTF-8 BOM at the very start of
-// a file is not part of its first line. Thread-compatible: Frame is called by one thread at a
+// a file is not part of its first line. Each file's format is guessed once, from its first
+// lines (DetectLogFormat), and set as format_hint on all its batches. Thread-compatible: Frame is called by one thread at a
 // time (the pipeline's serial framing node); the counters may be read from any thread.
 #pragma once
 
@@ -37,6 +38,7 @@ class LinesStage final : public flow::FramingStage {
     explicit FileState(const FramerOptions& options) : framer(options) {}
     LineFramer framer;
     bool first_line = true;  // the next line starts at offset 0: strip a BOM from it
+    int32_t format = -1;     // the file's format_hint, once its first lines are seen
   };
 
   FramerOptions options_;

@@ -32,10 +32,13 @@ class ManifestSink final : public flow::SinkStage {
   // Input 0: the checksum records (one per file, in its end batch). Input 1: records to count.
   // kInternal if input 1's end of a file arrives before input 0's (the pipeline orders them).
   Status WriteFrom(std::size_t input, const flow::RecordBatch& batch) override;
+  Status Flush() override { return out_->Flush(); }
   Status Close() override { return out_->Close(); }
   void Abort() override { out_->Abort(); }
 
   uint64_t files_written() const { return files_; }
+  // See JsonSink::temp_path.
+  const std::string& temp_path() const { return out_->temp_path(); }
 
  private:
   ManifestSink(std::unique_ptr<JsonSink> out, bool count_records)

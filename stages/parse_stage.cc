@@ -138,7 +138,14 @@ LogFormat DetectLogFormat(std::span<const flow::Record> lines) {
 }
 
 void ParseStage::Process(flow::RecordBatch& batch) const {
-  const LogFormat format = format_ == LogFormat::kAuto ? DetectLogFormat(batch.records) : format_;
+  LogFormat format = format_;
+  if (format == LogFormat::kAuto) {
+    // The framer's guess for the whole file when there is one (so a file is parsed one way);
+    // otherwise this batch's own first lines decide.
+    format = batch.format_hint >= 0 && batch.format_hint < static_cast<int32_t>(LogFormat::kAuto)
+                 ? static_cast<LogFormat>(batch.format_hint)
+                 : DetectLogFormat(batch.records);
+  }
   switch (format) {
     case LogFormat::kAuto:  // DetectLogFormat never answers kAuto
       return;

@@ -37,8 +37,9 @@ LogFormat DetectLogFormat(std::span<const flow::Record> lines);
 // What ParseStage::Create needs: the format and what some formats take.
 struct ParseOptions {
   LogFormat format = LogFormat::kRaw;
-  // kAuto: each batch is parsed as DetectLogFormat says (a file's chunks are detected one by
-  // one, each from its first lines).
+  // kAuto: each batch is parsed in the format its framer guessed for the file
+  // (RecordBatch::format_hint, which LinesStage sets from the file's first lines), or, without
+  // a guess, as DetectLogFormat says of the batch's own first lines.
   // kSyslog (and kAuto): the year given to RFC 3164 timestamps (which have none), 1 to 9999.
   int syslog_year = 1970;
   // kRegex (required, and only there): the RE2 pattern and the "group=type" items; see

@@ -199,8 +199,8 @@ Status RegisterBuiltins(StageRegistry& registry) {
          {"access", "json", "syslog", "logfmt", "regex", "raw"},
          "access: nginx/Apache combined; json: one object per line; syslog: RFC 3164 or 5424; "
          "logfmt: key=value pairs; regex: the named groups of \"pattern\"; raw: the line as "
-         "\"message\". Absent: detected for each chunk of a file from its first lines (json, "
-         "syslog, access, logfmt, else raw)",
+         "\"message\". Absent: detected for each file from its first lines (json, syslog, "
+         "access, logfmt, else raw)",
          "",
          INT64_MIN,
          INT64_MAX},
@@ -259,12 +259,22 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "-",
          INT64_MIN,
          INT64_MAX},
-        FsyncParam()},
+        FsyncParam(),
+        {"append",
+         config::ParamType::kBool,
+         false,
+         {},
+         "append to the file in place instead of replacing it through a temporary file (a run "
+         "that fails leaves what it wrote appended)",
+         "false",
+         INT64_MIN,
+         INT64_MAX}},
        /*takes_input=*/true,
        /*multiple_inputs=*/true},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
-        RINGFLOW_ASSIGN_OR_RETURN(auto sink,
-                                  JsonSink::Open(*c.GetString("path"), *c.GetBool("fsync")));
+        RINGFLOW_ASSIGN_OR_RETURN(
+            auto sink,
+            JsonSink::Open(*c.GetString("path"), *c.GetBool("fsync"), *c.GetBool("append")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
       }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -164,6 +165,69 @@ TEST_P(FileReaderTest, MissingFileAndDirectoryAreReportedAndTheRunGoesOn) {
   EXPECT_EQ(handler.files[2].bytes, "fine\n");
   EXPECT_EQ(stats_.files_failed, 2u);
   EXPECT_EQ(stats_.files_ok, 1u);
+}
+
+TEST_P(FileReaderTest, JobsWithASkipReasonAreReportedInPlaceWithoutOpening) {
+  TempDir dir;
+  WriteFile(dir.Join("a.log"), "a\n");
+  WriteFile(dir.Join("b.log"), "b\n");  // exists, but the caller said to skip it
+  std::vector<ReadJob> jobs = {{0, dir.Join("a.log")}, {1, dir.Join("b.log")}};
+  jobs[1].skip = Error(ErrorCode::kInvalidArgument, "hidden file");
+  for (const bool ordered : {false, true}) {
+    reader_options_.ordered = ordered;
+    uint64_t reads_of_a = 0;
+    {
+      VectorSource only_a({jobs[0]});
+      CollectingHandler handler;
+      FileReader reader(engine_.get(), pool_.get(), reader_options_);
+      ASSERT_OK(reader.Run(only_a, handler));
+      reads_of_a = reader.stats().reads;
+    }
+    VectorSource source(jobs);
+    CollectingHandler handler;
+    FileReader reader(engine_.get(), pool_.get(), reader_options_);
+    ASSERT_OK(reader.Run(source, handler));
+    EXPECT_EQ(handler.files[0].bytes, "a\n");
+    EXPECT_OK(handler.files[0].status);
+    ASSERT_FALSE(handler.files[1].status.ok());
+    EXPECT_EQ(handler.files[1].done_calls, 1);
+    EXPECT_EQ(handler.files[1].bytes, "") << "a skipped file must not be read";
+    EXPECT_EQ(handler.files[1].status.error().message(), "hidden file");
+    EXPECT_EQ(handler.files[1].status.error().path(), dir.Join("b.log"));
+    EXPECT_EQ(reader.stats().files_failed, 1u);
+    EXPECT_EQ(reader.stats().reads, reads_of_a) << "only a.log is read";
+  }
+}
+
+TEST_P(FileReaderTest, StopEndsOpenFilesAsInterruptedAndTakesNoMoreJobs) {
+  TempDir dir;
+  const std::size_t b = GetParam().buffer_size;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 6; ++i) {
+    paths.push_back(dir.Join("f" + std::to_string(i)));
+    WriteFile(paths.back(), MakeContent(20 * b, static_cast<uint32_t>(i + 1)));
+  }
+  std::atomic<bool> stop{false};
+  reader_options_.stop = &stop;
+  CollectingHandler handler;
+  // The flag goes up with the first chunk: whatever was read by then is delivered, in order
+  // and without gaps (CollectingHandler checks), and every file taken is ended.
+  handler.on_chunk = [&](const FileChunk&) { stop = true; };
+  ASSERT_OK(ReadAll(paths, handler));
+  ASSERT_FALSE(handler.files.empty());
+  EXPECT_LT(handler.files.size(), paths.size()) << "files after the stop were still taken";
+  uint64_t interrupted = 0;
+  for (const auto& [id, r] : handler.files) {
+    EXPECT_EQ(r.done_calls, 1) << id;
+    EXPECT_LT(r.bytes.size(), 20 * b) << id << " was read whole after the stop";
+    EXPECT_EQ(r.reported_bytes, r.bytes.size());
+    ASSERT_FALSE(r.status.ok()) << id;
+    EXPECT_EQ(r.status.error().code(), ErrorCode::kCancelled);
+    EXPECT_EQ(r.status.error().message(), "interrupted");
+    EXPECT_EQ(r.status.error().path(), paths[id]);
+    ++interrupted;
+  }
+  EXPECT_EQ(stats_.files_failed, interrupted);
 }
 
 TEST_P(FileReaderTest, FileThatGrowsWhileReadIsReadToItsNewEnd) {

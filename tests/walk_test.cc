@@ -445,6 +445,23 @@ TEST(WalkTest, SkipHiddenSkipsDotEntriesButNotRoots) {
   EXPECT_EQ(RunWalk({"../../d"}).files.size(), 5u);
 }
 
+TEST(WalkTest, OnHiddenReportsEachSkippedEntryOnceInWalkOrder) {
+  TempDir tmp;
+  WriteFile(tmp / "d/.hidden");
+  WriteFile(tmp / "d/.hdir/inner");
+  WriteFile(tmp / "d/.hdir/deeper/x");
+  WriteFile(tmp / "d/visible");
+  WriteFile(tmp / "d/sub/.h");
+  ScopedChdir cd(tmp.path());
+  WalkOptions options;
+  options.skip_hidden = true;
+  std::vector<std::string> hidden;
+  options.on_hidden = [&](const std::string& path) { hidden.push_back(path); };
+  EXPECT_EQ(RunWalk({"d"}, options).files, std::vector<std::string>{"d/visible"});
+  // The hidden directory is reported once, not entered; ".." and "." are not entries.
+  EXPECT_EQ(hidden, (std::vector<std::string>{"d/.hdir", "d/.hidden", "d/sub/.h"}));
+}
+
 TEST(WalkTest, NonRecursiveReportsDirectoryRoots) {
   TempDir tmp;
   WriteFile(tmp / "d/a");

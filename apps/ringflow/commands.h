@@ -10,6 +10,7 @@ namespace ringflow::app {
 int ChecksumCommand(const std::vector<std::string>& args);
 int CountCommand(const std::vector<std::string>& args);
 int DoctorCommand(const std::vector<std::string>& args);
+int ReplayCommand(const std::vector<std::string>& args);
 int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int StagesCommand(const std::vector<std::string>& args);

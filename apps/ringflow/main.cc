@@ -18,6 +18,7 @@ constexpr char kUsage[] =
     "  checksum   XXH3-64 of every file, in the format of `xxhsum -H3` (or --json)\n"
     "  count      occurrences of a byte string per file and in total\n"
     "  doctor     the kernel's io_uring features, limits, and the backend a run would use\n"
+    "  replay     replay directories of log files as JSON lines (progress, pacing, manifest)\n"
     "  run        run a pipeline described by a JSON document (parse logs into JSON lines)\n"
     "  validate   check a pipeline document without running it\n"
     "  stages     list the stage and sink types a pipeline may use\n"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "checksum") return ringflow::app::ChecksumCommand(args);
     if (command == "count") return ringflow::app::CountCommand(args);
     if (command == "doctor") return ringflow::app::DoctorCommand(args);
+    if (command == "replay") return ringflow::app::ReplayCommand(args);
     if (command == "run") return ringflow::app::RunCommand(args);
     if (command == "validate") return ringflow::app::ValidateCommand(args);
     if (command == "stages") return ringflow::app::StagesCommand(args);
@@ -54,9 +56,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ringflow: %s: %s\n", command.c_str(), e.what());
     return 1;
   }
-  std::fprintf(
-      stderr,
-      "ringflow: unknown command \"%s\"; known: checksum, count, doctor, run, validate, stages\n",
-      command.c_str());
+  std::fprintf(stderr,
+               "ringflow: unknown command \"%s\"; known: checksum, count, doctor, replay, run, "
+               "validate, stages\n",
+               command.c_str());
   return 2;
 }

@@ -136,6 +136,10 @@ class Walker {
       const char* name = frame.names.data() + entry.offset;
       path_.resize(frame.prefix_length);
       path_.append(name, entry.length);
+      if (name[0] == '.' && options_.skip_hidden) {
+        options_.on_hidden(path_);  // kept in the entries only for this report
+        continue;
+      }
       // Deep frames hold no descriptor (see kHeldDescriptors): their children are reached by
       // their whole path instead.
       const int dir_fd = frame.fd >= 0 ? frame.fd : AT_FDCWD;
@@ -253,7 +257,7 @@ class Walker {
         const char* entry_name = d->d_name;
         if (entry_name[0] == '.') {
           if (entry_name[1] == '\0' || (entry_name[1] == '.' && entry_name[2] == '\0')) continue;
-          if (options_.skip_hidden) continue;
+          if (options_.skip_hidden && !options_.on_hidden) continue;
         }
         const size_t length = std::strlen(entry_name);
         frame.entries.push_back(Frame::Entry{frame.names.size(), length, d->d_type});

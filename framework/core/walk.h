@@ -23,6 +23,9 @@ struct WalkOptions {
   // Entries whose name starts with '.' are skipped silently (files not reported, directories not
   // entered). Roots are never skipped, so "." and ".hidden/" given by the user are walked.
   bool skip_hidden = false;
+  // With skip_hidden: called with the path of every hidden entry skipped (file or directory;
+  // not stat'ed, not entered), in walk order, so that the caller can say what it left out.
+  std::function<void(const std::string& path)> on_hidden;
 };
 
 // size_hint when the walker did not stat the file (the directory entry alone said it is regular).

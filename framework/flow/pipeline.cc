@@ -35,6 +35,7 @@ std::shared_ptr<RecordBatch> RecordBatch::CopyOf(
   copy->file_bytes = original->file_bytes;
   copy->error = original->error;
   copy->stream = original->stream;
+  copy->format_hint = original->format_hint;
   copy->parent = original;
   return copy;
 }

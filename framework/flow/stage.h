@@ -50,6 +50,10 @@ struct RecordBatch {
   std::optional<Error> error;
   // Set by the pipeline: the index of the stage that produced this batch.
   uint32_t stream = 0;
+  // A framer's guess at the format of the file's lines, made once per file from its first lines
+  // and set on every batch of the file (stages::LogFormat as an int; -1: no guess). A parse stage
+  // without a format uses it, so a whole file is parsed one way.
+  int32_t format_hint = -1;
   // A batch copied for one branch of a fan-out keeps the original alive: its records may view
   // the original's arena.
   std::shared_ptr<const RecordBatch> parent;
@@ -113,6 +117,10 @@ class SinkStage {
     static_cast<void>(bytes);
     return WriteFrom(input, batch);
   }
+  // Writes what the sink buffers through to its output now (no fsync): for output that someone
+  // watches while it is written (paced replay). Errors as for Write. The default has nothing
+  // buffered.
+  virtual Status Flush() { return OkStatus(); }
   // After the last batch of a run that succeeded: make the output final.
   virtual Status Close() = 0;
   // Instead of Close when the run failed (a sink or engine error, a stage that threw): discard

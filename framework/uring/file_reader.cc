@@ -140,6 +140,7 @@ bool FileReader::Admit(FileSource& source) {
     } else {
       // Ordered mode: files finished behind a slow earlier one wait here; do not run away.
       if (options_.ordered && pending_.size() >= 4 * options_.max_open_files) return true;
+      if (stopped()) return false;
       const FileSource::Pull pull = source.Next(&job, open_files_ == 0);
       if (pull == FileSource::Pull::kDone) return false;
       if (pull == FileSource::Pull::kLater) return true;
@@ -148,6 +149,9 @@ bool FileReader::Admit(FileSource& source) {
         pending = pending_.back().get();
         pending->id = job.id;
       }
+    }
+    if (stopped() && !job.skip) {
+      job.skip = Error(ErrorCode::kCancelled, "interrupted");
     }
     const uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
@@ -167,6 +171,10 @@ bool FileReader::Admit(FileSource& source) {
     f.pending = pending;
     ++open_files_;
     ++admitted;
+    if (job.skip) {
+      FreeSlot(slot, Error(std::move(*job.skip)).WithPath(f.path));
+      continue;
+    }
     if (!EnsureSqSpace().ok() ||
         !engine_->PrepOpen(slot, f.path.c_str(), O_RDONLY | (f.direct ? O_DIRECT : 0),
                            Encode(kOpen, slot))) {
@@ -181,6 +189,20 @@ bool FileReader::Admit(FileSource& source) {
 }
 
 Status FileReader::IssueReads() {
+  if (stopped()) {
+    // Interrupted: each open file hands on the reads completed in order and ends; reads still
+    // in flight are dropped when they come back.
+    for (uint32_t slot = 0; slot < files_.size(); ++slot) {
+      FileState& f = files_[slot];
+      if (f.phase != FileState::Phase::kReading || f.finished) continue;
+      Deliver(f);
+      if (!f.finished) {
+        f.error = Error(ErrorCode::kCancelled, "interrupted").WithPath(f.path);
+        Finish(f);
+      }
+      MaybeClose(slot);
+    }
+  }
   // Closes first: they free slots for the next admissions.
   for (uint32_t slot : to_close_) {
     FileState& f = files_[slot];

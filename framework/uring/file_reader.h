@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -26,8 +27,15 @@
 namespace ringflow::uring {
 
 struct ReadJob {
+  ReadJob() = default;
+  ReadJob(uint64_t id_in, std::string path_in, std::optional<Error> skip_in = std::nullopt)
+      : id(id_in), path(std::move(path_in)), skip(std::move(skip_in)) {}
+
   uint64_t id = 0;   // the caller's; comes back in chunks and in OnFileDone
   std::string path;  // opened relative to the working directory
+  // Set: the file is not opened; OnFileDone reports this error for it, in its place in the
+  // order (a file the caller already knows it must skip, e.g. a FIFO found by discovery).
+  std::optional<Error> skip;
 };
 
 // Where a reader takes its files from. Next must be thread-safe when readers share a source.
@@ -92,6 +100,10 @@ struct ReaderOptions {
   // files wait in the reader; so that they can never starve the earliest file, they may hold at
   // most count - reads_per_file buffers, and at most 4 x max_open_files files may wait.
   bool ordered = false;
+  // Set to true (from any thread, e.g. a signal handler's flag): the reader takes no more files
+  // from its source, issues no more reads, and ends every file it has open with kCancelled
+  // "interrupted" once its reads in flight are back; chunks read before are delivered.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ReaderStats {
@@ -132,6 +144,7 @@ class FileReader {
     uint64_t bytes = 0;
   };
 
+  bool stopped() const { return options_.stop != nullptr && options_.stop->load(); }
   bool Admit(FileSource& source);
   Status IssueReads();
   Status IssueRead(uint32_t slot, uint32_t op_index, uint64_t file_offset, uint32_t buf_pos);

@@ -120,6 +120,6 @@ rf out.txt err.txt run e.json
 expect_rc "run on an empty directory" 0 "$RC"
 [[ -f e.ndjson && ! -s e.ndjson && -f e.ndjson.manifest && ! -s e.ndjson.manifest ]] &&
   pass "both outputs exist and are empty" || fail "outputs missing or not empty"
-grep -q '^ringflow: 0 files (0 skipped)' err.txt && pass "summary says 0 files" ||
+grep -q '^ringflow: 0 files read, 0 skipped' err.txt && pass "summary says 0 files" ||
   fail "summary: $(cat err.txt)"
 e2e_done

@@ -17,7 +17,7 @@ for config in "$CONFIGS"/*.json; do
   mapfile -t outs < <(python3 -c 'import json,sys; [print(s["path"]) for s in json.load(open(sys.argv[1]))["sinks"]]' "$config")
   rf run.out run.err run "$config"
   expect_rc "ringflow run $name" 0 "$RC"
-  grep -q '^ringflow: .* files (0 skipped)' run.err && pass "summary on stderr" ||
+  grep -q -E '^ringflow: [0-9]+ files? read, 0 skipped' run.err && pass "summary on stderr" ||
     fail "no summary line: $(cat run.err)"
   python3 "$(dirname "$0")/check_config_outputs.py" "$config" ||
     fail "$name: output does not match the model"

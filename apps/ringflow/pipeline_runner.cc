@@ -1,0 +1,511 @@
+#include "apps/ringflow/pipeline_runner.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <oneapi/tbb/global_control.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "apps/ringflow/options.h"
+#include "apps/ringflow/progress.h"
+#include "framework/core/error.h"
+#include "framework/core/walk.h"
+#include "framework/flow/pipeline.h"
+#include "stages/json_sink.h"
+#include "stages/manifest_sink.h"
+#include "stages/plugin.h"
+
+namespace ringflow::app {
+namespace {
+
+// ---- Signals. The handler only touches lock-free atomics and calls async-signal-safe
+// functions (unlink, _exit).
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+// Temporary output files, unlinked when a second signal ends the process at once.
+constexpr std::size_t kMaxTemps = 8;
+std::array<std::array<char, 4096>, kMaxTemps> g_temps{};
+
+extern "C" void OnStopSignal(int sig) {
+  int expected = 0;
+  if (!g_signal.compare_exchange_strong(expected, sig)) {
+    // The second signal: the user does not want to wait for the drain.
+    for (const auto& temp : g_temps) {
+      if (temp[0] != '\0') ::unlink(temp.data());
+    }
+    ::_exit(128 + expected);
+  }
+  g_stop.store(true);
+}
+
+// Installs the handlers for the scope of a run and restores the previous ones after it.
+class SignalScope {
+ public:
+  explicit SignalScope(const std::vector<std::string>& temps) {
+    g_stop.store(false);
+    g_signal.store(0);
+    for (std::size_t i = 0; i < kMaxTemps; ++i) {
+      g_temps[i][0] = '\0';
+      if (i < temps.size() && temps[i].size() < g_temps[i].size()) {
+        std::memcpy(g_temps[i].data(), temps[i].c_str(), temps[i].size() + 1);
+      }
+    }
+    struct sigaction action {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~SignalScope() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    for (auto& temp : g_temps) temp[0] = '\0';
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+// ---- Discovery.
+
+// "gzip" for "x.log.gz", ... ; empty when the name does not look compressed.
+std::string_view CompressionOf(std::string_view path) {
+  static constexpr std::pair<std::string_view, std::string_view> kSuffixes[] = {
+      {".gz", "gzip"}, {".tgz", "gzip"}, {".zst", "zstd"}, {".bz2", "bzip2"},
+      {".xz", "xz"},   {".lz4", "lz4"},  {".zip", "zip"},  {".7z", "7z"},
+  };
+  for (const auto& [suffix, kind] : kSuffixes) {
+    if (path.size() > suffix.size() && ::strncasecmp(path.data() + path.size() - suffix.size(),
+                                                     suffix.data(), suffix.size()) == 0) {
+      return kind;
+    }
+  }
+  return {};
+}
+
+// ---- The sinks' wrappers.
+
+// Counts the records a "lines" stage frames (the summary's and the progress line's lines).
+class LineCounter final : public flow::FramingStage {
+ public:
+  LineCounter(flow::FramingStage* inner, RunCounters* counters)
+      : inner_(inner), counters_(counters) {}
+  void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override {
+    const std::size_t before = out.records.size();
+    inner_->Frame(chunk, out);
+    counters_->lines.fetch_add(out.records.size() - before, std::memory_order_relaxed);
+  }
+
+ private:
+  flow::FramingStage* inner_;
+  RunCounters* counters_;
+};
+
+// What the first sink learns about files, for the summary.
+struct FileReport {
+  std::map<std::string, uint64_t> skipped;  // reason -> files
+  uint64_t problems = 0;                    // skipped files that make the exit status 1
+};
+
+// Sleeps until `due` or until the run is stopped.
+void SleepUntil(Pacer::Clock::time_point due) {
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    const auto now = Pacer::Clock::now();
+    if (now >= due) return;
+    std::this_thread::sleep_for(
+        std::min<Pacer::Clock::duration>(due - now, std::chrono::milliseconds(100)));
+  }
+}
+
+// Passes batches on to the real sink, keeping the run's account, and paces records. The first
+// sink also reports every file that could not be read (once, "ringflow: PATH: reason", or
+// "ringflow: note: ..." for hidden and compressed files) and counts files and bytes: every input
+// of every sink sees every file's end.
+class RunSink final : public flow::SinkStage {
+ public:
+  RunSink(flow::SinkStage* inner, RunCounters* counters, FileReport* report,
+          const std::vector<bool>* note, ProgressLine* progress, bool count_records,
+          std::optional<PacingOptions> pacing)
+      : inner_(inner),
+        counters_(counters),
+        report_(report),
+        note_(note),
+        progress_(progress),
+        count_records_(count_records) {
+    if (pacing) pacer_.emplace(*pacing);
+  }
+
+  Status Write(const flow::RecordBatch& batch) override { return WriteFrom(0, batch); }
+  Status WriteFrom(std::size_t input, const flow::RecordBatch& batch) override {
+    Count(input, batch);
+    if (Paced()) {
+      // A sink that does not format cannot be written record by record: the batch waits for
+      // its last record's time.
+      Pacer::Clock::time_point due{};
+      for (const flow::Record& r : batch.records) due = Due(r);
+      RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
+      SleepUntil(due);
+    }
+    return inner_->WriteFrom(input, batch);
+  }
+  bool formats() const override { return inner_->formats(); }
+  void Format(std::size_t input, const flow::RecordBatch& batch, std::string& out) const override {
+    inner_->Format(input, batch, out);
+  }
+  Status WriteFormatted(std::size_t input, const flow::RecordBatch& batch,
+                        std::string_view bytes) override {
+    Count(input, batch);
+    if (!Paced() || batch.records.empty()) return inner_->WriteFormatted(input, batch, bytes);
+    return WritePaced(input, batch, bytes);
+  }
+  Status Flush() override { return inner_->Flush(); }
+  Status Close() override { return inner_->Close(); }
+  void Abort() override { inner_->Abort(); }
+
+  uint64_t records = 0, parse_errors = 0, truncated = 0;
+
+ private:
+  bool Paced() const {
+    return pacer_ && pacer_->enabled() && !g_stop.load(std::memory_order_relaxed);
+  }
+  Pacer::Clock::time_point Due(const flow::Record& r) {
+    return pacer_->Due(r.raw.size() + 1, RecordTimeMicros(r), Pacer::Clock::now());
+  }
+
+  // Formatted output holds one line per record (JSON lines): each record's line is written
+  // when it is due. Slices before the last go with an empty batch, the last with `batch`, so
+  // the sink counts the batch once.
+  Status WritePaced(std::size_t input, const flow::RecordBatch& batch, std::string_view bytes) {
+    std::size_t newlines = 0;
+    for (char c : bytes) newlines += c == '\n' ? 1u : 0u;
+    if (newlines != batch.records.size()) {
+      Pacer::Clock::time_point due{};
+      for (const flow::Record& r : batch.records) due = Due(r);
+      RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
+      SleepUntil(due);
+      return inner_->WriteFormatted(input, batch, bytes);
+    }
+    static const flow::RecordBatch kNoRecords(64);
+    std::size_t start = 0, end = 0;
+    for (const flow::Record& r : batch.records) {
+      const auto due = Due(r);
+      if (due > Pacer::Clock::now() && end > start) {
+        RINGFLOW_RETURN_IF_ERROR(
+            inner_->WriteFormatted(input, kNoRecords, bytes.substr(start, end - start)));
+        RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
+        start = end;
+      }
+      SleepUntil(due);
+      end = bytes.find('\n', end) + 1;
+    }
+    RINGFLOW_RETURN_IF_ERROR(inner_->WriteFormatted(input, batch, bytes.substr(start)));
+    return inner_->Flush();
+  }
+
+  void Count(std::size_t input, const flow::RecordBatch& batch) {
+    if (count_records_) {
+      uint64_t errors = 0, cut = 0;
+      for (const flow::Record& r : batch.records) {
+        errors += r.ok() ? 0u : 1u;
+        cut += r.truncated ? 1u : 0u;
+      }
+      records += batch.records.size();
+      parse_errors += errors;
+      truncated += cut;
+      if (counters_ != nullptr) {
+        counters_->records.fetch_add(batch.records.size(), std::memory_order_relaxed);
+        counters_->parse_errors.fetch_add(errors, std::memory_order_relaxed);
+      }
+    }
+    if (report_ == nullptr || input != 0) return;
+    // Bytes as chunks pass (every chunk reaches every input as a batch), so the progress line
+    // moves within a large file.
+    if (batch.chunk) counters_->bytes.fetch_add(batch.chunk->length, std::memory_order_relaxed);
+    if (!batch.end) return;
+    counters_->files_done.fetch_add(1, std::memory_order_relaxed);
+    if (!batch.error) return;
+    counters_->files_failed.fetch_add(1, std::memory_order_relaxed);
+    const bool note = batch.file_id < note_->size() && (*note_)[batch.file_id];
+    ++report_->skipped[batch.error->message()];
+    if (!note) ++report_->problems;
+    progress_->Note(std::string("ringflow: ") + (note ? "note: " : "") +
+                    EscapeControl(batch.error->path()) + ": " + batch.error->message());
+  }
+
+  flow::SinkStage* inner_;
+  RunCounters* counters_;
+  FileReport* report_;  // the first sink's; null for the others
+  const std::vector<bool>* note_;
+  ProgressLine* progress_;
+  const bool count_records_;
+  std::optional<Pacer> pacer_;
+};
+
+constexpr std::size_t kPipelineBufferSize = 512 * 1024;
+constexpr uint32_t kPipelineBuffers = 8;
+
+flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
+  const config::EngineConfig& engine = pipeline.source.engine;
+  flow::SourceOptions source;
+  source.engine.queue_depth = engine.queue_depth;
+  source.engine.sqpoll = engine.sqpoll;
+  source.engine.file_slots = 48;
+  source.reader.max_open_files = 48;
+  source.reader.direct = engine.direct;
+  source.reader.ordered = pipeline.ordered;
+  source.reader.max_in_flight = 2 * engine.queue_depth;
+  // Pipelines read larger chunks than `checksum` (fewer, larger batches: each message costs a
+  // few tasks): 8 x 512 KiB measured best on the 2 GiB corpus (bench/run_pipeline_bench.sh).
+  // Every batch in flight holds its chunk and its records, so memory is bounded by
+  // buffers x (buffer_size + its records), however large the input.
+  source.buffer_size = engine.buffer_size != 0 ? engine.buffer_size : kPipelineBufferSize;
+  source.buffers = engine.buffers != 0 ? engine.buffers : kPipelineBuffers;
+  // End-of-file messages hold no buffer: room for those of small files beside the chunks.
+  source.max_messages = source.buffers + 64;
+  source.reader.stop = &g_stop;
+  return source;
+}
+
+// The temporary files of the sinks that write through one (removed on a second signal).
+std::vector<std::string> TempPaths(const stages::BuiltPipeline& built) {
+  std::vector<std::string> temps;
+  for (const auto& sink : built.sinks) {
+    if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
+      if (!json->temp_path().empty()) temps.push_back(json->temp_path());
+    } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
+      if (!manifest->temp_path().empty()) temps.push_back(manifest->temp_path());
+    }
+  }
+  return temps;
+}
+
+// Writes `text` to `path` through a temporary file renamed into place.
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  RINGFLOW_ASSIGN_OR_RETURN(auto sink, stages::JsonSink::Open(path));
+  const flow::RecordBatch none(64);
+  RINGFLOW_RETURN_IF_ERROR(sink->WriteFormatted(0, none, text));
+  return sink->Close();
+}
+
+const char* SignalName(int sig) {
+  if (sig == SIGINT) return "SIGINT";
+  if (sig == SIGTERM) return "SIGTERM";
+  return "a signal";
+}
+
+}  // namespace
+
+std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& registry,
+                                                   const std::string& config, std::string_view text,
+                                                   const std::vector<std::string>& overrides) {
+  // Plugins add types, so they are loaded before the document is validated; relative plugin
+  // paths are relative to the document's directory. (A broken document lists no plugins here:
+  // LoadPipeline reports it.)
+  const std::vector<std::string> plugins = config.empty()
+                                               ? config::ReadPluginList(text, overrides)
+                                               : config::ReadPluginListFile(config, overrides);
+  const Status loaded = stages::LoadPlugins(
+      registry, plugins,
+      config.empty() ? std::filesystem::path() : std::filesystem::path(config).parent_path());
+  if (!loaded.ok()) {
+    PrintError((config.empty() ? "" : config + ": ") + loaded.error().message());
+    return std::nullopt;
+  }
+  auto pipeline =
+      config.empty()
+          ? config::LoadPipeline(text, registry.stages(), registry.sinks(), overrides)
+          : config::LoadPipelineFile(config, registry.stages(), registry.sinks(), overrides);
+  if (!pipeline.ok()) {
+    PrintError(pipeline.error().UserMessage());
+    return std::nullopt;
+  }
+  return std::move(pipeline).value();
+}
+
+std::optional<stages::BuiltPipeline> BuildDocument(const stages::StageRegistry& registry,
+                                                   const config::PipelineConfig& pipeline,
+                                                   const std::string& what) {
+  auto built = registry.Build(pipeline);
+  if (!built.ok()) {
+    PrintError(what + ": " + built.error().message());
+    return std::nullopt;
+  }
+  return std::move(built).value();
+}
+
+bool GlobMatches(const std::vector<std::string>& globs, const std::string& path) {
+  for (const std::string& g : globs) {
+    if (::fnmatch(g.c_str(), path.c_str(), 0) == 0) return true;
+    if (g.starts_with("**/") && ::fnmatch(g.c_str() + 3, path.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+Discovered Discover(const DiscoveryOptions& options) {
+  Discovered found;
+  auto add = [&](std::string path, std::optional<Error> skip, bool note) {
+    const uint64_t id = found.jobs.size();
+    found.jobs.emplace_back(id, std::move(path), std::move(skip));
+    found.note.push_back(note);
+  };
+  WalkOptions walk;
+  walk.recursive = options.recursive;
+  walk.skip_hidden = options.skip_hidden;
+  if (options.skip_hidden) {
+    walk.on_hidden = [&](const std::string& path) {
+      if (GlobMatches(options.exclude, path)) return;
+      add(path, Error(ErrorCode::kCancelled, "hidden (--hidden reads it)"), true);
+    };
+  }
+  const Status walked = Walk(
+      options.paths, walk,
+      [&](WalkFile&& file) {
+        if (!options.include.empty() && !GlobMatches(options.include, file.path)) return;
+        if (GlobMatches(options.exclude, file.path)) return;
+        if (options.skip_compressed) {
+          if (const std::string_view kind = CompressionOf(file.path); !kind.empty()) {
+            add(std::move(file.path),
+                Error(ErrorCode::kUnsupported,
+                      "compressed (" + std::string(kind) + "; decompress it first)"),
+                true);
+            return;
+          }
+        }
+        add(std::move(file.path), std::nullopt, false);
+      },
+      [&](const std::string& path, const Error& why) {
+        if (GlobMatches(options.exclude, path)) return;
+        // A FIFO or socket the include globs do not ask for is none of the user's business;
+        // a directory that cannot be read always is (it may hold matching files).
+        const bool not_regular = why.code() == ErrorCode::kInvalidArgument && why.sys_errno() == 0;
+        if (not_regular && !options.include.empty() && !GlobMatches(options.include, path)) return;
+        add(path, why, false);
+      });
+  if (!walked.ok()) {  // only for an empty callback: a bug
+    add("", walked.error(), false);
+  }
+  if (options.stat_sizes) {
+    uint64_t total = 0;
+    for (const uring::ReadJob& job : found.jobs) {
+      struct stat st;
+      if (!job.skip && ::stat(job.path.c_str(), &st) == 0)
+        total += static_cast<uint64_t>(st.st_size);
+    }
+    found.bytes_total = total;
+  }
+  return found;
+}
+
+int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
+                    Discovered discovered, const FrontEndOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  RunCounters counters;
+  const uint64_t files_total = discovered.jobs.size();
+  ProgressLine progress(stderr, options.progress, &counters, files_total, discovered.bytes_total);
+
+  flow::PipelineGraph graph = built.graph;
+  std::vector<std::unique_ptr<LineCounter>> line_counters;
+  for (flow::PipelineGraph::Stage& stage : graph.stages) {
+    if (stage.chunks == nullptr) continue;
+    for (const config::StageConfig& c : pipeline.stages) {
+      if (c.name == stage.name && c.type == "lines") {
+        line_counters.push_back(std::make_unique<LineCounter>(stage.chunks, &counters));
+        stage.chunks = line_counters.back().get();
+      }
+    }
+  }
+  // Every sink is wrapped; the first reports files, the first that is not a manifest counts
+  // records for the summary, and every record sink is paced.
+  FileReport report;
+  std::vector<std::unique_ptr<RunSink>> sinks;
+  bool counted = false;
+  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+    const bool manifest = pipeline.sinks[k].type == "manifest";
+    const bool primary = !manifest && !counted;
+    counted = counted || primary;
+    sinks.push_back(std::make_unique<RunSink>(
+        graph.sinks[k].sink, primary || k == 0 ? &counters : nullptr, k == 0 ? &report : nullptr,
+        &discovered.note, &progress, primary,
+        manifest ? std::nullopt : std::optional<PacingOptions>(options.pacing)));
+    graph.sinks[k].sink = sinks.back().get();
+  }
+
+  flow::SourceOptions source = MakeSourceOptions(pipeline);
+  // Parsing runs on oneTBB's workers; "threads" caps them (0: one per CPU).
+  std::optional<tbb::global_control> cap;
+  if (pipeline.source.engine.threads != 0) {
+    cap.emplace(tbb::global_control::max_allowed_parallelism, pipeline.source.engine.threads);
+  }
+  uring::VectorSource files(std::move(discovered.jobs));
+  std::optional<Result<flow::PipelineStats>> stats;
+  int signal = 0;
+  {
+    SignalScope signals(TempPaths(built));
+    progress.Start();
+    stats.emplace(flow::RunPipeline(files, source, graph));
+    progress.Stop();
+    signal = g_signal.load();
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  if (!stats->ok()) {
+    // The outputs were discarded (see RunPipeline): a summary of a run that left nothing would
+    // only mislead.
+    PrintError(options.command + ": " + stats->error().UserMessage());
+    return 1;
+  }
+
+  RunSummary summary;
+  summary.files_total = files_total;
+  const uint64_t done = counters.files_done.load();
+  summary.files_read = done - counters.files_failed.load();
+  summary.skipped = report.skipped;
+  if (done < files_total) summary.skipped["not reached: interrupted"] += files_total - done;
+  summary.bytes = counters.bytes.load();
+  summary.lines = counters.lines.load();
+  summary.records = counters.records.load();
+  summary.parse_errors = counters.parse_errors.load();
+  summary.elapsed_seconds = took.count();
+  summary.interrupted = signal != 0;
+  if (signal != 0) summary.signal = SignalName(signal);
+
+  std::string text = FormatSummary(summary);
+  for (std::size_t k = 0; k < sinks.size(); ++k) {
+    const RunSink& s = *sinks[k];
+    text += "ringflow: sink " + pipeline.sinks[k].name + ": ";
+    if (pipeline.sinks[k].type == "manifest") {
+      text += std::to_string(done) + " files\n";
+    } else {
+      text += std::to_string(s.records) + " records, " + std::to_string(s.parse_errors) +
+              " parse errors, " + std::to_string(s.truncated) + " lines cut\n";
+    }
+  }
+  std::fputs(text.c_str(), stderr);
+  int exit_code = report.problems > 0 ? 1 : 0;
+  if (!options.stats_json.empty()) {
+    const Status written = WriteFileAtomically(options.stats_json, SummaryJson(summary) + "\n");
+    if (!written.ok()) {
+      PrintError(options.command + ": --stats-json: " + written.error().UserMessage());
+      exit_code = 1;
+    }
+  }
+  return signal != 0 ? 128 + signal : exit_code;
+}
+
+}  // namespace ringflow::app

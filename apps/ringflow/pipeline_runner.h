@@ -1,0 +1,71 @@
+// The front end `ringflow run` and `ringflow replay` share: discovery (walk, include/exclude
+// globs, hidden and compressed files left out with a note) and the run of a built pipeline on
+// the flow graph with what a person at a terminal expects around it: SIGINT/SIGTERM stop
+// reading and finish cleanly, a live progress line, pacing, one line per unreadable file, a
+// summary (and --stats-json). Everything discovered, skipped files included, travels through the
+// graph in discovery order, so the manifest lists every file in its place.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apps/ringflow/pacing.h"
+#include "framework/config/pipeline_config.h"
+#include "framework/uring/file_reader.h"
+#include "stages/registry.h"
+
+namespace ringflow::app {
+
+// The pipeline document `config` (a file; or, when `config` is empty, the document `text`) with
+// `overrides` applied: plugins it lists are loaded into `registry` (which must already hold the
+// built-ins) first, then it is validated against the registry's types. Prints every problem
+// ("ringflow: ...") and returns nullopt when there is one.
+std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& registry,
+                                                   const std::string& config, std::string_view text,
+                                                   const std::vector<std::string>& overrides);
+// registry.Build(pipeline), the problem printed (naming `what`) and nullopt on failure.
+std::optional<stages::BuiltPipeline> BuildDocument(const stages::StageRegistry& registry,
+                                                   const config::PipelineConfig& pipeline,
+                                                   const std::string& what);
+
+// True when `path` matches one of `globs` (fnmatch without FNM_PATHNAME: '*' also matches '/',
+// so "*.log" matches at any depth; a leading "**/" also matches no directory at all).
+bool GlobMatches(const std::vector<std::string>& globs, const std::string& path);
+
+struct DiscoveryOptions {
+  std::vector<std::string> paths;
+  bool recursive = true;
+  std::vector<std::string> include;  // empty: every file
+  std::vector<std::string> exclude;
+  bool skip_hidden = false;      // entries named ".*" below a root: left out with a note
+  bool skip_compressed = false;  // .gz .zst .bz2 .xz .lz4 .zip: left out with a note
+  bool stat_sizes = false;       // stat every file for the total (the progress line's ETA)
+};
+
+struct Discovered {
+  // In walk order. Files that cannot or should not be read carry ReadJob::skip.
+  std::vector<uring::ReadJob> jobs;
+  std::vector<bool> note;  // by job id: the skip is a note (hidden, compressed), not a problem
+  std::optional<uint64_t> bytes_total;  // with stat_sizes
+};
+
+// Walks options.paths. Never fails: every problem becomes a job with a skip reason.
+Discovered Discover(const DiscoveryOptions& options);
+
+struct FrontEndOptions {
+  std::string command;  // "run" or "replay", for messages
+  bool progress = false;
+  PacingOptions pacing;
+  std::string stats_json;  // write the summary as JSON here ("" none, "-" stdout)
+};
+
+// Runs `built` (the pipeline document `pipeline` built) over what discovery found and prints the
+// summary. Returns the exit status: 0 every file read, 1 a file was skipped for a problem (notes
+// do not count) or the run failed, 128 + N when signal N (SIGINT, SIGTERM) stopped it.
+int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
+                    Discovered discovered, const FrontEndOptions& options);
+
+}  // namespace ringflow::app

@@ -1,0 +1,324 @@
+#include "apps/ringflow/progress.h"
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+#include <system_error>
+
+#include "framework/core/error.h"
+
+namespace ringflow::app {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiB = 1024.0 * kMiB;
+
+// `value` with `precision` decimals, never in exponent form. std::to_chars rather than printf:
+// JSON needs a '.' whatever the locale says. Non-finite values (which callers avoid) become 0 so
+// that neither the text nor the JSON ever says "inf" or "nan".
+std::string Fixed(double value, int precision) {
+  if (!std::isfinite(value)) value = 0;
+  char buf[400];  // DBL_MAX in fixed form is 309 digits, plus sign, point and decimals
+  const auto [end, ec] =
+      std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, precision);
+  if (ec != std::errc()) return "0";
+  return std::string(buf, end);
+}
+
+// One rule for every size we show: below 1 GiB in MiB with one decimal ("812.3 MiB", and a few
+// KiB read "0.0 MiB", which is fine for a progress line), from 1 GiB on in GiB with two ("1.95
+// GiB"). Binary units, as `ls -lh` and `du -h` use for sizes.
+std::string FormatSize(uint64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b < kGiB) return Fixed(b / kMiB, 1) + " MiB";
+  return Fixed(b / kGiB, 2) + " GiB";
+}
+
+// `count` per second, 0 when there is no elapsed time yet (or a nonsensical one).
+double PerSecond(uint64_t count, double elapsed_seconds) {
+  if (!(elapsed_seconds > 0) || !std::isfinite(elapsed_seconds)) return 0;
+  const double rate = static_cast<double>(count) / elapsed_seconds;
+  return std::isfinite(rate) ? rate : 0;
+}
+
+// Throughputs in decimal units, as network and disk speeds are quoted: MB/s is 10^6 bytes per
+// second, "M lines/s" 10^6 lines per second.
+std::string FormatRates(uint64_t bytes, uint64_t lines, double elapsed_seconds) {
+  return Fixed(PerSecond(bytes, elapsed_seconds) / 1e6, 1) + " MB/s, " +
+         Fixed(PerSecond(lines, elapsed_seconds) / 1e6, 2) + " M lines/s";
+}
+
+// "1 file" / "2 files".
+std::string Count(uint64_t n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+// "ETA M:SS", "ETA H:MM:SS" from one hour, "ETA ?" when it cannot be known.
+std::string FormatEta(double seconds) {
+  // Past ~30 years the estimate means nothing (and the conversion below must stay in range).
+  if (!std::isfinite(seconds) || seconds < 0 || seconds >= 1e9) return "ETA ?";
+  // Nearest, not up: a remaining time of exactly 3 s computed as 3.0000001 still reads 0:03.
+  const auto total = static_cast<uint64_t>(seconds + 0.5);
+  const uint64_t h = total / 3600, m = total / 60 % 60, s = total % 60;
+  char buf[64];
+  if (h > 0) {
+    std::snprintf(buf, sizeof(buf), "ETA %llu:%02llu:%02llu", static_cast<unsigned long long>(h),
+                  static_cast<unsigned long long>(m), static_cast<unsigned long long>(s));
+  } else {
+    std::snprintf(buf, sizeof(buf), "ETA %llu:%02llu", static_cast<unsigned long long>(m),
+                  static_cast<unsigned long long>(s));
+  }
+  return buf;
+}
+
+// Remaining work over the rate so far; "?" before there is a rate.
+std::string Eta(uint64_t done, uint64_t total, double elapsed_seconds) {
+  const double rate = PerSecond(done, elapsed_seconds);
+  if (!(rate > 0)) return "ETA ?";
+  // More done than expected (a file grew while we read it): nothing is left.
+  const uint64_t remaining = total > done ? total - done : 0;
+  return FormatEta(static_cast<double>(remaining) / rate);
+}
+
+uint64_t SkippedTotal(const RunSummary& summary) {
+  uint64_t total = 0;
+  for (const auto& [reason, count] : summary.skipped) total += count;
+  return total;
+}
+
+// The length of the well-formed UTF-8 sequence at the start of `s` (Unicode Table 3-7: no
+// overlong forms, no surrogates, nothing past U+10FFFF), or 0 when it is not one.
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto in = [&](size_t i, unsigned char lo, unsigned char hi) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;  // E0 80..9F would be overlong
+    const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;  // ED A0..BF would be a surrogate
+    return in(1, lo, hi) && in(2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80;  // F0 80..8F would be overlong
+    const unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF;  // F4 90.. would be past U+10FFFF
+    return in(1, lo, hi) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;  // a continuation byte on its own, C0, C1, F5..FF
+}
+
+// `text` as a JSON string literal, quotes included, whatever its bytes: reasons can quote paths
+// and errors, which need be neither printable nor UTF-8. Control characters (and DEL) are written
+// as \u00XX, and so is each byte that is not part of well-formed UTF-8 (it reads back as the
+// Latin-1 character of that value), so the result always parses.
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto escape_byte = [&](unsigned char c) {
+    out += "\\u00";
+    out += kHex[c >> 4];
+    out += kHex[c & 0xF];
+  };
+  out += '"';
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x20 || c == 0x7F) {
+      escape_byte(c);
+      ++i;
+    } else if (const size_t n = Utf8SequenceLength(text.substr(i)); n > 0) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      escape_byte(c);
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+void AppendJsonKey(std::string& out, std::string_view key) {
+  if (out.back() != '{') out += ',';
+  AppendJsonString(out, key);
+  out += ':';
+}
+
+}  // namespace
+
+std::string FormatSummary(const RunSummary& summary) {
+  std::string out;
+  if (summary.interrupted) {
+    out += "ringflow: interrupted";
+    if (!summary.signal.empty()) out += " by " + EscapeControl(summary.signal);
+    out += '\n';
+  }
+
+  out += "ringflow: " + Count(summary.files_read, "file", "files") + " read, " +
+         std::to_string(SkippedTotal(summary)) + " skipped";
+  if (!summary.skipped.empty()) {
+    // std::map: already sorted by reason. EscapeControl keeps every line a "ringflow: " line
+    // even when a reason quotes a path with a newline in it.
+    out += " (";
+    bool first = true;
+    for (const auto& [reason, count] : summary.skipped) {
+      if (!first) out += ", ";
+      first = false;
+      out += std::to_string(count) + " " + EscapeControl(reason);
+    }
+    out += ')';
+  }
+  out += '\n';
+
+  out += "ringflow: " + FormatSize(summary.bytes) + ", " + Count(summary.lines, "line", "lines") +
+         ", " + Count(summary.records, "record", "records") + ", " +
+         Count(summary.parse_errors, "parse error", "parse errors") + '\n';
+
+  const double elapsed = std::isfinite(summary.elapsed_seconds) && summary.elapsed_seconds > 0
+                             ? summary.elapsed_seconds
+                             : 0;
+  out += "ringflow: " + Fixed(elapsed, 2) + " s, " +
+         FormatRates(summary.bytes, summary.lines, elapsed) + '\n';
+  return out;
+}
+
+std::string SummaryJson(const RunSummary& summary) {
+  const auto number = [](uint64_t n) { return std::to_string(n); };
+  const double elapsed = std::isfinite(summary.elapsed_seconds) && summary.elapsed_seconds > 0
+                             ? summary.elapsed_seconds
+                             : 0;
+
+  std::string out = "{";
+  AppendJsonKey(out, "files_total");
+  out += number(summary.files_total);
+  AppendJsonKey(out, "files_read");
+  out += number(summary.files_read);
+  AppendJsonKey(out, "files_skipped");
+  out += number(SkippedTotal(summary));
+  AppendJsonKey(out, "skipped");
+  out += '{';
+  for (const auto& [reason, count] : summary.skipped) {
+    AppendJsonKey(out, reason);
+    out += number(count);
+  }
+  out += '}';
+  AppendJsonKey(out, "bytes");
+  out += number(summary.bytes);
+  AppendJsonKey(out, "lines");
+  out += number(summary.lines);
+  AppendJsonKey(out, "records");
+  out += number(summary.records);
+  AppendJsonKey(out, "parse_errors");
+  out += number(summary.parse_errors);
+  AppendJsonKey(out, "elapsed_seconds");
+  out += Fixed(elapsed, 3);
+  AppendJsonKey(out, "bytes_per_second");
+  out += Fixed(PerSecond(summary.bytes, elapsed), 1);
+  AppendJsonKey(out, "lines_per_second");
+  out += Fixed(PerSecond(summary.lines, elapsed), 1);
+  AppendJsonKey(out, "interrupted");
+  out += summary.interrupted ? "true" : "false";
+  AppendJsonKey(out, "signal");
+  if (summary.interrupted && !summary.signal.empty()) {
+    AppendJsonString(out, summary.signal);
+  } else {
+    out += "null";
+  }
+  out += '}';
+  return out;
+}
+
+ProgressLine::ProgressLine(std::FILE* out, bool enabled, const RunCounters* counters,
+                           uint64_t files_total, std::optional<uint64_t> bytes_total,
+                           std::chrono::milliseconds interval)
+    : out_(out),
+      enabled_(enabled),
+      counters_(counters),
+      files_total_(files_total),
+      bytes_total_(bytes_total),
+      interval_(interval) {}
+
+ProgressLine::~ProgressLine() { Stop(); }
+
+void ProgressLine::Start() {
+  if (!enabled_) return;
+  // thread_ is only ever touched under mu_, so that Note (any thread) may ask whether it runs.
+  // The new thread blocks on mu_ until we return: harmless.
+  std::lock_guard lock(mu_);
+  if (stopping_ || thread_.joinable()) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ProgressLine::Note(const std::string& message) {
+  std::lock_guard lock(mu_);
+  EraseLocked();
+  std::fwrite(message.data(), 1, message.size(), out_);
+  std::fputc('\n', out_);
+  // Redraw only while the thread runs: never before Start, never after Stop erased the line.
+  if (enabled_ && !stopping_ && thread_.joinable()) DrawLocked();
+  std::fflush(out_);
+}
+
+void ProgressLine::Stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    thread = std::move(thread_);
+  }
+  wake_.notify_all();
+  // Joined before the erase below, so that no redraw can come after it.
+  if (thread.joinable()) thread.join();
+  std::lock_guard lock(mu_);
+  EraseLocked();
+  if (enabled_) std::fflush(out_);
+}
+
+std::string ProgressLine::Render(uint64_t files_done, uint64_t files_total, uint64_t bytes,
+                                 std::optional<uint64_t> bytes_total, uint64_t lines,
+                                 double elapsed_seconds) {
+  // Bytes give the better estimate (files differ in size), once there are some to go by.
+  const std::string eta = bytes_total.has_value() && bytes > 0
+                              ? Eta(bytes, *bytes_total, elapsed_seconds)
+                              : Eta(files_done, files_total, elapsed_seconds);
+  return "ringflow: " + std::to_string(files_done) + "/" + std::to_string(files_total) +
+         " files, " + FormatSize(bytes) + ", " + FormatRates(bytes, lines, elapsed_seconds) + ", " +
+         eta;
+}
+
+void ProgressLine::Loop() {
+  std::unique_lock lock(mu_);
+  // The first draw waits one interval: a run that ends sooner leaves no trace on the terminal.
+  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) DrawLocked();
+}
+
+void ProgressLine::DrawLocked() {
+  const auto load = [](const std::atomic<uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const std::string text =
+      counters_ == nullptr
+          ? Render(0, files_total_, 0, bytes_total_, 0, elapsed)
+          : Render(load(counters_->files_done), files_total_, load(counters_->bytes), bytes_total_,
+                   load(counters_->lines), elapsed);
+  std::fputc('\r', out_);
+  std::fwrite(text.data(), 1, text.size(), out_);
+  std::fputs("\x1b[K", out_);
+  std::fflush(out_);
+  drawn_ = true;
+}
+
+void ProgressLine::EraseLocked() {
+  if (!drawn_) return;
+  std::fputs("\r\x1b[K", out_);
+  drawn_ = false;
+}
+
+}  // namespace ringflow::app

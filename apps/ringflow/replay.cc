@@ -1,0 +1,278 @@
+// `ringflow replay [options] PATH...`: replays directories of log files as JSON lines — a
+// pipeline without a config file (lines -> parse -> json, plus checksum -> manifest on request),
+// or a pipeline document's stages (--config) with the same front end: discovery with notes for
+// hidden and compressed files, pacing, progress, signals, summary.
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "apps/ringflow/commands.h"
+#include "apps/ringflow/options.h"
+#include "apps/ringflow/pacing.h"
+#include "apps/ringflow/pipeline_runner.h"
+#include "stages/parse_stage.h"
+#include "stages/registry.h"
+
+namespace ringflow::app {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: ringflow replay [options] PATH...\n"
+    "       ringflow replay --config CONFIG [--set PATH=VALUE ...] [options] [PATH...]\n"
+    "\n"
+    "Replays log files as JSON lines: finds the files under each PATH (recursively), detects each\n"
+    "file's format from its first lines (access, json, syslog, logfmt, else raw) unless --format\n"
+    "says it, parses every line and writes one JSON object per line to --out (stdout by\n"
+    "default), whole files in discovery order, so two runs give identical bytes. A line that\n"
+    "does not parse is kept, with \"_error\" and \"_raw\". Hidden files (.name) and compressed\n"
+    "files (.gz, .zst, ...) are left out with a note. A file that cannot be read is reported\n"
+    "once on stderr (\"ringflow: PATH: reason\") and in the manifest, and the run goes on.\n"
+    "\n"
+    "An output file is written under a temporary name beside it and renamed into place only\n"
+    "when the run succeeds (or was stopped by a signal), so a failed run never leaves half a\n"
+    "file under the final name; --append writes in place instead.\n"
+    "\n"
+    "On a terminal a progress line runs on stderr (never on stdout); a summary follows the run.\n"
+    "SIGINT or SIGTERM stops reading, writes what is in flight, closes the outputs, prints the\n"
+    "summary and exits with 130 or 143; a second SIGINT exits at once (temporary files removed).\n"
+    "\n"
+    "Exit status: 0 every file read, 1 a file was skipped for a problem (notes about hidden or\n"
+    "compressed files do not count) or the run failed, 2 bad usage, 130/143 interrupted.\n"
+    "\n"
+    "Examples:\n"
+    "  ringflow replay /var/log/nginx --out access.ndjson --manifest manifest.ndjson\n"
+    "      every file under /var/log/nginx to access.ndjson, one manifest line per file\n"
+    "  ringflow replay --speed 10 --max-gap 5s logs/ | nc -q1 collector 5170\n"
+    "      at ten times the pace of the logs' own timestamps (gaps over 5 s cut to 5 s)\n"
+    "  ringflow replay --rate 20MB/s --include '*.log' logs/ > out.ndjson\n"
+    "      only *.log files, at most 20 MB of input per second\n"
+    "  ringflow replay --config configs/json_errors.json --set sinks[0].path=- logs/\n"
+    "      only the error records, through the stages of a pipeline document\n";
+
+struct ReplayArgs {
+  std::string out = "-";
+  bool append = false;
+  std::string manifest;
+  std::string format = "auto";
+  int64_t year = 0;
+  std::vector<std::string> include, exclude;
+  bool no_recursive = false;
+  bool hidden = false;
+  std::string rate;
+  double speed = 0;
+  std::string max_gap = "60s";
+  bool progress = false;
+  bool quiet = false;
+  std::string stats_json;
+  bool unordered = false;
+  std::string max_line_bytes;
+  bool no_fsync = false;
+  int64_t queue_depth = 0, buffers = 0, threads = 0;
+  std::string buffer_size;
+  bool direct = false, sqpoll = false;
+  std::string config;
+  std::vector<std::string> overrides;
+};
+
+// The document replay runs without --config. Paths, output names and options are filled in
+// afterwards (overrides and the parsed structure), so no user text is pasted into JSON here.
+std::string DefaultDocument(bool manifest) {
+  std::string doc =
+      R"({"source": {"paths": ["."]},
+          "stages": [{"name": "lines", "type": "lines"},
+                     {"name": "parsed", "type": "parse", "input": "lines"})";
+  if (manifest) doc += R"(, {"name": "sums", "type": "checksum"})";
+  doc += R"(],
+          "sinks": [{"name": "out", "type": "json", "input": "parsed", "path": "-"})";
+  if (manifest) {
+    doc += R"(, {"name": "manifest", "type": "manifest", "input": ["sums", "parsed"],
+                 "path": "-"})";
+  }
+  doc += "]}";
+  return doc;
+}
+
+}  // namespace
+
+int ReplayCommand(const std::vector<std::string>& args) {
+  ReplayArgs a;
+  po::options_description output("Output");
+  output.add_options()("help,h", "show this help")(
+      "out,o", po::value(&a.out)->value_name("FILE"),
+      "write the JSON lines to FILE (default \"-\": stdout); e.g. --out replay.ndjson")(
+      "append", po::bool_switch(&a.append),
+      "append to --out in place instead of replacing it (a failed run leaves what it wrote)")(
+      "manifest", po::value(&a.manifest)->value_name("FILE"),
+      "also write one JSON object per input file to FILE: path, bytes, lines, records, "
+      "parse_errors, xxh3 (as xxhsum -H3), status (\"ok\" or why it was skipped)")(
+      "stats-json", po::value(&a.stats_json)->value_name("FILE"),
+      "write the summary as one JSON object to FILE")(
+      "no-fsync", po::bool_switch(&a.no_fsync),
+      "do not fsync output files before renaming them into place (faster; after a power loss a "
+      "renamed file may be incomplete)");
+  po::options_description input("Input");
+  input.add_options()("format,f", po::value(&a.format)->value_name("FORMAT"),
+                      "the format of every file: auto (default: detected per file from its "
+                      "first lines), access, json, syslog, logfmt, raw")(
+      "year", po::value(&a.year)->value_name("YEAR"),
+      "the year of RFC 3164 syslog timestamps, which have none (default: this year)")(
+      "include", po::value(&a.include)->composing()->value_name("GLOB"),
+      "read only files whose path matches GLOB ('*' spans directories; '**/' may match none); "
+      "repeatable, e.g. --include '*.log'")(
+      "exclude", po::value(&a.exclude)->composing()->value_name("GLOB"),
+      "leave out files (and hidden entries) whose path matches GLOB; repeatable, e.g. "
+      "--exclude '*/archive/*'")("no-recursive", po::bool_switch(&a.no_recursive),
+                                 "read only files named as PATH, not directories")(
+      "hidden", po::bool_switch(&a.hidden),
+      "also read hidden files and directories (names starting with '.')")(
+      "max-line-bytes", po::value(&a.max_line_bytes)->value_name("SIZE"),
+      "longest line kept (default 1MiB); longer lines are cut and flagged \"_truncated\"")(
+      "unordered", po::bool_switch(&a.unordered),
+      "write files in the order they finish rather than discovery order (faster on many "
+      "files; the output then differs between runs)");
+  po::options_description pacing("Pacing (delays, never drops)");
+  pacing.add_options()("rate", po::value(&a.rate)->value_name("RATE"),
+                       "at most RATE of input: 50MB/s, 800KiB/s, 20000lines/s, 20klines/s")(
+      "speed", po::value(&a.speed)->value_name("N"),
+      "replay at N times the pace of the logs' timestamps (time, timestamp, @timestamp, ts); "
+      "e.g. --speed 10 plays an hour of logs in six minutes")(
+      "max-gap", po::value(&a.max_gap)->value_name("DURATION"),
+      "with --speed, a pause in the logs longer than DURATION is cut to it (default 60s; "
+      "e.g. 5s, 500ms, 2m)");
+  po::options_description progress("Progress");
+  progress.add_options()("quiet,q", po::bool_switch(&a.quiet),
+                         "no progress line (the summary and problems are still printed)")(
+      "progress", po::bool_switch(&a.progress),
+      "show the progress line even when stderr is not a terminal");
+  po::options_description engine("Engine");
+  engine.add_options()("queue-depth", po::value(&a.queue_depth)->value_name("N"),
+                       "io_uring submission queue entries (default 256)")(
+      "buffers", po::value(&a.buffers)->value_name("N"),
+      "registered read buffers (default 8); memory is bounded by buffers x buffer size")(
+      "buffer-size", po::value(&a.buffer_size)->value_name("SIZE"),
+      "bytes per buffer and read (default 512KiB)")("direct", po::bool_switch(&a.direct),
+                                                    "O_DIRECT reads (bypass the page cache)")(
+      "sqpoll", po::bool_switch(&a.sqpoll), "a kernel thread polls the submission queue")(
+      "threads", po::value(&a.threads)->value_name("N"),
+      "worker threads for parsing (default: one per CPU)");
+  po::options_description document("Pipeline document");
+  document.add_options()("config", po::value(&a.config)->value_name("CONFIG"),
+                         "use the stages and sinks of the pipeline document CONFIG (see "
+                         "`ringflow run --help`); PATH... replace its source paths")(
+      "set", po::value(&a.overrides)->composing()->value_name("PATH=VALUE"),
+      "with --config: override a value of the document, e.g. --set sinks[0].path=out.ndjson");
+  po::options_description all("Options");
+  all.add(output).add(input).add(pacing).add(progress).add(engine).add(document);
+
+  std::vector<std::string> paths;
+  po::variables_map vm;
+  if (!ParseArgs(args, all, paths, vm)) return 2;
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << all << "\n";
+    return 0;
+  }
+  auto usage = [](const std::string& message) {
+    PrintError("replay: " + message + " (see --help)");
+    return 2;
+  };
+  const bool with_config = !a.config.empty();
+  if (paths.empty() && !with_config) return usage("no PATH given");
+  if (with_config) {
+    for (const char* option : {"out", "manifest", "format", "year", "append", "no-fsync"}) {
+      if (vm.count(option) && !vm[option].defaulted()) {
+        return usage(std::string("--") + option +
+                     " does not combine with --config (the document names its stages and "
+                     "sinks; use --set)");
+      }
+    }
+  } else if (!a.overrides.empty()) {
+    return usage("--set needs --config");
+  }
+  if (!with_config && a.format != "auto") {
+    auto format = stages::ParseLogFormat(a.format);
+    if (!format.ok() || *format == stages::LogFormat::kRegex) {
+      return usage("--format: unknown format \"" + EscapeControl(a.format) +
+                   "\"; known: auto, access, json, syslog, logfmt, raw");
+    }
+  }
+  if (a.quiet && a.progress) return usage("--quiet and --progress contradict each other");
+  if (a.append && a.out == "-") return usage("--append needs --out FILE");
+
+  FrontEndOptions front;
+  front.command = "replay";
+  front.stats_json = a.stats_json;
+  if (!a.rate.empty()) {
+    auto rate = ParseRate(a.rate);
+    if (!rate.ok()) return usage("--rate: " + rate.error().message());
+    front.pacing.rate = *rate;
+  }
+  if (vm.count("speed")) {
+    if (!(a.speed > 0) || a.speed > 1e9) return usage("--speed: must be a number above 0");
+    front.pacing.speed = a.speed;
+  }
+  auto max_gap = ParseDuration(a.max_gap);
+  if (!max_gap.ok()) return usage("--max-gap: " + max_gap.error().message());
+  front.pacing.max_gap = *max_gap;
+  front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
+
+  // Command-line settings become overrides of the document, so the document's validation
+  // checks them (ranges, sizes) and names them in its messages.
+  std::vector<std::string> overrides = a.overrides;
+  auto set = [&](const char* option, const std::string& path, const std::string& value) {
+    if (vm.count(option) && !vm[option].defaulted()) overrides.push_back(path + "=" + value);
+  };
+  set("queue-depth", "source.engine.queue_depth", std::to_string(a.queue_depth));
+  set("buffers", "source.engine.buffers", std::to_string(a.buffers));
+  set("buffer-size", "source.engine.buffer_size", "\"" + a.buffer_size + "\"");
+  set("threads", "source.engine.threads", std::to_string(a.threads));
+  if (a.direct) overrides.push_back("source.engine.direct=true");
+  if (a.sqpoll) overrides.push_back("source.engine.sqpoll=true");
+  if (a.unordered) overrides.push_back("ordered=false");
+  if (!with_config) {
+    if (a.format != "auto") overrides.push_back("stages[1].format=" + a.format);
+    set("year", "stages[1].year", std::to_string(a.year));
+    set("max-line-bytes", "stages[0].max_line_bytes", "\"" + a.max_line_bytes + "\"");
+    if (a.no_fsync) {
+      overrides.push_back("sinks[0].fsync=false");
+      if (!a.manifest.empty()) overrides.push_back("sinks[1].fsync=false");
+    }
+    if (a.append) overrides.push_back("sinks[0].append=true");
+  }
+
+  stages::StageRegistry registry;
+  if (const Status builtins = stages::RegisterBuiltins(registry); !builtins.ok()) {
+    PrintError("replay: " + builtins.error().message());
+    return 1;
+  }
+  std::optional<config::PipelineConfig> pipeline = LoadDocument(
+      registry, a.config, with_config ? "" : DefaultDocument(!a.manifest.empty()), overrides);
+  if (!pipeline) return 1;
+  // Names that are not JSON-safe (any bytes but NUL are allowed in a path) go into the parsed
+  // document directly.
+  if (!with_config) {
+    pipeline->sinks[0].params["path"] = a.out;
+    if (!a.manifest.empty()) pipeline->sinks[1].params["path"] = a.manifest;
+  }
+  if (!paths.empty()) pipeline->source.paths = paths;
+  if (a.no_recursive) pipeline->source.recursive = false;
+  for (const std::string& g : a.include) pipeline->source.include.push_back(g);
+  for (const std::string& g : a.exclude) pipeline->source.exclude.push_back(g);
+
+  std::optional<stages::BuiltPipeline> built =
+      BuildDocument(registry, *pipeline, with_config ? a.config : "replay");
+  if (!built) return 1;
+
+  DiscoveryOptions discovery;
+  discovery.paths = pipeline->source.paths;
+  discovery.recursive = pipeline->source.recursive;
+  discovery.include = pipeline->source.include;
+  discovery.exclude = pipeline->source.exclude;
+  discovery.skip_hidden = !a.hidden;
+  discovery.skip_compressed = true;
+  discovery.stat_sizes = front.progress;
+  return ExecutePipeline(*pipeline, *built, Discover(discovery), front);
+}
+
+}  // namespace ringflow::app
