@@ -3,8 +3,9 @@
 // text is a view into the chunk, or (for a line that crossed a chunk boundary) a copy in the
 // batch's arena, so every record is valid as long as its batch. A UTF-8 BOM at the very start of
 // a file is not part of its first line. Each file's format is guessed once, from its first
-// lines (DetectLogFormat), and set as format_hint on all its batches. Thread-compatible: Frame is called by one thread at a
-// time (the pipeline's serial framing node); the counters may be read from any thread.
+// lines (DetectLogFormat), and set as format_hint on all its batches. Thread-compatible: Frame is
+// called by one thread at a time (the pipeline's serial framing node); the counters may be read
+// from any thread.
 #pragma once
 
 #include <atomic>
