@@ -4,6 +4,7 @@
 // checked against `wc -l` and Python's json module.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -165,6 +166,42 @@ std::string Str(const flow::Record& r, std::string_view name) {
   if (f->value.type == flow::ValueType::kInt) return "i:" + std::to_string(f->value.i);
   if (f->value.type == flow::ValueType::kBool) return f->value.b ? "true" : "false";
   return std::string(f->value.s);
+}
+
+TEST(LinesStageTest, EachFileGetsOneFormatGuessFromItsFirstLines) {
+  ChunkMaker maker;
+  LinesStage stage;
+  // File 0 starts as JSON lines; its second chunk alone would look like logfmt.
+  auto a1 = Frame(stage, maker.Data(0, "{\"a\":1}\n{\"a\":2}\n"));
+  auto a2 = Frame(stage, maker.Data(0, "k=v x=y\nk=w x=z\n"));
+  // File 1 (interleaved) is syslog; its end message carries the guess too.
+  auto b1 = Frame(stage, maker.Data(1, "<13>Jan  2 03:04:05 host app: hi\n"));
+  auto a3 = Frame(stage, maker.End(0));
+  auto b2 = Frame(stage, maker.End(1));
+  const auto json = static_cast<int32_t>(LogFormat::kJson);
+  EXPECT_EQ(a1->format_hint, json);
+  EXPECT_EQ(a2->format_hint, json);
+  EXPECT_EQ(a3->format_hint, json);
+  EXPECT_EQ(b1->format_hint, static_cast<int32_t>(LogFormat::kSyslog));
+  EXPECT_EQ(b2->format_hint, static_cast<int32_t>(LogFormat::kSyslog));
+  // A file without lines has no guess.
+  EXPECT_EQ(Frame(stage, maker.End(2))->format_hint, -1);
+
+  // The parse stage without a format follows the hint for the whole file: the logfmt-looking
+  // chunk of the JSON file fails as JSON instead of being parsed as logfmt.
+  ParseStage parse(LogFormat::kAuto, 2026);
+  parse.Process(*a2);
+  ASSERT_EQ(a2->records.size(), 2u);
+  EXPECT_FALSE(a2->records[0].ok());
+  // Without a hint, a batch's own first lines decide.
+  a2->format_hint = -1;
+  for (flow::Record& r : a2->records) {
+    r.error = {};
+    r.fields.clear();
+  }
+  parse.Process(*a2);
+  EXPECT_TRUE(a2->records[0].ok());
+  EXPECT_EQ(Str(a2->records[0], "k"), "v");
 }
 
 TEST(ParseStageTest, ParseLogFormatKnowsTheSixNames) {
@@ -428,6 +465,61 @@ TEST(JsonSinkTest, FullDeviceGivesEnospcWithTheName) {
   EXPECT_FALSE(big->Write(batch).ok());
   EXPECT_FALSE(big->Close().ok());
   ::close(fd);
+}
+
+TEST(JsonSinkTest, AppendWritesInPlaceAndKeepsWhatWasThere) {
+  TempDir dir;
+  const std::string path = dir.Join("log.ndjson");
+  WriteFile(path, "{\"old\":1}\n");
+  const Strings lines = {"new"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kRaw, 2026).Process(batch);
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path, true, true));
+    EXPECT_EQ(sink->temp_path(), "");
+    EXPECT_EQ(TempFiles(dir.path()), 0);
+    ASSERT_OK(sink->Write(batch));
+    ASSERT_OK(sink->Close());
+  }
+  EXPECT_EQ(ReadAll(path), "{\"old\":1}\n{\"message\":\"new\"}\n{\"message\":\"new\"}\n");
+  // A missing file is created.
+  const std::string fresh = dir.Join("fresh.ndjson");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(fresh, true, true));
+  ASSERT_OK(sink->Write(batch));
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadAll(fresh), "{\"message\":\"new\"}\n");
+}
+
+TEST(JsonSinkTest, DevicesAreWrittenInPlaceNeverReplaced) {
+  struct stat before;
+  ASSERT_EQ(::stat("/dev/null", &before), 0);
+  const Strings lines = {"x"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kRaw, 2026).Process(batch);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open("/dev/null"));
+  EXPECT_EQ(sink->temp_path(), "");
+  ASSERT_OK(sink->Write(batch));
+  ASSERT_OK(sink->Close());  // no fsync (EINVAL on a device), no rename
+  struct stat after;
+  ASSERT_EQ(::stat("/dev/null", &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(after.st_rdev, before.st_rdev);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  // A FIFO with a reader gets the bytes.
+  TempDir dir;
+  const std::string fifo = dir.Join("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> to_fifo, JsonSink::Open(fifo));
+  ASSERT_OK(to_fifo->Write(batch));
+  ASSERT_OK(to_fifo->Close());
+  char buf[64] = {};
+  const ssize_t n = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))),
+            "{\"message\":\"x\"}\n");
+  EXPECT_EQ(TempFiles(dir.path()), 0);
 }
 
 // --- End to end ---
