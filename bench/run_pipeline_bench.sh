@@ -23,6 +23,12 @@ of every command first, which is also the correctness check):
   ringflow run: ...+JSON -> stdout     the same, json sink to stdout, redirected to /dev/null
   ringflow run: fan-out                lines -> parse -> json sink to the same file, and
                                        checksum -> manifest sink with ["sums", "parsed"]
+  ringflow replay -q                   `ringflow replay -q --exclude '*/MANIFEST.tsv' CORPUS`
+                                       to stdout (/dev/null): the command users type
+  ringflow replay --progress           the same with the progress line forced on (stderr to a
+                                       file): its cost, target < 2%
+  ringflow replay --manifest           the same with --manifest (checksum + manifest sink):
+                                       its cost, target < 5%
   xargs cat > /dev/null                every file
   xargs wc -l                          every file
   xargs jq -c .                        the json files only (MB/s and lines/s on their own bytes)
@@ -352,6 +358,9 @@ L_JSON_FILE="ringflow run: read+lines+parse+JSON -> file"
 L_JSON_NOSYNC="ringflow run: read+lines+parse+JSON -> file, fsync off"
 L_JSON_STDOUT="ringflow run: read+lines+parse+JSON -> stdout (/dev/null)"
 L_FANOUT="ringflow run: fan-out: parse -> JSON file, checksum -> manifest"
+L_REPLAY="ringflow replay -q -> stdout (/dev/null)"
+L_REPLAY_PROGRESS="ringflow replay --progress -> stdout (/dev/null)"
+L_REPLAY_MANIFEST="ringflow replay -q --manifest FILE -> stdout (/dev/null)"
 
 # bench_corpus CORPUS FLUENT_BIT_S: the table's commands on WORK/CORPUS (tiny: the JSON -> file
 # pipeline only, for the memory bound).
@@ -386,6 +395,11 @@ bench_corpus() {
   add_cmd "$L_JSON_NOSYNC" json-file "$b" "$l" "$fb" "$RINGFLOW" run "$d.json-file-nosync.json"
   add_cmd "$L_JSON_STDOUT" json-stdout "$b" "$l" "$fb" "$RINGFLOW" run "$d.json-stdout.json"
   add_cmd "$L_FANOUT" fanout "$b" "$l" "$fb" "$RINGFLOW" run "$d.fanout.json"
+  add_cmd "$L_REPLAY" json-stdout "$b" "$l" "$fb" "$RINGFLOW" replay -q --exclude '*/MANIFEST.tsv' "$dir"
+  add_cmd "$L_REPLAY_PROGRESS" json-stdout "$b" "$l" "$fb" "$RINGFLOW" replay --progress \
+    --exclude '*/MANIFEST.tsv' "$dir"
+  add_cmd "$L_REPLAY_MANIFEST" json-stdout "$b" "$l" "$fb" "$RINGFLOW" replay -q --manifest "$MANIFEST_OUT" \
+    --exclude '*/MANIFEST.tsv' "$dir"
   add_cmd "xargs cat > /dev/null" none "$b" "$l" "" xargs -d '\n' -a "$LIST" cat
   add_cmd "xargs wc -l" none "$b" "$l" "" xargs -d '\n' -a "$LIST" wc -l
   # Subsets by the corpus's own MANIFEST.tsv (path bytes lines format), measured on their bytes.
@@ -422,7 +436,7 @@ fi
 
 # ---- report ---------------------------------------------------------------------------------
 {
-  echo "# ringflow run end to end: read, lines, parse, JSON sink, fan-out, against cat, wc -l, jq, mlr"
+  echo "# ringflow run and replay end to end: read, lines, parse, JSON sink, fan-out, against cat, wc -l, jq, mlr"
   echo
   echo "Build: \`$BUILD\` (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ", uncommitted changes")); threads: ${THREADS:-ringflow default (one per CPU = $(nproc))}; runs: $RUNS per command$( ((RUNS < 5)) && echo " (**fewer than 5: indicative only**)"); warm page cache (one untimed warm-up run of every command first); commands interleaved, the order shuffled each round."
   echo
@@ -433,13 +447,16 @@ fi
   echo "- read+lines: \`lines\` -> \`null\`; read+lines+parse: \`lines\` -> \`parse\` (no format: detected per chunk) -> \`null\`"
   echo "- +JSON -> file: -> \`json\` sink to \`$OUT_FILE\` (same file system as the corpus; written to a temporary name, fsync'ed and renamed over the previous run's file, so every run replaces it and its time includes writing the output to disk); -> file, fsync off: the same with \`\"fsync\": false\` (renamed without waiting for the disk); -> stdout: \`json\` sink to \`-\`, stdout redirected to /dev/null"
   echo "- fan-out: \`lines\` -> \`parse\` -> \`json\` sink to the same file, and \`checksum\` -> \`manifest\` sink with \`[\"sums\", \"parsed\"]\` (to the temp dir)"
+  echo "- replay: \`ringflow replay -q --exclude '*/MANIFEST.tsv' CORPUS\` to stdout (/dev/null): format detected per file, ordered; with \`--progress\` (the line forced on, redrawn every 250 ms to stderr, a file here); with \`--manifest FILE\` (adds the checksum stage and the manifest sink)"
   echo "- peers, single-threaded: \`cat\` and \`wc -l\` over every file; \`jq -c .\` over the json files only and \`mlr\` (access files to JSON lines) over the access files only, their MB/s and lines/s on their own input$( ((HAVE_MLR)) || echo "; **mlr is not installed: no mlr row** (apt-get install miller)")$( ((HAVE_JQ)) || echo "; **jq is not installed: no jq row**")"
   echo
-  python3 - "$RESULTS" "$ORDER" "$META" "$OUT_SIZES" "$TARGET_LARGE" "$TARGET_SMALL" "$TARGET_RSS" "$L_JSON_NOSYNC" "$L_JSON_STDOUT" "$L_JSON_FILE" <<'EOF'
+  python3 - "$RESULTS" "$ORDER" "$META" "$OUT_SIZES" "$TARGET_LARGE" "$TARGET_SMALL" "$TARGET_RSS" "$L_JSON_NOSYNC" "$L_JSON_STDOUT" "$L_JSON_FILE" \
+    "$L_REPLAY" "$L_REPLAY_PROGRESS" "$L_REPLAY_MANIFEST" <<'EOF'
 import statistics, sys
 results, order, meta, out_sizes = sys.argv[1:5]
 target_large, target_small, target_rss = map(float, sys.argv[5:8])
 json_file, json_stdout, json_fsync = sys.argv[8:11]
+replay, replay_progress, replay_manifest = sys.argv[11:14]
 out_size = dict(l.rstrip("\n").split("\t") for l in open(out_sizes))
 info = {}
 for l in open(meta):
@@ -494,6 +511,15 @@ if "large" in groups and "tiny" in groups:
           f"{big:.1f} MiB / {small:.1f} MiB = **{big / small:.2f}×** | {verdict(big / small <= target_rss)} |")
 else:
     print(f"| peak RSS, 2 GiB / 20 MiB corpus ≤ {target_rss:g}× | not run (needs the large corpus) | – |")
+for corpus in ("small", "large"):
+    if corpus not in groups or replay not in groups[corpus]:
+        continue
+    base = med(corpus, replay, 0)
+    for label, what, limit in ((replay_progress, "progress line", 0.02),
+                               (replay_manifest, "--manifest", 0.05)):
+        cost = med(corpus, label, 0) / base - 1
+        print(f"| replay, {corpus} corpus: cost of {what} < {limit:.0%} | {cost:+.1%} "
+              f"({med(corpus, label, 0):.3f} s vs {base:.3f} s without) | {verdict(cost < limit)} |")
 print()
 print("Targets judged on the JSON -> file pipeline without fsync (medians; Fluent Bit's file "
       "output does not fsync either; the default json sink fsyncs before its rename). The memory bound: the same pipeline on "

@@ -304,6 +304,11 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   return sink->Close();
 }
 
+// "1 record", "2 records".
+std::string Counted(uint64_t n, const std::string& what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
 const char* SignalName(int sig) {
   if (sig == SIGINT) return "SIGINT";
   if (sig == SIGTERM) return "SIGTERM";
@@ -492,8 +497,8 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     if (pipeline.sinks[k].type == "manifest") {
       text += std::to_string(done) + " files\n";
     } else {
-      text += std::to_string(s.records) + " records, " + std::to_string(s.parse_errors) +
-              " parse errors, " + std::to_string(s.truncated) + " lines cut\n";
+      text += Counted(s.records, "record") + ", " + Counted(s.parse_errors, "parse error") + ", " +
+              Counted(s.truncated, "line") + " cut\n";
     }
   }
   std::fputs(text.c_str(), stderr);
