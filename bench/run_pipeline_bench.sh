@@ -17,7 +17,7 @@ outputs once, then times, interleaved run by run, in a warm page cache (one unti
 of every command first, which is also the correctness check):
   ringflow run: read (+xxh3)           checksum -> null sink (every byte read and digested)
   ringflow run: read+lines             lines -> null
-  ringflow run: read+lines+parse       lines -> parse (no format: detected per chunk) -> null
+  ringflow run: read+lines+parse       lines -> parse (no format: detected per file) -> null
   ringflow run: ...+JSON -> file       lines -> parse -> json sink to WORK/pipeline-bench.ndjson
                                        (same file system as the corpus; replaced each run)
   ringflow run: ...+JSON -> stdout     the same, json sink to stdout, redirected to /dev/null
@@ -143,7 +143,7 @@ source = {"paths": [corpus], "exclude": ["*/MANIFEST.tsv"]}
 if threads:
     source["engine"] = {"threads": int(threads)}
 lines = {"name": "lines", "type": "lines"}
-parsed = {"name": "parsed", "type": "parse", "input": "lines"}  # no format: detected per chunk
+parsed = {"name": "parsed", "type": "parse", "input": "lines"}  # no format: detected per file
 sums = {"name": "sums", "type": "checksum"}
 if kind == "checksum":
     stages, sinks = [sums], [{"name": "out", "type": "null", "input": "sums"}]
@@ -444,7 +444,7 @@ fi
   echo
   echo "Pipelines (\`ringflow run DOC\`, documents written by the script, absolute paths; source = the corpus minus MANIFEST.tsv, \`\"exclude\": [\"*/MANIFEST.tsv\"]\`; default engine$([[ -n $THREADS ]] && echo " but \`source.engine.threads = $THREADS\`"); \`ordered\` (the default): whole files in discovery order):"
   echo "- read (+xxh3): \`checksum\` -> \`null\` sink: every byte read through the io_uring source and digested"
-  echo "- read+lines: \`lines\` -> \`null\`; read+lines+parse: \`lines\` -> \`parse\` (no format: detected per chunk) -> \`null\`"
+  echo "- read+lines: \`lines\` -> \`null\`; read+lines+parse: \`lines\` -> \`parse\` (no format: detected per file) -> \`null\`"
   echo "- +JSON -> file: -> \`json\` sink to \`$OUT_FILE\` (same file system as the corpus; written to a temporary name, fsync'ed and renamed over the previous run's file, so every run replaces it and its time includes writing the output to disk); -> file, fsync off: the same with \`\"fsync\": false\` (renamed without waiting for the disk); -> stdout: \`json\` sink to \`-\`, stdout redirected to /dev/null"
   echo "- fan-out: \`lines\` -> \`parse\` -> \`json\` sink to the same file, and \`checksum\` -> \`manifest\` sink with \`[\"sums\", \"parsed\"]\` (to the temp dir)"
   echo "- replay: \`ringflow replay -q --exclude '*/MANIFEST.tsv' CORPUS\` to stdout (/dev/null): format detected per file, ordered; with \`--progress\` (the line forced on, redrawn every 250 ms to stderr, a file here); with \`--manifest FILE\` (adds the checksum stage and the manifest sink)"
