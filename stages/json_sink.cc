@@ -126,13 +126,24 @@ Status JsonSink::Fail(Error error) {
   return status_;
 }
 
+Status JsonSink::Prepare() {
+  if (closed_) return *closed_;
+  if (!status_.ok()) return status_;
+  RINGFLOW_RETURN_IF_ERROR(Flush());
+  if (owns_fd_ && fsync_ && !synced_) {
+    if (::fsync(fd_) != 0) return Fail(Error::FromErrno(errno, "fsync " + name_));
+    synced_ = true;
+  }
+  return OkStatus();
+}
+
 Status JsonSink::Close() {
   if (closed_) return *closed_;
   Status s = status_.ok() ? Flush() : status_;
   if (s.ok() && owns_fd_) {
     // fsync before rename: the final name must never point at data still only in page cache,
     // or a crash right after the run could leave an empty or partial file under it.
-    if (fsync_ && ::fsync(fd_) != 0) {
+    if (fsync_ && !synced_ && ::fsync(fd_) != 0) {
       s = Fail(Error::FromErrno(errno, "fsync " + name_));
     } else {
       const int fd = std::exchange(fd_, -1);

@@ -70,6 +70,9 @@ class JsonSink final : public flow::SinkStage {
 
   // Writes what is buffered (no fsync). Errors as for Write.
   Status Flush() override;
+  // Writes what is buffered and, for a file with fsync, fsyncs it: after Prepare, Close only
+  // closes and renames. Errors as for Write, and fsync's.
+  Status Prepare() override;
 
   // Records formatted so far (all of them in the output once Close returned OK).
   uint64_t records_written() const { return records_; }
@@ -95,6 +98,7 @@ class JsonSink final : public flow::SinkStage {
   const std::string name_;       // the final path, or the name given to OpenFd
   const std::string temp_path_;  // empty for a borrowed descriptor
   bool temp_exists_;             // temp_path_ is ours to rename or unlink
+  bool synced_ = false;          // Prepare fsynced the file
   std::string buffer_;
   std::optional<Status> closed_;  // the first Close's result
   Status status_;                 // the first error; sticky

@@ -33,6 +33,7 @@ class ManifestSink final : public flow::SinkStage {
   // kInternal if input 1's end of a file arrives before input 0's (the pipeline orders them).
   Status WriteFrom(std::size_t input, const flow::RecordBatch& batch) override;
   Status Flush() override { return out_->Flush(); }
+  Status Prepare() override { return out_->Prepare(); }
   Status Close() override { return out_->Close(); }
   void Abort() override { out_->Abort(); }
 

@@ -35,7 +35,8 @@ namespace ringflow::stages {
 
 // Bumped on every incompatible change of what plugins see (the stage interface, records and
 // batches, StageRegistry, TypeSpec/StageConfig, the entry points below).
-inline constexpr std::uint32_t kPluginAbiVersion = 1;
+// 2: SinkStage gained Flush and Prepare (a new vtable layout).
+inline constexpr std::uint32_t kPluginAbiVersion = 2;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
 // path is taken relative to `config_dir` (the directory of the pipeline document that lists it;

@@ -430,12 +430,20 @@ TEST(PipelineConfigTest, OverridesCreateMissingKeys) {
             "source.engine.colour: unknown key;");
 }
 
+TEST(PipelineConfigTest, OverrideCreatesMissingObjectsOnThePath) {
+  // No "engine" in the document: the override creates it (as `ringflow replay --threads` does).
+  auto config = LoadPipeline(Pipeline("[" + std::string(kLines) + "]"), StageTypes(), SinkTypes(),
+                             {"source.engine.threads=2", "source.engine.direct=true"});
+  ASSERT_OK(config);
+  EXPECT_EQ(config->source.engine.threads, 2u);
+  EXPECT_TRUE(config->source.engine.direct);
+}
+
 TEST(PipelineConfigTest, OverrideWithBadPathIsAnError) {
   EXPECT_EQ(LoadError(kExample, {"stages[9].format=json", "source.engine.nested.x=1",
                                  "source.paths.x=1", "source.paths[0].x=1", "stages[x].a=1",
                                  "stages..a=1", "=1", "no_equals_sign"}),
             "override \"stages[9].format=json\": stages[9] does not exist (stages has 4 entries)\n"
-            "override \"source.engine.nested.x=1\": source.engine.nested does not exist\n"
             "override \"source.paths.x=1\": source.paths is an array, not an object\n"
             "override \"source.paths[0].x=1\": source.paths[0] is \"logs/\", not an object\n"
             "override \"stages[x].a=1\": bad path \"stages[x].a\" (expected keys and [indexes], "
@@ -444,7 +452,10 @@ TEST(PipelineConfigTest, OverrideWithBadPathIsAnError) {
             "\"stages[1].format\")\n"
             "override \"=1\": bad path \"\" (expected keys and [indexes], e.g. "
             "\"stages[1].format\")\n"
-            "override \"no_equals_sign\": expected <path>=<value>");
+            "override \"no_equals_sign\": expected <path>=<value>\n"
+            // A missing object on the way is created, and validation judges it.
+            "source.engine.nested: unknown key; known: buffer_size, buffers, direct, queue_depth, "
+            "sqpoll, threads");
 }
 
 TEST(PipelineConfigTest, OverrideCanCauseTypeErrors) {

@@ -176,6 +176,7 @@ class RunSink final : public flow::SinkStage {
     return WritePaced(input, batch, bytes);
   }
   Status Flush() override { return inner_->Flush(); }
+  Status Prepare() override { return inner_->Prepare(); }
   Status Close() override { return inner_->Close(); }
   void Abort() override { inner_->Abort(); }
 

@@ -762,7 +762,17 @@ std::string SetAtPath(Document& doc, const std::vector<PathStep>& steps, Value& 
         rapidjson::StringRef(step.key.data(), static_cast<rapidjson::SizeType>(step.key.size())));
     auto member = current->FindMember(name);
     if (member == current->MemberEnd()) {
-      if (!last) return next + " does not exist";
+      if (!last) {
+        // A missing object on the way is created ("source.engine.threads=2" in a document
+        // without "engine"); validation then judges its keys like any others.
+        if (steps[k + 1].key.empty()) return next + " does not exist";
+        current->AddMember(
+            Value(step.key.data(), static_cast<rapidjson::SizeType>(step.key.size()), alloc),
+            Value(rapidjson::kObjectType), alloc);
+        current = &(current->MemberEnd() - 1)->value;
+        at = next;
+        continue;
+      }
       current->AddMember(
           Value(step.key.data(), static_cast<rapidjson::SizeType>(step.key.size()), alloc), value,
           alloc);

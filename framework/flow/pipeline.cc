@@ -350,8 +350,11 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     for (const auto& sink : graph.sinks) sink.sink->Abort();
     return std::move(status).error();
   }
-  // Close every sink; after the first failure the others are aborted instead, so a failed run
-  // leaves as little behind as it can.
+  // Prepare every sink, then close them; after the first failure the others are aborted instead,
+  // so a failed run leaves as little behind as it can.
+  for (std::size_t k = 0; k < graph.sinks.size() && status.ok(); ++k) {
+    status = graph.sinks[k].sink->Prepare();
+  }
   for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
     if (status.ok()) {
       status = graph.sinks[k].sink->Close();

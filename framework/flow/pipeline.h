@@ -58,9 +58,10 @@ struct PipelineStats {
 
 // Runs the graph over every file `files` gives. Returns the first sink error, or the source's
 // engine error, or the first stage that threw (the sinks are then aborted, not closed);
-// per-file and per-record problems travel in-band to the sinks, which are closed at the end, in
-// order: when one's Close fails, the sinks after it are aborted, those before it stay closed
-// (their outputs complete and in place), and the error is returned.
+// per-file and per-record problems travel in-band to the sinks, which are prepared and then
+// closed at the end (SinkStage::Prepare): when a Prepare fails, every sink is aborted; when a
+// Close fails (a rename), the sinks after it are aborted, those before it stay closed (their
+// outputs complete and in place); the error is returned either way.
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   const PipelineGraph& graph);
 

@@ -121,7 +121,12 @@ class SinkStage {
   // watches while it is written (paced replay). Errors as for Write. The default has nothing
   // buffered.
   virtual Status Flush() { return OkStatus(); }
-  // After the last batch of a run that succeeded: make the output final.
+  // After the last batch of a run that succeeded, on every sink before any Close: do what can
+  // still fail (write what is buffered, fsync), so that Close only has to make the output final
+  // (a rename). When one sink's Prepare fails, every sink is aborted: several outputs of one run
+  // appear together or not at all (short of a failing rename). The default has nothing to do.
+  virtual Status Prepare() { return OkStatus(); }
+  // After the last batch of a run that succeeded (and Prepare): make the output final.
   virtual Status Close() = 0;
   // Instead of Close when the run failed (a sink or engine error, a stage that threw): discard
   // what was written, so that no partial output appears under the final name.

@@ -15,6 +15,9 @@ BUILD=$(realpath -- "$3")
 EXAMPLE=$(realpath -- "$4")
 CMAKE=$5
 CXX=$6
+# The ABI version this ringflow was built with (the plugin header says it).
+ABI=$(sed -n 's/.*kPluginAbiVersion = \([0-9][0-9]*\);.*/\1/p' "$EXAMPLE/../../plugin.h")
+[[ $ABI =~ ^[0-9]+$ ]] || { echo "FAIL: no kPluginAbiVersion in $EXAMPLE/../../plugin.h" >&2; exit 1; }
 for tool in ninja jq; do
   command -v "$tool" >/dev/null || { echo "FAIL: required tool not found: $tool" >&2; exit 1; }
 done
@@ -155,7 +158,7 @@ unsigned ringflow_plugin_abi_version(void) { return 999; }
 const char* ringflow_plugin_build_id(void) { return "?"; }
 void ringflow_plugin_register(void* registry, void* status) { (void)registry; (void)status; }
 EOF
-sed -e 's/return 999/return 1/' -e 's/"?"/"ringflow 0.0.0, compiler other"/' bad/other_abi.c >bad/other_build.c
+sed -e "s/return 999/return $ABI/" -e 's/"?"/"ringflow 0.0.0, compiler other"/' bad/other_abi.c >bad/other_build.c
 if "$CMAKE" -S bad -B bad-build -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX" \
   -DCMAKE_CXX_COMPILER="$CXX" >bad-build.log 2>&1 && "$CMAKE" --build bad-build >>bad-build.log 2>&1; then
   pass "built the plugins to refuse"
@@ -185,7 +188,7 @@ refused "a library without the entry points" "$E2E_TMP/bad-build/libno_entry.so"
 refused "a plugin registering a name that exists" "$E2E_TMP/bad-build/libdup_parse.so" \
   'type "parse": already in the catalog'
 refused "a plugin of another ABI version" "$E2E_TMP/bad-build/libother_abi.so" \
-  'plugin ABI version 999, but this ringflow has 1'
+  "plugin ABI version 999, but this ringflow has $ABI"
 refused "a plugin of another build" "$E2E_TMP/bad-build/libother_build.so" \
   'built for "ringflow 0.0.0, compiler other", but this ringflow is "ringflow '
 refused "the same plugin listed twice" "$PLUGIN" 'type "upper_case": already in the catalog' \
