@@ -34,7 +34,11 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
   // Same directory, so the rename stays within one file system and is atomic.
   std::string temp = dir + "." + base + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return Error::FromErrno(errno, "create " + temp);
+  if (fd < 0) {
+    // Name the file the user asked for, unless the temporary name itself is the problem.
+    const int err = errno;
+    return Error::FromErrno(err, "create " + (err == EEXIST ? temp : path));
+  }
   return std::unique_ptr<JsonSink>(
       new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync));
 }

@@ -24,7 +24,7 @@ class JsonSink final : public flow::SinkStage {
   // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>" beside
   // `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
   // replacing any file of that name. Errors come from errno and name the operation and the path
-  // (the temporary one for create and rename, `path` for writes): the directory is missing or
+  // (the temporary one for rename and when it already exists, `path` otherwise): the directory is missing or
   // not writable, `path` is a directory (kIsDirectory), the temporary name already exists.
   // `fsync`: Close fsyncs the file before renaming it (the default: after a crash the final name
   // holds the whole output or nothing). Without, the rename is still atomic, but after a power
