@@ -24,10 +24,10 @@ class JsonSink final : public flow::SinkStage {
   // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>" beside
   // `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
   // replacing any file of that name. Errors come from errno and name the operation and the path
-  // (the temporary one for rename and when it already exists, `path` otherwise): the directory is missing or
-  // not writable, `path` is a directory (kIsDirectory), the temporary name already exists.
-  // `fsync`: Close fsyncs the file before renaming it (the default: after a crash the final name
-  // holds the whole output or nothing). Without, the rename is still atomic, but after a power
+  // (the temporary one for rename and when it already exists, `path` otherwise): the directory is
+  // missing or not writable, `path` is a directory (kIsDirectory), the temporary name already
+  // exists. `fsync`: Close fsyncs the file before renaming it (the default: after a crash the final
+  // name holds the whole output or nothing). Without, the rename is still atomic, but after a power
   // loss the renamed file may be incomplete; for scratch output that must be fast.
   // Written in place instead, with no temporary file: a `path` that exists and is not a regular
   // file (/dev/null, a FIFO: nothing may be renamed over it), and with `append` (created if
