@@ -56,7 +56,9 @@ void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   r.fields.reserve(5);
   r.fields.push_back({"path", flow::Value::String(out.arena.Copy(chunk.path))});
   r.fields.push_back({"bytes", flow::Value::Int(static_cast<int64_t>(file.bytes))});
-  const uint64_t lines = file.newlines + (file.ends_with_newline ? 0 : 1);
+  // A file that was not read whole (an error, an interrupted run) counts its complete lines
+  // only, as the framer emits them.
+  const uint64_t lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
   r.fields.push_back({"lines", flow::Value::Int(static_cast<int64_t>(lines))});
   if (chunk.error) {
     r.fields.push_back({"xxh3", flow::Value::Null()});

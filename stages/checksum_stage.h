@@ -1,9 +1,9 @@
 // ChecksumStage: a chunk stage that digests every file's raw bytes as they stream past — the same
 // leased buffers the line framer reads, no copy — and emits one record per file at its end:
 //   path (string), bytes (int), lines (int: '\n' count, plus one for a final line without
-//   newline, as the framer counts), xxh3 (XXH3-64 as 16 lowercase hex digits, equal to
-//   `xxhsum -H3`; null when the file could not be read whole), status ("ok" or the reason the
-//   file failed).
+//   newline in a file read whole, as the framer counts), xxh3 (XXH3-64 as 16 lowercase hex digits,
+//   equal to `xxhsum -H3`; null when the file could not be read whole), status ("ok" or the reason
+//   the file failed).
 // Thread-compatible: Frame is called by one thread at a time (the pipeline's serial node for this
 // stage, which runs beside the framer's).
 #pragma once

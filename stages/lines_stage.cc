@@ -46,7 +46,9 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   const std::size_t first = out.records.size();
   const bool end = chunk.end;
   if (end) {
-    file.framer.Finish(add);
+    // A file that ended in an error (a failed read, an interrupted run) was not read whole:
+    // its last partial line is dropped rather than passed on as if it were the whole line.
+    if (!chunk.error) file.framer.Finish(add);
   } else {
     file.framer.Feed(chunk.data(), add);
   }

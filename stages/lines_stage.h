@@ -25,7 +25,8 @@ class LinesStage final : public flow::FramingStage {
 
   // Appends a record (raw = the line without its ending, truncated as the framer says) for every
   // line that ends in `chunk`; at the file's end message, the final line without a '\n' (if
-  // any), after which the file's state is gone. REQUIRES: each file's messages in file order.
+  // any; not when the file ended in an error: that line may be cut), after which the file's
+  // state is gone. REQUIRES: each file's messages in file order.
   void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override;
 
   // Lines framed so far, over all files, and how many of them were cut at max_line_bytes.

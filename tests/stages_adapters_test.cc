@@ -138,6 +138,19 @@ TEST(LinesStageTest, InterleavedFilesKeepTheirOwnPartialLines) {
   EXPECT_EQ(stage.open_files(), 0u);
 }
 
+TEST(LinesStageTest, FileEndingInAnErrorDropsItsCutLastLine) {
+  ChunkMaker maker;
+  LinesStage stage;
+  auto b1 = Frame(stage, maker.Data(0, "whole\ncut in the mid"));
+  flow::ChunkPtr end = maker.End(0);
+  auto failed = std::make_shared<flow::Chunk>(*end);
+  failed->error = Error(ErrorCode::kCancelled, "interrupted");
+  auto b2 = Frame(stage, failed);
+  EXPECT_EQ(Lines(*b1), (Strings{"whole"}));
+  EXPECT_TRUE(b2->records.empty()) << "a partial line passed on as a whole one";
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
 TEST(LinesStageTest, EmptyOrFailedFileGivesOnlyItsEndMessage) {
   ChunkMaker maker;
   LinesStage stage;

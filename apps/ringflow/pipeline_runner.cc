@@ -52,37 +52,6 @@ extern "C" void OnStopSignal(int sig) {
   g_stop.store(true);
 }
 
-// Installs the handlers for the scope of a run and restores the previous ones after it.
-class SignalScope {
- public:
-  explicit SignalScope(const std::vector<std::string>& temps) {
-    g_stop.store(false);
-    g_signal.store(0);
-    for (std::size_t i = 0; i < kMaxTemps; ++i) {
-      g_temps[i][0] = '\0';
-      if (i < temps.size() && temps[i].size() < g_temps[i].size()) {
-        std::memcpy(g_temps[i].data(), temps[i].c_str(), temps[i].size() + 1);
-      }
-    }
-    struct sigaction action {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &old_int_);
-    ::sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~SignalScope() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-    for (auto& temp : g_temps) temp[0] = '\0';
-  }
-  SignalScope(const SignalScope&) = delete;
-  SignalScope& operator=(const SignalScope&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
 // ---- Discovery.
 
 // "gzip" for "x.log.gz", ... ; empty when the name does not look compressed.
@@ -284,19 +253,6 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   return source;
 }
 
-// The temporary files of the sinks that write through one (removed on a second signal).
-std::vector<std::string> TempPaths(const stages::BuiltPipeline& built) {
-  std::vector<std::string> temps;
-  for (const auto& sink : built.sinks) {
-    if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
-      if (!json->temp_path().empty()) temps.push_back(json->temp_path());
-    } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
-      if (!manifest->temp_path().empty()) temps.push_back(manifest->temp_path());
-    }
-  }
-  return temps;
-}
-
 // Writes `text` to `path` through a temporary file renamed into place.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   RINGFLOW_ASSIGN_OR_RETURN(auto sink, stages::JsonSink::Open(path));
@@ -317,6 +273,44 @@ const char* SignalName(int sig) {
 }
 
 }  // namespace
+
+StopSignals::StopSignals() {
+  g_stop.store(false);
+  g_signal.store(0);
+  for (auto& temp : g_temps) temp[0] = '\0';
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  // Installed whatever the disposition was: a background job of a non-interactive shell starts
+  // with SIGINT ignored, and `kill -INT` should still stop it cleanly.
+  ::sigaction(SIGINT, &action, &old_int_);
+  ::sigaction(SIGTERM, &action, &old_term_);
+}
+
+StopSignals::~StopSignals() {
+  ::sigaction(SIGINT, &old_int_, nullptr);
+  ::sigaction(SIGTERM, &old_term_, nullptr);
+  for (auto& temp : g_temps) temp[0] = '\0';
+}
+
+void StopSignals::RemoveOnQuit(const stages::BuiltPipeline& built) {
+  std::vector<std::string> temps;
+  for (const auto& sink : built.sinks) {
+    if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
+      if (!json->temp_path().empty()) temps.push_back(json->temp_path());
+    } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
+      if (!manifest->temp_path().empty()) temps.push_back(manifest->temp_path());
+    }
+  }
+  // The handler reads a name only once its first byte is set, which comes last: a signal in
+  // between misses the newest name but never sees half of one.
+  for (std::size_t i = 0; i < temps.size() && i < kMaxTemps; ++i) {
+    if (temps[i].size() >= g_temps[i].size()) continue;
+    std::memcpy(g_temps[i].data() + 1, temps[i].c_str() + 1, temps[i].size());
+    std::atomic_thread_fence(std::memory_order_release);
+    g_temps[i][0] = temps[i][0];
+  }
+}
 
 std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& registry,
                                                    const std::string& config, std::string_view text,
@@ -383,6 +377,8 @@ Discovered Discover(const DiscoveryOptions& options) {
   const Status walked = Walk(
       options.paths, walk,
       [&](WalkFile&& file) {
+        // Stopped by a signal: the walk runs out without collecting (it cannot be cut short).
+        if (g_stop.load(std::memory_order_relaxed)) return;
         if (!options.include.empty() && !GlobMatches(options.include, file.path)) return;
         if (GlobMatches(options.exclude, file.path)) return;
         if (options.skip_compressed) {
@@ -463,7 +459,6 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
   std::optional<Result<flow::PipelineStats>> stats;
   int signal = 0;
   {
-    SignalScope signals(TempPaths(built));
     progress.Start();
     stats.emplace(flow::RunPipeline(files, source, graph));
     progress.Stop();

@@ -6,6 +6,8 @@
 // graph in discovery order, so the manifest lists every file in its place.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +20,25 @@
 #include "stages/registry.h"
 
 namespace ringflow::app {
+
+// SIGINT and SIGTERM for the life of a command (install it first, before any output file is
+// created): the first signal stops the run cleanly (the reader takes no more files and ends the
+// open ones as "interrupted", the sinks are closed, ExecutePipeline returns 128 + N); a second
+// one exits at once with 128 + the first's number, removing the temporary files registered with
+// RemoveOnQuit. One at a time per process; restores the previous handlers when destroyed.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  // The temporary files of `built`'s JSON and manifest sinks (at most 8).
+  void RemoveOnQuit(const stages::BuiltPipeline& built);
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
 
 // The pipeline document `config` (a file; or, when `config` is empty, the document `text`) with
 // `overrides` applied: plugins it lists are loaded into `registry` (which must already hold the
@@ -64,7 +85,8 @@ struct FrontEndOptions {
 
 // Runs `built` (the pipeline document `pipeline` built) over what discovery found and prints the
 // summary. Returns the exit status: 0 every file read, 1 a file was skipped for a problem (notes
-// do not count) or the run failed, 128 + N when signal N (SIGINT, SIGTERM) stopped it.
+// do not count) or the run failed, 128 + N when signal N (SIGINT, SIGTERM) stopped it (with a
+// StopSignals alive).
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options);
 

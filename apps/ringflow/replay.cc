@@ -241,6 +241,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
     if (a.append) overrides.push_back("sinks[0].append=true");
   }
 
+  StopSignals signals;  // before any output file exists
   stages::StageRegistry registry;
   if (const Status builtins = stages::RegisterBuiltins(registry); !builtins.ok()) {
     PrintError("replay: " + builtins.error().message());
@@ -263,6 +264,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   std::optional<stages::BuiltPipeline> built =
       BuildDocument(registry, *pipeline, with_config ? a.config : "replay");
   if (!built) return 1;
+  signals.RemoveOnQuit(*built);
 
   DiscoveryOptions discovery;
   discovery.paths = pipeline->source.paths;

@@ -100,9 +100,11 @@ std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
+  StopSignals signals;  // before any output file exists
   auto loaded = LoadAndBuild("run", kRunUsage, args);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   Loaded& l = std::get<Loaded>(loaded);
+  signals.RemoveOnQuit(l.built);
   DiscoveryOptions discovery;
   discovery.paths = l.pipeline.source.paths;
   discovery.recursive = l.pipeline.source.recursive;
