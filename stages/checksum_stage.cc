@@ -37,16 +37,15 @@ uint64_t CountNewlines(const char* p, std::size_t n) {
 }  // namespace
 
 void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
-  if (!chunk.end) {
+  // An end message may carry the file's last bytes: digest them first.
+  if (const std::span<const std::byte> data = chunk.data(); !data.empty()) {
     FileState& file = files_[chunk.file_id];
-    const std::span<const std::byte> data = chunk.data();
-    if (data.empty()) return;
     file.hash.Update(data.data(), data.size());
     file.bytes += data.size();
     file.newlines += CountNewlines(reinterpret_cast<const char*>(data.data()), data.size());
     file.ends_with_newline = data.back() == std::byte{'\n'};
-    return;
   }
+  if (!chunk.end) return;
   FileState file;
   if (auto it = files_.find(chunk.file_id); it != files_.end()) {
     file = std::move(it->second);

@@ -45,7 +45,7 @@ class JsonSink final : public flow::SinkStage {
   JsonSink(const JsonSink&) = delete;
   JsonSink& operator=(const JsonSink&) = delete;
 
-  // Appends the batch's records. A file's end message carries nothing to write here. Errors:
+  // Appends the batch's records (a file's end batch may have some too). Errors:
   // write(2) failures (ENOSPC -> kResourceExhausted, ...) with the path; after the first error
   // every later call returns it again and writes nothing.
   Status Write(const flow::RecordBatch& batch) override;

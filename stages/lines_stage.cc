@@ -19,7 +19,7 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   auto it = files_.find(chunk.file_id);
   if (it == files_.end()) {
     // A file that ends without data (empty, or failed to open) needs no framer at all.
-    if (chunk.end) return;
+    if (chunk.end && chunk.length == 0) return;
     it = files_.try_emplace(chunk.file_id, options_).first;
   }
   FileState& file = it->second;
@@ -45,13 +45,10 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   };
   const std::size_t first = out.records.size();
   const bool end = chunk.end;
-  if (end) {
-    // A file that ended in an error (a failed read, an interrupted run) was not read whole:
-    // its last partial line is dropped rather than passed on as if it were the whole line.
-    if (!chunk.error) file.framer.Finish(add);
-  } else {
-    file.framer.Feed(chunk.data(), add);
-  }
+  file.framer.Feed(chunk.data(), add);  // an end message may carry the file's last bytes
+  // A file that ended in an error (a failed read, an interrupted run) was not read whole: its
+  // last partial line is dropped rather than passed on as if it were the whole line.
+  if (end && !chunk.error) file.framer.Finish(add);
   if (file.format < 0 && out.records.size() > first) {
     file.format = static_cast<int32_t>(DetectLogFormat(std::span(out.records).subspan(first)));
   }

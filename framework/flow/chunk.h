@@ -1,6 +1,8 @@
 // Chunk: the message the io_uring source puts into the flow graph. It is a view into one leased
-// pool buffer plus the file it came from; each file ends with one data-less end message that
-// carries the file's outcome in-band (so counts and ordering never have gaps). Messages travel
+// pool buffer plus the file it came from; each file's last message has `end` set and carries the
+// file's outcome in-band (so counts and ordering never have gaps). That message may also carry
+// the file's last bytes (a small file is one message) or none (an empty or unreadable file, or
+// when the last chunk went on before the end was known): consumers take the data, then the end. Messages travel
 // as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and the buffer goes
 // back to the pool when the last node holding the chunk lets go (fan-out included).
 #pragma once
@@ -21,11 +23,11 @@ struct Chunk {
   uint64_t file_id = 0;  // the ReadJob's id
   uint64_t offset = 0;   // file offset of data()[0]
   uint32_t length = 0;
-  bool end = false;            // the file's last message: no data
+  bool end = false;            // the file's last message (with or without data)
   uint64_t file_bytes = 0;     // with end: bytes delivered for the file
   std::optional<Error> error;  // with end: why the file failed (path in error->path())
   std::string path;            // with end: the file's path, as the source named it
-  uring::SharedLease lease;    // null for end messages
+  uring::SharedLease lease;    // null for messages without data
 
   std::span<const std::byte> data() const {
     return lease ? std::span<const std::byte>(lease->data(), length) : std::span<const std::byte>();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 
 namespace ringflow::flow {
 
@@ -25,7 +27,13 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
  public:
   Handler(FileSourceNode* node, Node::gateway_type* gateway) : node_(node), gateway_(gateway) {}
 
+  // A file's last chunk (the reader saw the end right after it) waits here for the file's end,
+  // and the two go as one message: a small file costs one message, not two. Only a last chunk
+  // waits: the reader needs no buffer before that file's end, so holding it cannot starve the
+  // reader (a chunk that might be followed by more would: the read that finds the end needs a
+  // buffer).
   void OnChunk(uring::FileChunk&& chunk) override {
+    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
     Chunk c;
     c.file_id = chunk.file_id;
     c.offset = chunk.offset;
@@ -33,11 +41,20 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     c.lease = uring::Share(std::move(chunk.lease));
     ++node_->stats_.chunks;
     node_->stats_.bytes += c.length;
-    node_->Emit(std::move(c), *gateway_);
+    if (chunk.last) {
+      held_.emplace(std::move(c));
+    } else {
+      node_->Emit(std::move(c), *gateway_);
+    }
   }
 
   void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
     Chunk c;
+    if (held_ && held_->file_id == file_id) {
+      c = std::move(*std::exchange(held_, std::nullopt));
+    } else if (held_) {
+      node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+    }
     c.file_id = file_id;
     c.end = true;
     c.file_bytes = bytes;
@@ -50,9 +67,15 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     node_->Emit(std::move(c), *gateway_);
   }
 
+  // After the reader's run: a chunk still held (the engine failed before its file's end).
+  void FlushHeld() {
+    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+  }
+
  private:
   FileSourceNode* node_;
   Node::gateway_type* gateway_;
+  std::optional<Chunk> held_;
 };
 
 FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source,
@@ -135,6 +158,7 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
     Handler handler(this, &gateway);
     PathRecorder source(source_, this);
     status_ = reader.Run(source, handler);
+    handler.FlushHeld();
   }
   std::unique_lock lock(mu_);
   ++waiters_;

@@ -370,7 +370,7 @@ void FileReader::Deliver(FileState& f) {
     if (op.filled > 0) {
       f.delivered += op.filled;
       stats_.bytes += op.filled;
-      HandOn(f, FileChunk{f.id, op.offset, op.filled, std::move(op.lease)});
+      HandOn(f, FileChunk{f.id, op.offset, op.filled, std::move(op.lease), eof});
     }
     op.lease.Reset();
     op.complete = false;

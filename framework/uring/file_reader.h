@@ -66,6 +66,10 @@ struct FileChunk {
   uint64_t offset = 0;
   uint32_t length = 0;
   Lease lease;  // owns the buffer; move it out to keep the bytes beyond OnChunk
+  // The reader saw the file's end right after these bytes: no read (and no buffer) is needed
+  // before the file's OnFileDone. False does not mean more data follows (the end may be found
+  // by a later read that returns nothing).
+  bool last = false;
   std::span<const std::byte> data() const { return {lease.data(), length}; }
 };
 
