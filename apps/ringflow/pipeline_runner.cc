@@ -1,6 +1,5 @@
 #include "apps/ringflow/pipeline_runner.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <oneapi/tbb/global_control.h>
 #include <signal.h>
@@ -10,7 +9,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -247,7 +245,7 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   // buffers x (buffer_size + its records), however large the input.
   source.buffer_size = engine.buffer_size != 0 ? engine.buffer_size : kPipelineBufferSize;
   source.buffers = engine.buffers != 0 ? engine.buffers : kPipelineBuffers;
-  // End-of-file messages hold no buffer: room for those of small files beside the chunks.
+  // End messages without data hold no buffer: room for those beside the chunks.
   source.max_messages = source.buffers + 64;
   source.reader.stop = &g_stop;
   return source;
