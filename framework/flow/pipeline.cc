@@ -58,11 +58,12 @@ class StoppableSource final : public uring::FileSource {
   const std::atomic<bool>& stop_;
 };
 
-// What travels between stages: a batch and, on its way to a sink that formats, the bytes the
-// sink's Format made of it.
+// What travels between stages: a batch and, on its way to a sink that formats, the bytes that
+// sink's Format made of it (other readers of the same message ignore them).
 struct Message {
   RecordBatchPtr batch;
   std::shared_ptr<std::string> bytes;
+  const SinkStage* formatted_for = nullptr;  // the sink `bytes` are for
 };
 
 // Record stages that run one after the other in one task, each the only reader of the one
@@ -220,7 +221,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
               if (!failed.load(std::memory_order_relaxed)) {
                 guarded(name, [&] { chunks->Frame(*chunk, *batch); });
               }
-              return Message{std::move(batch), nullptr};
+              return Message{std::move(batch), nullptr, nullptr};
             });
         if (chunk_stages > 1) {
           tf::make_edge(chunk_fan, node);
@@ -245,7 +246,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       // Any number of batches at once; the source's message bound limits them.
       auto& node = segment_nodes.emplace_back(
           g, tf::unlimited, [&failed, &guarded, &buffers, &segment](const Message& in) {
-            Message out{in.batch, nullptr};
+            Message out{in.batch, nullptr, nullptr};
             for (const Step& s : segment.steps) {
               // (A copy that fails leaves the shared input unchanged: the run has failed then,
               // and the sinks write nothing more.)
@@ -258,6 +259,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
             if (segment.format != nullptr && !failed.load(std::memory_order_relaxed)) {
               guarded(segment.format_name, [&] {
                 out.bytes = buffers.Get();
+                out.formatted_for = segment.format;
                 segment.format->Format(0, *out.batch, *out.bytes);
               });
             }
@@ -292,8 +294,9 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
             stats.sink_records[k] += m.batch->records.size();
             const uint32_t input = input_of[m.batch->stream];
             guarded(name, [&] {
-              Status s = m.bytes != nullptr ? stage->WriteFormatted(input, *m.batch, *m.bytes)
-                                            : stage->WriteFrom(input, *m.batch);
+              Status s = m.bytes != nullptr && m.formatted_for == stage
+                             ? stage->WriteFormatted(input, *m.batch, *m.bytes)
+                             : stage->WriteFrom(input, *m.batch);
               if (!s.ok()) fail(std::move(s));
             });
           });
@@ -303,11 +306,13 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
         continue;
       }
       // The sink's Format runs before ordering, in parallel: in the task of the segment that
-      // produces its only input when nothing else reads that, else in a node of its own.
+      // produces its only input (Format only reads the batch, so other readers of the same
+      // batch do not matter; one sink per segment), else in a node of its own.
       const std::size_t first = sink.inputs[0];
       Segment* up = segment_of[first];
-      // (Nothing is fused after `first` then: the sink is its only reader.)
-      if (sink.inputs.size() == 1 && up != nullptr && consumers[first] == 1) {
+      // (`first` is the segment's last step: a stage the sink reads has a reader besides the
+      // next stage, so no stage was fused after it.)
+      if (sink.inputs.size() == 1 && up != nullptr && up->format == nullptr) {
         up->format = stage;
         up->format_name = name;
         tf::make_edge(*outputs[first], order);
@@ -316,7 +321,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       auto& prepare = sink_prepare_nodes.emplace_back(
           g, tf::unlimited,
           [&failed, &guarded, &buffers, stage, input_of, name](const Message& in) {
-            Message m{in.batch, nullptr};
+            Message m{in.batch, nullptr, stage};
             if (!failed.load(std::memory_order_relaxed)) {
               guarded(name, [&] {
                 m.bytes = buffers.Get();
