@@ -72,6 +72,15 @@ Status JsonSink::Write(const flow::RecordBatch& batch) {
   return OkStatus();
 }
 
+Status JsonSink::WriteRecord(const flow::Record& record) {
+  if (!status_.ok()) return status_;
+  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  AppendRecordJson(buffer_, record);
+  ++records_;
+  if (buffer_.size() >= kBufferBytes) return Flush();
+  return OkStatus();
+}
+
 void JsonSink::Format(std::size_t, const flow::RecordBatch& batch, std::string& out) const {
   for (const flow::Record& record : batch.records) AppendRecordJson(out, record);
 }

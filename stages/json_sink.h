@@ -50,6 +50,9 @@ class JsonSink final : public flow::SinkStage {
   // every later call returns it again and writes nothing.
   Status Write(const flow::RecordBatch& batch) override;
 
+  // Appends one record (as Write does each of a batch's).
+  Status WriteRecord(const flow::Record& record);
+
   // The parallel half of Write: appends the batch's records as JSON lines to `out`.
   bool formats() const override { return true; }
   void Format(std::size_t input, const flow::RecordBatch& batch, std::string& out) const override;

@@ -23,14 +23,15 @@ Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch
       for (const flow::Record& r : batch.records) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, nullptr));
       return OkStatus();
     }
-    // Hold the file's checksum record until input 1 has delivered the same file's end.
-    // A fresh batch per file: a batch's memory only grows until it is destroyed.
-    pending_ = std::make_unique<flow::RecordBatch>();
+    // Hold the file's checksum record until input 1 has delivered the same file's end. (Plain
+    // members reused file after file: a file costs no batch of its own here.)
+    pending_.clear();
+    pending_text_.clear();
     for (const flow::Record& r : batch.records) {
-      flow::Record& copy = pending_->records.emplace_back();
+      flow::Record& copy = pending_.emplace_back();
       for (const flow::Field& f : r.fields) {
         flow::Value v = f.value;
-        if (v.type == flow::ValueType::kString) v.s = pending_->arena.Copy(v.s);
+        if (v.type == flow::ValueType::kString) v.s = pending_text_.emplace_back(v.s);
         copy.fields.push_back({f.name, v});  // names are static strings of the checksum stage
       }
     }
@@ -47,8 +48,7 @@ Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch
     return Error(ErrorCode::kInternal, "manifest: the records of a file ended before its checksum");
   }
   pending_file_.reset();
-  const std::unique_ptr<flow::RecordBatch> pending = std::move(pending_);
-  for (const flow::Record& r : pending->records) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, &done));
+  for (const flow::Record& r : pending_) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, &done));
   return OkStatus();
 }
 
@@ -58,8 +58,7 @@ Status ManifestSink::WriteLine(const flow::Record& sums, const Counts* counts) {
     const flow::Field* f = sums.Find(name);
     return f != nullptr ? f->value : kNull;
   };
-  flow::RecordBatch line;
-  flow::Record& r = line.records.emplace_back();
+  flow::Record& r = line_;
   r.fields = {
       {"path", get("path")},
       {"bytes", get("bytes")},
@@ -72,7 +71,7 @@ Status ManifestSink::WriteLine(const flow::Record& sums, const Counts* counts) {
       {"status", get("status")},
   };
   ++files_;
-  return out_->Write(line);
+  return out_->WriteRecord(r);
 }
 
 }  // namespace ringflow::stages

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
@@ -58,7 +60,9 @@ class ManifestSink final : public flow::SinkStage {
   // The checksum record of the file whose counts are not complete yet (its end batch on input 1
   // comes right after the one on input 0): a copy, as the batch it came in is gone by then.
   std::optional<uint64_t> pending_file_;
-  std::unique_ptr<flow::RecordBatch> pending_;
+  std::vector<flow::Record> pending_;     // its fields' strings live in pending_text_
+  std::deque<std::string> pending_text_;  // (a deque: its strings never move)
+  flow::Record line_;                     // WriteLine's record, reused (no allocation per file)
   uint64_t files_ = 0;
 };
 
