@@ -128,7 +128,14 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
       RINGFLOW_ASSIGN_OR_RETURN(const std::size_t input, input_of(sink, name));
       node.inputs.push_back(input);
     }
-    if (sink.type == "manifest") {
+    if (sink.type == "manifest" && sink.GetBool("digest").value_or(false)) {
+      if (node.inputs.size() != 1 || pipeline.stages[node.inputs[0]].type == "checksum") {
+        return Unsupported(sink.json_path + ".input",
+                           "a manifest with \"digest\": true reads one stage that is not a "
+                           "\"checksum\" stage: it digests that stage's chunks and counts its "
+                           "records");
+      }
+    } else if (sink.type == "manifest") {
       if (node.inputs.empty() || pipeline.stages[node.inputs[0]].type != "checksum" ||
           node.inputs.size() > 2 ||
           (node.inputs.size() == 2 && pipeline.stages[node.inputs[1]].type == "checksum")) {
@@ -281,7 +288,8 @@ Status RegisterBuiltins(StageRegistry& registry) {
       {"manifest",
        "one JSON object per input file: path, bytes, lines, records, parse_errors, xxh3, status. "
        "\"input\": a checksum stage, or [checksum stage, stage whose records are counted per "
-       "file] (without the second, records and parse_errors are null)",
+       "file] (without the second, records and parse_errors are null); with \"digest\": true, "
+       "the one stage whose records are counted (the sink digests its chunks itself)",
        {{"path",
          config::ParamType::kString,
          false,
@@ -290,13 +298,22 @@ Status RegisterBuiltins(StageRegistry& registry) {
          "-",
          INT64_MIN,
          INT64_MAX},
-        FsyncParam()},
+        FsyncParam(),
+        {"digest",
+         config::ParamType::kBool,
+         false,
+         {},
+         "digest the chunks of the one input stage in the sink (no checksum stage, one input: "
+         "the cheapest manifest); false: input is [checksum stage, counted stage]",
+         "false",
+         INT64_MIN,
+         INT64_MAX}},
        /*takes_input=*/true,
        /*multiple_inputs=*/true},
       [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
-        RINGFLOW_ASSIGN_OR_RETURN(
-            auto sink,
-            ManifestSink::Open(*c.GetString("path"), c.inputs.size() > 1, *c.GetBool("fsync")));
+        RINGFLOW_ASSIGN_OR_RETURN(auto sink,
+                                  ManifestSink::Open(*c.GetString("path"), c.inputs.size() > 1,
+                                                     *c.GetBool("fsync"), *c.GetBool("digest")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
       }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(

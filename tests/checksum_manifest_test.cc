@@ -639,5 +639,62 @@ TEST_F(BuildTest, FanOutDocumentBuildsTheRightGraphAndRuns) {
   EXPECT_EQ(TempFiles(dir_.Join("out")), 0);
 }
 
+TEST_F(BuildTest, DigestingManifestWritesWhatTheChecksumStageManifestWrites) {
+  SetUpOut();
+  std::vector<uring::ReadJob> jobs;
+  std::vector<std::string> contents = {"", "{\"a\":1}\nnot json\n", "tail without newline",
+                                       MakeContent(20000, 7), std::string(4096, '\n')};
+  for (const std::string& c : contents) {
+    jobs.push_back({jobs.size(), dir_.Join("in/" + std::to_string(jobs.size()) + ".log")});
+    WriteFile(jobs.back().path, c);
+  }
+  jobs.push_back({jobs.size(), dir_.Join("in/missing.log")});
+  auto built = Build(Document(
+      R"([{"name": "lines", "type": "lines"},
+          {"name": "parsed", "type": "parse", "input": "lines", "format": "json"},
+          {"name": "sums", "type": "checksum"}])",
+      R"([{"name": "two", "type": "manifest", "input": ["sums", "parsed"], "path": ")" +
+          Out("two.ndjson") + R"("},
+          {"name": "one", "type": "manifest", "input": "parsed", "digest": true, "path": ")" +
+          Out("one.ndjson") + R"("}])"));
+  ASSERT_OK(built);
+  EXPECT_EQ(built->graph.sinks[1].inputs, std::vector<std::size_t>{1});
+  flow::SourceOptions options;
+  options.buffer_size = 4096;
+  options.buffers = 3;
+  options.max_messages = 5;
+  options.reader.ordered = true;
+  options.reader.max_open_files = 3;
+  options.engine.file_slots = 4;
+  uring::VectorSource source(jobs);
+  ASSERT_OK(flow::RunPipeline(source, options, built->graph));
+  // The [checksum, parsed] manifest is checked against the oracle by the tests above.
+  const std::string two = ReadAll(Out("two.ndjson"));
+  EXPECT_EQ(ReadAll(Out("one.ndjson")), two);
+  EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), static_cast<long>(jobs.size()));
+  EXPECT_EQ(two.substr(0, ManifestLine(jobs[1].path, contents[1], 2, 1).size() +
+                              ManifestLine(jobs[0].path, contents[0], 0, 0).size()),
+            ManifestLine(jobs[0].path, contents[0], 0, 0) +
+                ManifestLine(jobs[1].path, contents[1], 2, 1));
+  EXPECT_NE(two.find("\"status\":\"open: No such file or directory (ENOENT)\""), std::string::npos);
+}
+
+TEST_F(BuildTest, DigestingManifestReadsOneStageThatIsNotAChecksum) {
+  SetUpOut();
+  for (const char* input : {R"("sums")", R"(["parsed", "lines"])"}) {
+    auto built = Build(Document(
+        R"([{"name": "lines", "type": "lines"},
+            {"name": "parsed", "type": "parse", "input": "lines"},
+            {"name": "sums", "type": "checksum"}])",
+        std::string(R"([{"name": "m", "type": "manifest", "digest": true, "input": )") + input +
+            R"(, "path": ")" + Out("m.ndjson") + R"("},
+            {"name": "o", "type": "null", "input": "parsed"},
+            {"name": "p", "type": "null", "input": "sums"}])"));
+    ASSERT_FALSE(built.ok()) << input;
+    EXPECT_NE(built.error().message().find("\"digest\": true reads one stage"), std::string::npos)
+        << built.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace ringflow::stages

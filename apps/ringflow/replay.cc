@@ -1,5 +1,6 @@
 // `ringflow replay [options] PATH...`: replays directories of log files as JSON lines — a
-// pipeline without a config file (lines -> parse -> json, plus checksum -> manifest on request),
+// pipeline without a config file (lines -> parse -> json, plus a manifest that digests the
+// chunks itself, on request),
 // or a pipeline document's stages (--config) with the same front end: discovery with notes for
 // hidden and compressed files, pacing, progress, signals, summary.
 #include <unistd.h>
@@ -83,11 +84,11 @@ std::string DefaultDocument(bool manifest) {
       R"({"source": {"paths": ["."]},
           "stages": [{"name": "lines", "type": "lines"},
                      {"name": "parsed", "type": "parse", "input": "lines"})";
-  if (manifest) doc += R"(, {"name": "sums", "type": "checksum"})";
   doc += R"(],
           "sinks": [{"name": "out", "type": "json", "input": "parsed", "path": "-"})";
   if (manifest) {
-    doc += R"(, {"name": "manifest", "type": "manifest", "input": ["sums", "parsed"],
+    // The manifest digests the chunks of "parsed" itself (no checksum stage, one input).
+    doc += R"(, {"name": "manifest", "type": "manifest", "input": "parsed", "digest": true,
                  "path": "-"})";
   }
   doc += "]}";
