@@ -136,10 +136,10 @@ struct PipelineConfig {
 // An override is "<path>=<value>" with a path like "source.engine.buffers", "stages[1].format" or
 // "sinks[0].path"; the value is taken as JSON if it parses as JSON (numbers, true, [..], "..."),
 // else as a string. Missing keys on the path are created (as objects, and the last with the
-// value), then validated like any others; a missing array index is an error. Overrides apply in order, before validation.
-// Errors: kInvalidArgument whose message lists every problem, one per line, each
-// "<json path>: <problem>" ("line L, column C: syntax error: ..." for malformed JSON, where
-// nothing else is checked; "override \"<text>\": ..." for a bad override).
+// value), then validated like any others; a missing array index is an error. Overrides apply in
+// order, before validation. Errors: kInvalidArgument whose message lists every problem, one per
+// line, each "<json path>: <problem>" ("line L, column C: syntax error: ..." for malformed JSON,
+// where nothing else is checked; "override \"<text>\": ..." for a bad override).
 Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalog& stages,
                                     const TypeCatalog& sinks,
                                     const std::vector<std::string>& overrides = {});

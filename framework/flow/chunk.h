@@ -2,9 +2,9 @@
 // pool buffer plus the file it came from; each file's last message has `end` set and carries the
 // file's outcome in-band (so counts and ordering never have gaps). That message may also carry
 // the file's last bytes (a small file is one message) or none (an empty or unreadable file, or
-// when the last chunk went on before the end was known): consumers take the data, then the end. Messages travel
-// as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and the buffer goes
-// back to the pool when the last node holding the chunk lets go (fan-out included).
+// when the last chunk went on before the end was known): consumers take the data, then the end.
+// Messages travel as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and
+// the buffer goes back to the pool when the last node holding the chunk lets go (fan-out included).
 #pragma once
 
 #include <cstdint>
