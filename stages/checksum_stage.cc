@@ -36,36 +36,54 @@ uint64_t CountNewlines(const char* p, std::size_t n) {
 
 }  // namespace
 
-void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
-  // An end message may carry the file's last bytes: digest them first.
-  if (const std::span<const std::byte> data = chunk.data(); !data.empty()) {
-    FileState& file = files_[chunk.file_id];
+std::optional<ChecksumStage::FileDigest> ChecksumStage::Add(const flow::Chunk& chunk) {
+  const std::span<const std::byte> data = chunk.data();
+  const char* text = reinterpret_cast<const char*>(data.data());
+  auto it = files_.find(chunk.file_id);
+  if (chunk.end && it == files_.end()) {
+    // The whole file in one message (most small files): no state to create and erase.
+    FileDigest d;
+    d.bytes = data.size();
+    d.lines = CountNewlines(text, data.size());
+    // A file that was not read whole counts its complete lines only, as the framer emits them.
+    if (!data.empty() && data.back() != std::byte{'\n'} && !chunk.error) ++d.lines;
+    if (!chunk.error) d.xxh3 = Xxh3::Hash(data.data(), data.size());
+    return d;
+  }
+  if (!data.empty()) {
+    if (it == files_.end()) it = files_.try_emplace(chunk.file_id).first;
+    FileState& file = it->second;
     file.hash.Update(data.data(), data.size());
     file.bytes += data.size();
-    file.newlines += CountNewlines(reinterpret_cast<const char*>(data.data()), data.size());
+    file.newlines += CountNewlines(text, data.size());
     file.ends_with_newline = data.back() == std::byte{'\n'};
   }
-  if (!chunk.end) return;
-  FileState file;
-  if (auto it = files_.find(chunk.file_id); it != files_.end()) {
-    file = std::move(it->second);
-    files_.erase(it);
-  }
+  if (!chunk.end) return std::nullopt;
+  const FileState& file = it->second;
+  FileDigest d;
+  d.bytes = file.bytes;
+  d.lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
+  if (!chunk.error) d.xxh3 = file.hash.Digest();
+  files_.erase(it);
+  return d;
+}
+
+void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
+  const std::optional<FileDigest> d = Add(chunk);
+  if (!d) return;
   flow::Record& r = out.records.emplace_back();
   r.fields.reserve(5);
   r.fields.push_back({"path", flow::Value::String(out.arena.Copy(chunk.path))});
-  r.fields.push_back({"bytes", flow::Value::Int(static_cast<int64_t>(file.bytes))});
-  // A file that was not read whole (an error, an interrupted run) counts its complete lines
-  // only, as the framer emits them.
-  const uint64_t lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
-  r.fields.push_back({"lines", flow::Value::Int(static_cast<int64_t>(lines))});
-  if (chunk.error) {
+  r.fields.push_back({"bytes", flow::Value::Int(static_cast<int64_t>(d->bytes))});
+  r.fields.push_back({"lines", flow::Value::Int(static_cast<int64_t>(d->lines))});
+  if (d->xxh3) {
+    char hex[16];
+    HexDigest(*d->xxh3, hex);
+    r.fields.push_back({"xxh3", flow::Value::String(out.arena.Copy({hex, sizeof hex}))});
+    r.fields.push_back({"status", flow::Value::String("ok")});
+  } else {
     r.fields.push_back({"xxh3", flow::Value::Null()});
     r.fields.push_back({"status", flow::Value::String(out.arena.Copy(chunk.error->message()))});
-  } else {
-    r.fields.push_back(
-        {"xxh3", flow::Value::String(out.arena.Copy(HexDigest(file.hash.Digest())))});
-    r.fields.push_back({"status", flow::Value::String("ok")});
   }
 }
 

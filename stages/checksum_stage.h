@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 #include "framework/core/xxh3.h"
@@ -20,6 +21,16 @@ class ChecksumStage final : public flow::FramingStage {
  public:
   // REQUIRES: each file's messages in file order (the pipeline guarantees it).
   void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override;
+
+  // What Frame's record says, without the record (for a caller that writes it its own way).
+  struct FileDigest {
+    uint64_t bytes = 0;
+    uint64_t lines = 0;
+    std::optional<uint64_t> xxh3;  // null when the file was not read whole (chunk.error)
+  };
+  // Adds `chunk` to its file; at the file's end message, the file's digest (and the file is
+  // forgotten). A file that comes in one message costs no per-file state: one-shot hash.
+  std::optional<FileDigest> Add(const flow::Chunk& chunk);
 
   // Files whose end message has not arrived yet.
   std::size_t open_files() const { return files_.size(); }

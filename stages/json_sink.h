@@ -20,6 +20,8 @@ class JsonSink final : public flow::SinkStage {
  public:
   // Output buffered before a write(2).
   static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+  // A file sink with fsync starts the write-back of its file every this many bytes.
+  static constexpr uint64_t kWriteBehindBytes = uint64_t{1} << 20;
 
   // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>" beside
   // `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
@@ -102,6 +104,7 @@ class JsonSink final : public flow::SinkStage {
   const std::string temp_path_;  // empty for a borrowed descriptor
   bool temp_exists_;             // temp_path_ is ours to rename or unlink
   bool synced_ = false;          // Prepare fsynced the file
+  uint64_t write_behind_at_ = 0;  // bytes_ when write-back of the file was last started
   std::string buffer_;
   std::optional<Status> closed_;  // the first Close's result
   Status status_;                 // the first error; sticky

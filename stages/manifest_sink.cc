@@ -18,21 +18,40 @@ Result<std::unique_ptr<ManifestSink>> ManifestSink::OpenFd(int fd, std::string n
 }
 
 Status ManifestSink::Digest(const flow::RecordBatch& batch) {
-  Counts& counts = counts_[batch.file_id];
-  counts.records += batch.records.size();
-  for (const flow::Record& r : batch.records) counts.parse_errors += r.ok() ? 0u : 1u;
   if (batch.chunk == nullptr)
     return Error(ErrorCode::kInternal, "manifest: a batch without its chunk");
+  const std::optional<ChecksumStage::FileDigest> d = checksum_.Add(*batch.chunk);
   if (!batch.end) {
-    checksum_.Frame(*batch.chunk, no_records_);  // emits nothing before the file's end
+    Count(batch, counts_[batch.file_id]);
     return OkStatus();
   }
-  flow::RecordBatch sums(4096);
-  checksum_.Frame(*batch.chunk, sums);
-  const Counts done = counts;
-  counts_.erase(batch.file_id);
-  for (const flow::Record& r : sums.records) RINGFLOW_RETURN_IF_ERROR(WriteLine(r, &done));
-  return OkStatus();
+  Counts done;
+  if (auto it = counts_.find(batch.file_id); it != counts_.end()) {
+    done = it->second;
+    counts_.erase(it);
+  }
+  Count(batch, done);
+  if (!d) return Error(ErrorCode::kInternal, "manifest: a file's end without its digest");
+  char hex[16];
+  if (d->xxh3) HexDigest(*d->xxh3, hex);
+  const flow::Chunk& chunk = *batch.chunk;
+  line_.fields = {
+      {"path", flow::Value::String(chunk.path)},
+      {"bytes", flow::Value::Int(static_cast<int64_t>(d->bytes))},
+      {"lines", flow::Value::Int(static_cast<int64_t>(d->lines))},
+      {"records", flow::Value::Int(static_cast<int64_t>(done.records))},
+      {"parse_errors", flow::Value::Int(static_cast<int64_t>(done.parse_errors))},
+      {"xxh3", d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null()},
+      {"status", flow::Value::String(chunk.error ? std::string_view(chunk.error->message())
+                                                 : std::string_view("ok"))},
+  };
+  ++files_;
+  return out_->WriteRecord(line_);
+}
+
+void ManifestSink::Count(const flow::RecordBatch& batch, Counts& counts) {
+  counts.records += batch.records.size();
+  for (const flow::Record& r : batch.records) counts.parse_errors += r.ok() ? 0u : 1u;
 }
 
 Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch) {
@@ -59,8 +78,7 @@ Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch
     return OkStatus();
   }
   Counts& counts = counts_[batch.file_id];
-  counts.records += batch.records.size();
-  for (const flow::Record& r : batch.records) counts.parse_errors += r.ok() ? 0u : 1u;
+  Count(batch, counts);
   if (!batch.end) return OkStatus();
   const Counts done = counts;
   counts_.erase(batch.file_id);

@@ -59,6 +59,8 @@ class ManifestSink final : public flow::SinkStage {
     uint64_t records = 0;
     uint64_t parse_errors = 0;
   };
+  // Adds a batch's records (and those that carry an error) to `counts`.
+  static void Count(const flow::RecordBatch& batch, Counts& counts);
   // Writes one manifest line: the checksum record with the counts (null when not counted).
   Status WriteLine(const flow::Record& sums, const Counts* counts);
 
@@ -66,7 +68,6 @@ class ManifestSink final : public flow::SinkStage {
   const bool count_records_;
   const bool digest_;
   ChecksumStage checksum_;  // digest mode: the checksum stage's work, on the sink's thread
-  flow::RecordBatch no_records_{64};  // digest mode: Frame's output within a file (stays empty)
   std::unordered_map<uint64_t, Counts> counts_;  // files whose records are being counted
   // The checksum record of the file whose counts are not complete yet (its end batch on input 1
   // comes right after the one on input 0): a copy, as the batch it came in is gone by then.

@@ -117,6 +117,41 @@ TEST(ChecksumStageTest, CountsLinesAsTheFramerDoes) {
   }
 }
 
+TEST(ChecksumStageTest, FileInOneEndMessageEqualsTheStreamedFile) {
+  // The source merges a file's last chunk into its end message: a small file is one message
+  // (ChecksumStage's stateless path); a larger one ends with data in its end message.
+  ChunkMaker maker;
+  ChecksumStage stage;
+  uint64_t id = 100;
+  for (const std::string& text :
+       {kText, kText + "\n", std::string("x"), std::string("\n\n"), std::string("a\r\nb\r")}) {
+    SCOPED_TRACE("\"" + text + "\"");
+    auto whole = Frame(stage, maker.Last(id, text, "one.log"));
+    ASSERT_EQ(whole->records.size(), 1u);
+    EXPECT_EQ(Render(whole->records[0]), ExpectedSums("one.log", text));
+    ++id;
+    // Streamed, the last 5 bytes in the end message.
+    const std::size_t split = text.size() > 5 ? text.size() - 5 : 0;
+    for (std::size_t at = 0; at < split; at += 7) {
+      Frame(stage, maker.Data(id, std::string_view(text).substr(
+                                      at, std::min<std::size_t>(7, split - at))));
+    }
+    auto last = Frame(stage, maker.Last(id, std::string_view(text).substr(split), "two.log"));
+    ASSERT_EQ(last->records.size(), 1u);
+    EXPECT_EQ(Render(last->records[0]), ExpectedSums("two.log", text));
+    ++id;
+    EXPECT_EQ(stage.open_files(), 0u);
+  }
+  // Failed in its only message: the bytes are counted, the cut last line is not, no digest.
+  auto failed = Frame(
+      stage, maker.Last(id, "one\ntwo\nthr", "cut.log", Error::FromErrno(EIO, "read cut.log")));
+  ASSERT_EQ(failed->records.size(), 1u);
+  EXPECT_EQ(Render(failed->records[0]),
+            "path=\"cut.log\" bytes=11 lines=2 xxh3=null "
+            "status=\"read cut.log: Input/output error (EIO)\"");
+  EXPECT_EQ(stage.open_files(), 0u);
+}
+
 TEST(ChecksumStageTest, EmptyFileHasTheEmptyHash) {
   ChunkMaker maker;
   ChecksumStage stage;

@@ -52,14 +52,18 @@ uint64_t Xxh3::Hash(const void* data, std::size_t len) {
 }
 const char* Xxh3::Implementation() { return Chosen().name; }
 
-std::string HexDigest(uint64_t digest) {
+void HexDigest(uint64_t digest, char (&out)[16]) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
   for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHex[digest & 0xf];
+    out[i] = kHex[digest & 0xf];
     digest >>= 4;
   }
-  return out;
+}
+
+std::string HexDigest(uint64_t digest) {
+  char hex[16];
+  HexDigest(digest, hex);
+  return std::string(hex, sizeof hex);
 }
 
 }  // namespace ringflow

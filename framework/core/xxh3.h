@@ -34,5 +34,7 @@ class Xxh3 {
 
 // 16 lowercase hex digits, as xxhsum prints them.
 std::string HexDigest(uint64_t digest);
+// The same 16 digits into `out` (no allocation).
+void HexDigest(uint64_t digest, char (&out)[16]);
 
 }  // namespace ringflow

@@ -8,6 +8,8 @@
 #include <list>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ringflow::flow {
 
@@ -269,58 +271,87 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       outputs.push_back(&node);
       segment_of.push_back(&segment);
     }
+    // Sinks that read the same inputs and need no formatting node of their own share one ordered
+    // serial node: their writes run one after the other in one task per message instead of one
+    // task (and one sequencer) per sink. A sink whose Format cannot run in the segment that
+    // produces its input formats in a node of its own, and so orders and writes on its own.
+    struct SinkGroup {
+      std::vector<std::size_t> members;  // sink indices
+      const std::vector<std::size_t>* inputs;
+      bool prepared = false;  // one member, formatting in a node of its own
+    };
+    std::vector<SinkGroup> groups;
+    for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
+      const PipelineGraph::Sink& sink = graph.sinks[k];
+      bool prepared = false;
+      if (sink.sink->formats()) {
+        // Its Format runs before ordering, in parallel: in the task of the segment that produces
+        // its only input (Format only reads the batch, so other readers of the same batch do not
+        // matter; one sink per segment), else in a node of its own. (`up`'s last step is the
+        // stage the sink reads: a stage with a reader besides the next stage ends its segment.)
+        Segment* up = segment_of[sink.inputs[0]];
+        if (sink.inputs.size() == 1 && up != nullptr && up->format == nullptr) {
+          up->format = sink.sink;
+          up->format_name = "sink \"" + sink.name + "\"";
+        } else {
+          prepared = true;
+        }
+      }
+      auto same = std::find_if(groups.begin(), groups.end(), [&](const SinkGroup& group) {
+        return !prepared && !group.prepared && *group.inputs == sink.inputs;
+      });
+      if (same != groups.end()) {
+        same->members.push_back(k);
+      } else {
+        groups.push_back({{k}, &sink.inputs, prepared});
+      }
+    }
     std::list<SegmentNode> sink_prepare_nodes;
     std::list<SinkOrderNode> sink_order_nodes;
     std::list<SinkNode> sink_nodes;
-    for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
-      const PipelineGraph::Sink& sink = graph.sinks[k];
-      // Stream -> the sink's input number. Each input carries one batch per source message, so
-      // seq * inputs + input numbers the sink's batches densely, in (message, input) order.
+    for (const SinkGroup& group : groups) {
+      const std::vector<std::size_t>& inputs = *group.inputs;
+      // Stream -> the sinks' input number. Each input carries one batch per source message, so
+      // seq * inputs + input numbers the sinks' batches densely, in (message, input) order.
       std::vector<uint32_t> input_of(graph.stages.size(), 0);
-      for (std::size_t j = 0; j < sink.inputs.size(); ++j) {
-        input_of[sink.inputs[j]] = static_cast<uint32_t>(j);
+      for (std::size_t j = 0; j < inputs.size(); ++j) {
+        input_of[inputs[j]] = static_cast<uint32_t>(j);
       }
-      const uint64_t width = sink.inputs.size();
-      SinkStage* stage = sink.sink;
-      const std::string name = "sink \"" + sink.name + "\"";
+      const uint64_t width = inputs.size();
+      std::vector<std::pair<std::size_t, std::string>> members;  // sink index, name for errors
+      for (std::size_t k : group.members) {
+        members.emplace_back(k, "sink \"" + graph.sinks[k].name + "\"");
+      }
       auto& order =
           sink_order_nodes.emplace_back(g, [width, input_of](const Message& m) -> std::size_t {
             return static_cast<std::size_t>(m.batch->seq * width + input_of[m.batch->stream]);
           });
       auto& write =
-          sink_nodes.emplace_back(g, tf::serial, [&, stage, k, input_of, name](const Message& m) {
-            ++sink_batches[k];
-            if (failed.load(std::memory_order_relaxed)) return;
-            stats.sink_records[k] += m.batch->records.size();
+          sink_nodes.emplace_back(g, tf::serial, [&, input_of, members](const Message& m) {
             const uint32_t input = input_of[m.batch->stream];
-            guarded(name, [&] {
-              Status s = m.bytes != nullptr && m.formatted_for == stage
-                             ? stage->WriteFormatted(input, *m.batch, *m.bytes)
-                             : stage->WriteFrom(input, *m.batch);
-              if (!s.ok()) fail(std::move(s));
-            });
+            for (const auto& [k, name] : members) {
+              ++sink_batches[k];
+              if (failed.load(std::memory_order_relaxed)) continue;
+              stats.sink_records[k] += m.batch->records.size();
+              SinkStage* stage = graph.sinks[k].sink;
+              guarded(name, [&] {
+                Status s = m.bytes != nullptr && m.formatted_for == stage
+                               ? stage->WriteFormatted(input, *m.batch, *m.bytes)
+                               : stage->WriteFrom(input, *m.batch);
+                if (!s.ok()) fail(std::move(s));
+              });
+            }
           });
       tf::make_edge(order, write);
-      if (!stage->formats()) {
-        for (std::size_t input : sink.inputs) tf::make_edge(*outputs[input], order);
+      if (!group.prepared) {
+        for (std::size_t input : inputs) tf::make_edge(*outputs[input], order);
         continue;
       }
-      // The sink's Format runs before ordering, in parallel: in the task of the segment that
-      // produces its only input (Format only reads the batch, so other readers of the same
-      // batch do not matter; one sink per segment), else in a node of its own.
-      const std::size_t first = sink.inputs[0];
-      Segment* up = segment_of[first];
-      // (`first` is the segment's last step: a stage the sink reads has a reader besides the
-      // next stage, so no stage was fused after it.)
-      if (sink.inputs.size() == 1 && up != nullptr && up->format == nullptr) {
-        up->format = stage;
-        up->format_name = name;
-        tf::make_edge(*outputs[first], order);
-        continue;
-      }
+      SinkStage* stage = graph.sinks[group.members[0]].sink;
       auto& prepare = sink_prepare_nodes.emplace_back(
           g, tf::unlimited,
-          [&failed, &guarded, &buffers, stage, input_of, name](const Message& in) {
+          [&failed, &guarded, &buffers, stage, input_of,
+           name = members[0].second](const Message& in) {
             Message m{in.batch, nullptr, stage};
             if (!failed.load(std::memory_order_relaxed)) {
               guarded(name, [&] {
@@ -330,7 +361,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
             }
             return m;
           });
-      for (std::size_t input : sink.inputs) tf::make_edge(*outputs[input], prepare);
+      for (std::size_t input : inputs) tf::make_edge(*outputs[input], prepare);
       tf::make_edge(prepare, order);
     }
     tf::make_edge(source_node.output(), chunk_order);

@@ -28,7 +28,32 @@ class ChunkMaker {
     EXPECT_TRUE(pool.ok());
     if (pool.ok()) pool_ = std::move(pool).value();
   }
-  flow::ChunkPtr Data(uint64_t file_id, std::string_view bytes) {
+  flow::ChunkPtr Data(uint64_t file_id, std::string_view bytes) { return MakeData(file_id, bytes); }
+  flow::ChunkPtr End(uint64_t file_id, std::string path = "",
+                     std::optional<Error> error = std::nullopt) {
+    auto chunk = std::make_shared<flow::Chunk>();
+    chunk->seq = seq_++;
+    chunk->file_id = file_id;
+    chunk->end = true;
+    chunk->file_bytes = offsets_[file_id];
+    chunk->path = std::move(path);
+    chunk->error = std::move(error);
+    return chunk;
+  }
+  // A file's end message that carries its last bytes, as FileSourceNode emits it.
+  flow::ChunkPtr Last(uint64_t file_id, std::string_view bytes, std::string path = "",
+                      std::optional<Error> error = std::nullopt) {
+    std::shared_ptr<flow::Chunk> chunk = MakeData(file_id, bytes);
+    chunk->end = true;
+    chunk->file_bytes = offsets_[file_id];
+    chunk->path = std::move(path);
+    chunk->error = std::move(error);
+    return chunk;
+  }
+  const uring::BufferPool& pool() const { return *pool_; }
+
+ private:
+  std::shared_ptr<flow::Chunk> MakeData(uint64_t file_id, std::string_view bytes) {
     auto chunk = std::make_shared<flow::Chunk>();
     chunk->seq = seq_++;
     chunk->file_id = file_id;
@@ -42,20 +67,7 @@ class ChunkMaker {
     offsets_[file_id] += bytes.size();
     return chunk;
   }
-  flow::ChunkPtr End(uint64_t file_id, std::string path = "",
-                     std::optional<Error> error = std::nullopt) {
-    auto chunk = std::make_shared<flow::Chunk>();
-    chunk->seq = seq_++;
-    chunk->file_id = file_id;
-    chunk->end = true;
-    chunk->file_bytes = offsets_[file_id];
-    chunk->path = std::move(path);
-    chunk->error = std::move(error);
-    return chunk;
-  }
-  const uring::BufferPool& pool() const { return *pool_; }
 
- private:
   // Declared first, destroyed last: the chunks' leases must come back before the pool goes.
   std::unique_ptr<uring::BufferPool> pool_;
   std::map<uint64_t, uint64_t> offsets_;
