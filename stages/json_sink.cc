@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "stages/json_writer.h"
@@ -25,7 +26,7 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
     if (fd < 0) return Error::FromErrno(errno, "open " + path);
     // fsync means nothing for a device or a FIFO (and fails there with EINVAL).
     return std::unique_ptr<JsonSink>(
-        new JsonSink(fd, /*owns_fd=*/true, path, "", fsync && regular));
+        new JsonSink(fd, /*owns_fd=*/true, path, "", fsync && regular, regular));
   }
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
@@ -40,17 +41,20 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
     return Error::FromErrno(err, "create " + (err == EEXIST ? temp : path));
   }
   return std::unique_ptr<JsonSink>(
-      new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync));
+      new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync, /*regular=*/true));
 }
 
 Result<std::unique_ptr<JsonSink>> JsonSink::OpenFd(int fd, std::string name) {
-  return std::unique_ptr<JsonSink>(new JsonSink(fd, /*owns_fd=*/false, std::move(name), "", false));
+  return std::unique_ptr<JsonSink>(
+      new JsonSink(fd, /*owns_fd=*/false, std::move(name), "", false, /*regular=*/false));
 }
 
-JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync)
+JsonSink::JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync,
+                   bool regular)
     : fd_(fd),
       owns_fd_(owns_fd),
       fsync_(fsync),
+      regular_(owns_fd && regular),
       name_(std::move(name)),
       temp_path_(std::move(temp_path)),
       temp_exists_(!temp_path_.empty()) {
@@ -63,8 +67,9 @@ JsonSink::~JsonSink() { Discard(); }
 Status JsonSink::Write(const flow::RecordBatch& batch) {
   if (!status_.ok()) return status_;
   if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
-  for (const flow::Record& record : batch.records) {
-    AppendRecordJson(buffer_, record);
+  const std::size_t skip = Track(batch);
+  for (std::size_t i = skip; i < batch.records.size(); ++i) {
+    AppendRecordJson(buffer_, batch.records[i]);
     ++records_;
     if (buffer_.size() >= kBufferBytes) RINGFLOW_RETURN_IF_ERROR(Flush());
   }
@@ -89,6 +94,11 @@ Status JsonSink::WriteFormatted(std::size_t, const flow::RecordBatch& batch,
                                 std::string_view bytes) {
   if (!status_.ok()) return status_;
   if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  if (skip_left_ > 0 && batch.file_id == skip_file_) {
+    // A resumed file's first records are in the output already: format the rest one by one.
+    return Write(batch);
+  }
+  Track(batch);
   records_ += batch.records.size();
   if (bytes.size() >= kBufferBytes / 4) {
     // Large enough to be written as it is, without the copy into the buffer.
@@ -183,6 +193,95 @@ Status JsonSink::Close() {
   return s;
 }
 
+std::size_t JsonSink::Track(const flow::RecordBatch& batch) {
+  if (batch.file_id != file_id_) {
+    file_id_ = batch.file_id;
+    file_records_ = 0;
+  }
+  // (The skipped records count: they are in the output.)
+  file_records_ += batch.records.size();
+  if (skip_left_ == 0 || batch.file_id != skip_file_) return 0;
+  const uint64_t skip = std::min<uint64_t>(skip_left_, batch.records.size());
+  skip_left_ -= skip;
+  return static_cast<std::size_t>(skip);
+}
+
+Result<flow::SinkPosition> JsonSink::Checkpoint() {
+  if (!status_.ok()) return status_.error();
+  if (closed_)
+    return Fail(Error(ErrorCode::kInternal, "checkpoint " + name_ + ": sink is closed")).error();
+  RINGFLOW_RETURN_IF_ERROR(Flush());
+  flow::SinkPosition at;
+  at.file_id = file_id_;
+  at.file_records = file_records_;
+  if (!regular_) {
+    at.length = bytes_;  // stdout, a pipe, a device: nothing to cut back or fsync
+    return at;
+  }
+  const std::string& file = temp_path_.empty() ? name_ : temp_path_;
+  if (synced_at_ != bytes_ || !checkpointed_) {
+    // Whatever the "fsync" parameter says: a checkpoint vouches for these bytes.
+    if (::fsync(fd_) != 0) return Fail(Error::FromErrno(errno, "fsync " + file)).error();
+    synced_at_ = bytes_;
+  }
+  if (!checkpointed_) {
+    // The file's name must survive a crash too: fsync its directory once.
+    const std::size_t slash = file.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash + 1);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return Fail(Error::FromErrno(errno, "open " + dir)).error();
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0) return Fail(Error::FromErrno(err, "fsync " + dir)).error();
+    checkpointed_ = true;
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return Fail(Error::FromErrno(errno, "stat " + file)).error();
+  at.file = file;
+  at.length = static_cast<uint64_t>(st.st_size);
+  return at;
+}
+
+Status JsonSink::Resume(const flow::SinkPosition& at) {
+  if (bytes_ > 0 || !buffer_.empty() || closed_) {
+    return Error(ErrorCode::kInternal, "resume " + name_ + ": the sink has written already");
+  }
+  skip_file_ = at.file_id;
+  skip_left_ = at.file_records;
+  if (!regular_ || at.file.empty()) return OkStatus();  // at least once: no cutting back
+  const int fd = ::open(at.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return Error::FromErrno(errno, "open " + at.file + " (the interrupted run's output)");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Error::FromErrno(err, "stat " + at.file);
+  }
+  if (static_cast<uint64_t>(st.st_size) < at.length) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidArgument, at.file + ": " + std::to_string(st.st_size) +
+                                                  " bytes, shorter than the checkpoint's " +
+                                                  std::to_string(at.length));
+  }
+  // Cut the output back to what the checkpoint vouches for (what came after it is written
+  // again), then continue at its end.
+  if (::ftruncate(fd, static_cast<off_t>(at.length)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Error::FromErrno(err, "truncate " + at.file);
+  }
+  // This run's own (empty) temporary file is not needed.
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (temp_exists_ && temp_path_ != at.file) ::unlink(temp_path_.c_str());
+  fd_ = fd;
+  temp_path_ = at.file == name_ ? "" : at.file;
+  temp_exists_ = !temp_path_.empty();
+  checkpointed_ = true;
+  synced_at_ = 0;
+  return OkStatus();
+}
+
 void JsonSink::Abort() {
   if (status_.ok()) status_ = Error(ErrorCode::kCancelled, "output " + name_ + " discarded");
   Discard();
@@ -192,7 +291,8 @@ void JsonSink::Discard() {
   buffer_.clear();
   if (!owns_fd_) return;
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  if (temp_exists_) {
+  // A checkpoint vouches for the temporary file: it stays for --resume.
+  if (temp_exists_ && !checkpointed_) {
     ::unlink(temp_path_.c_str());
     temp_exists_ = false;
   }

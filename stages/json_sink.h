@@ -75,6 +75,16 @@ class JsonSink final : public flow::SinkStage {
 
   // Writes what is buffered (no fsync). Errors as for Write.
   Status Flush() override;
+  // Checkpoints (see flow::SinkStage). An owned regular file is fsynced (whatever `fsync` said)
+  // and, the first time, its directory; the position names the temporary file (or the output
+  // when written in place) and its size. Stdout and devices: a position without a file (a
+  // resumed run writes after what is there). After a Checkpoint, Abort and the destructor keep
+  // the temporary file. Resume opens the position's file, cuts it back to its length and writes
+  // on there (unlinking the temporary file Open made); kInvalidArgument when the file is shorter
+  // than the position says, errno errors for open/ftruncate. REQUIRES: nothing written yet.
+  bool checkpoints() const override { return true; }
+  Result<flow::SinkPosition> Checkpoint() override;
+  Status Resume(const flow::SinkPosition& at) override;
   // Writes what is buffered and, for a file with fsync, fsyncs it: after Prepare, Close only
   // closes and renames. Errors as for Write, and fsync's.
   Status Prepare() override;
@@ -88,7 +98,10 @@ class JsonSink final : public flow::SinkStage {
   const std::string& temp_path() const { return temp_path_; }
 
  private:
-  JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync);
+  JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync, bool regular);
+  // Notes the batch's file and returns how many of its first records to leave out (a resumed
+  // file's records that are in the output already).
+  std::size_t Track(const flow::RecordBatch& batch);
 
   // Writes all of `bytes` (retrying partial writes and EINTR, waiting out EAGAIN).
   Status WriteAll(std::string_view bytes);
@@ -98,13 +111,21 @@ class JsonSink final : public flow::SinkStage {
   void Discard();
 
   int fd_;
-  const bool owns_fd_;           // a temp file this sink created, closes and renames
-  const bool fsync_;             // fsync before the rename
-  const std::string name_;       // the final path, or the name given to OpenFd
-  const std::string temp_path_;  // empty for a borrowed descriptor
-  bool temp_exists_;             // temp_path_ is ours to rename or unlink
-  bool synced_ = false;          // Prepare fsynced the file
+  const bool owns_fd_;            // a temp file this sink created, closes and renames
+  const bool fsync_;              // fsync before the rename
+  const bool regular_;            // an owned regular file: checkpoints fsync and cut it back
+  const std::string name_;        // the final path, or the name given to OpenFd
+  std::string temp_path_;         // empty when written in place (Resume may adopt another)
+  bool temp_exists_;              // temp_path_ is ours to rename or unlink
+  bool synced_ = false;           // Prepare fsynced the file
   uint64_t write_behind_at_ = 0;  // bytes_ when write-back of the file was last started
+  // Checkpoints.
+  bool checkpointed_ = false;      // a checkpoint vouches for the file: never unlinked
+  uint64_t synced_at_ = 0;         // bytes_ at the last checkpoint's fsync
+  uint64_t file_id_ = UINT64_MAX;  // the input file of the last batch, and its records so far
+  uint64_t file_records_ = 0;
+  uint64_t skip_file_ = 0;  // Resume: leave out the first skip_left_ records of this file
+  uint64_t skip_left_ = 0;
   std::string buffer_;
   std::optional<Status> closed_;  // the first Close's result
   Status status_;                 // the first error; sticky

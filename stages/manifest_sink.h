@@ -43,6 +43,16 @@ class ManifestSink final : public flow::SinkStage {
   Status Prepare() override { return out_->Prepare(); }
   Status Close() override { return out_->Close(); }
   void Abort() override { out_->Abort(); }
+  // Checkpoints: those of the JsonSink underneath. Its lines are per file and a resumed run
+  // reads the cut's file from its start (recomputing its digest and counts), so nothing is
+  // left out on Resume. (A cut falls between messages: no checksum record is pending then.)
+  bool checkpoints() const override { return true; }
+  Result<flow::SinkPosition> Checkpoint() override { return out_->Checkpoint(); }
+  Status Resume(const flow::SinkPosition& at) override {
+    flow::SinkPosition lines = at;
+    lines.file_records = 0;
+    return out_->Resume(lines);
+  }
 
   uint64_t files_written() const { return files_; }
   // See JsonSink::temp_path.

@@ -21,6 +21,9 @@ class NullSink final : public flow::SinkStage {
  public:
   Status Write(const flow::RecordBatch&) override { return OkStatus(); }
   Status Close() override { return OkStatus(); }
+  bool checkpoints() const override { return true; }
+  Result<flow::SinkPosition> Checkpoint() override { return flow::SinkPosition{}; }
+  Status Resume(const flow::SinkPosition&) override { return OkStatus(); }
 };
 
 // The "fsync" parameter of the file sinks.

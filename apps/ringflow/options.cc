@@ -143,4 +143,23 @@ void PrintError(const std::string& message) {
   std::fprintf(stderr, "ringflow: %s\n", message.c_str());
 }
 
+po::options_description CheckpointOptions(CheckpointArgs& args) {
+  po::options_description desc("Checkpoints (resume an interrupted run with identical output)");
+  desc.add_options()(
+      "checkpoint", po::value(&args.file)->value_name("FILE"),
+      "record in FILE, as the run goes, how far its outputs are durable (fsynced); a run that "
+      "is killed, fails or is stopped can then continue with --resume. Needs ordered output. "
+      "Removed when the run succeeds. E.g. --checkpoint replay.ckpt")(
+      "resume", po::bool_switch(&args.resume),
+      "continue the run --checkpoint describes: outputs cut back to what it vouches for, "
+      "finished files left out, the file it was in read again without repeating its records; "
+      "the result equals an uninterrupted run byte for byte (stdout: at least once). Without a "
+      "checkpoint file, starts from the beginning")(
+      "checkpoint-every", po::value(&args.every)->value_name("SIZE"),
+      "a checkpoint after every SIZE of input (default 64MiB)")(
+      "checkpoint-interval", po::value(&args.interval)->value_name("DURATION"),
+      "and at least this often (default 1s)");
+  return desc;
+}
+
 }  // namespace ringflow::app

@@ -57,4 +57,13 @@ bool WriteStdout(const std::string& out);
 // "ringflow: <message>" on stderr.
 void PrintError(const std::string& message);
 
+// --checkpoint, --resume, --checkpoint-every, --checkpoint-interval (replay and run).
+struct CheckpointArgs {
+  std::string file;
+  bool resume = false;
+  std::string every = "64MiB";
+  std::string interval = "1s";
+};
+po::options_description CheckpointOptions(CheckpointArgs& args);
+
 }  // namespace ringflow::app

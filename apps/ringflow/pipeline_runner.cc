@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -15,8 +16,11 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <utility>
+#include <variant>
 
+#include "apps/ringflow/checkpoint.h"
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
 #include "framework/core/error.h"
@@ -146,6 +150,9 @@ class RunSink final : public flow::SinkStage {
   Status Prepare() override { return inner_->Prepare(); }
   Status Close() override { return inner_->Close(); }
   void Abort() override { inner_->Abort(); }
+  bool checkpoints() const override { return inner_->checkpoints(); }
+  Result<flow::SinkPosition> Checkpoint() override { return inner_->Checkpoint(); }
+  Status Resume(const flow::SinkPosition& at) override { return inner_->Resume(at); }
 
   uint64_t records = 0, parse_errors = 0, truncated = 0;
 
@@ -413,8 +420,184 @@ Discovered Discover(const DiscoveryOptions& options) {
   return found;
 }
 
+std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, FrontEndOptions& front) {
+  if (args.file.empty()) {
+    if (args.resume) return std::string("--resume needs --checkpoint FILE");
+    return std::nullopt;
+  }
+  front.checkpoint = args.file;
+  front.resume = args.resume;
+  Result<int64_t> every = config::ParseSize(args.every);
+  if (!every.ok() || *every <= 0) {
+    return "--checkpoint-every: " +
+           (every.ok() ? std::string("must be above 0") : every.error().message());
+  }
+  front.checkpoint_bytes = static_cast<uint64_t>(*every);
+  Result<std::chrono::microseconds> interval = ParseDuration(args.interval);
+  if (!interval.ok()) return "--checkpoint-interval: " + interval.error().message();
+  front.checkpoint_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+  return std::nullopt;
+}
+
+namespace {
+
+// Puts a finished run's outputs in place: the run had written its final checkpoint
+// ("complete") but was killed before (or while) renaming them.
+int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built,
+                      const FrontEndOptions& options) {
+  for (auto& sink : built.sinks) sink->Abort();  // this run's empty temporary files
+  for (const CheckpointSink& s : state.sinks) {
+    if (s.at.file.empty() || s.at.file == s.output) continue;
+    struct stat st;
+    if (::stat(s.at.file.c_str(), &st) != 0) continue;  // renamed already
+    if (::rename(s.at.file.c_str(), s.output.c_str()) != 0) {
+      PrintError(options.command + ": " +
+                 Error::FromErrno(errno, "rename " + s.at.file + " to " + s.output).UserMessage());
+      return 1;
+    }
+  }
+  if (::unlink(options.checkpoint.c_str()) != 0) {
+    PrintError(options.command + ": " +
+               Error::FromErrno(errno, "remove " + options.checkpoint).UserMessage());
+    return 1;
+  }
+  std::fprintf(stderr, "ringflow: %s: the run had finished; its outputs are now in place\n",
+               EscapeControl(options.checkpoint).c_str());
+  return 0;
+}
+
+// Prepares --checkpoint: checks that the run can be checkpointed, and with --resume reads the
+// checkpoint, leaves out of `discovered` the files finished before (unchanged), and tells every
+// sink where to continue. Returns the checkpointer, or the exit status.
+std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
+    const config::PipelineConfig& pipeline, stages::BuiltPipeline& built, Discovered& discovered,
+    const FrontEndOptions& options, uint64_t& gone) {
+  auto refuse = [&](const std::string& why) {
+    PrintError(options.command + ": --checkpoint: " + why);
+    for (auto& sink : built.sinks) sink->Abort();
+    return 1;
+  };
+  if (!pipeline.ordered) return refuse("needs ordered output (\"ordered\": false, --unordered)");
+  for (std::size_t k = 0; k < built.sinks.size(); ++k) {
+    if (!built.sinks[k]->checkpoints()) {
+      return refuse("sink \"" + pipeline.sinks[k].name + "\" (" + pipeline.sinks[k].type +
+                    ") does not support checkpoints");
+    }
+  }
+  const std::string digest = PipelineDigest(pipeline);
+  Result<std::optional<CheckpointState>> loaded = LoadCheckpoint(options.checkpoint);
+  if (!loaded.ok()) {
+    if (options.resume || loaded.error().code() != ErrorCode::kInvalidArgument) {
+      return refuse(loaded.error().UserMessage());
+    }
+    loaded = std::optional<CheckpointState>();  // starting over anyway
+  }
+  std::optional<CheckpointState> previous = std::move(loaded).value();
+  if (previous && !options.resume) {
+    // Starting over: the old run's partial outputs go.
+    for (const CheckpointSink& s : previous->sinks) {
+      if (!s.at.file.empty() && s.at.file != s.output) ::unlink(s.at.file.c_str());
+    }
+    std::fprintf(stderr, "ringflow: note: %s: starting over (--resume continues from it)\n",
+                 EscapeControl(options.checkpoint).c_str());
+    previous.reset();
+  }
+  if (options.resume && !previous) {
+    std::fprintf(stderr, "ringflow: note: %s: no checkpoint yet: starting from the beginning\n",
+                 EscapeControl(options.checkpoint).c_str());
+  }
+  if (previous && previous->pipeline != digest) {
+    return refuse(options.checkpoint +
+                  " was written by another pipeline (its stages, sinks or inputs differ); run "
+                  "without --resume to start over");
+  }
+  if (previous && previous->complete) return FinishCompleteRun(*previous, built, options);
+
+  std::vector<CheckpointSink> sinks;
+  for (const config::StageConfig& s : pipeline.sinks) {
+    const std::string* path = s.GetString("path");
+    sinks.push_back({s.name, path != nullptr && *path != "-" ? *path : "", {}});
+  }
+  std::unordered_map<std::string, const CheckpointEntry*> before;
+  if (previous) {
+    for (const CheckpointEntry& e : previous->files) before.emplace(e.path, &e);
+  }
+  std::vector<Checkpointer::File> files;
+  std::vector<uring::ReadJob> jobs;
+  std::optional<uint64_t> resumed;  // the job of the partial file, continued where it was
+  uint64_t done_before = 0;
+  for (uring::ReadJob& job : discovered.jobs) {
+    Checkpointer::File f;
+    f.entry.path = job.path;
+    if (!job.skip) {
+      if (Result<FileIdentity> id = StatFile(job.path); id.ok()) f.entry.identity = *id;
+    }
+    f.job = job.id;
+    if (auto it = before.find(job.path); it != before.end()) {
+      const CheckpointEntry& then = *it->second;
+      before.erase(it);
+      Result<FileIdentity> now =
+          IdentifyFile(job.path, then.identity.has_head ? then.identity.head_bytes : kHeadBytes);
+      const std::string change =
+          job.skip || !now.ok()
+              ? std::string("unreadable")
+              : FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
+      if (change.empty() && then.done) {
+        f.entry = then;  // finished before: not read again
+        f.job.reset();
+        ++done_before;
+      } else if (change.empty()) {
+        resumed = job.id;
+      } else if (!job.skip) {
+        std::fprintf(stderr, "ringflow: %s: %s since the checkpoint: replayed from the start\n",
+                     EscapeControl(job.path).c_str(), change.c_str());
+      }
+    }
+    if (f.job) jobs.push_back(std::move(job));
+    files.push_back(std::move(f));
+  }
+  for (const auto& [path, entry] : before) {
+    std::fprintf(stderr, "ringflow: %s: gone since the checkpoint%s\n", EscapeControl(path).c_str(),
+                 entry->done ? " (its records are in the output)" : "");
+    ++gone;
+  }
+  if (previous) {
+    for (std::size_t k = 0; k < pipeline.sinks.size(); ++k) {
+      auto it =
+          std::find_if(previous->sinks.begin(), previous->sinks.end(),
+                       [&](const CheckpointSink& s) { return s.name == pipeline.sinks[k].name; });
+      if (it == previous->sinks.end()) {
+        return refuse(options.checkpoint + " has no sink \"" + pipeline.sinks[k].name + "\"");
+      }
+      flow::SinkPosition at = it->at;
+      // Records of the partial file already out are left out when it is read again; a file
+      // read from the start (changed) or a cut at a file's end leaves nothing out.
+      at.file_id = resumed.value_or(UINT64_MAX);
+      if (!resumed) at.file_records = 0;
+      if (Status s = built.sinks[k]->Resume(at); !s.ok()) {
+        return refuse("sink \"" + pipeline.sinks[k].name + "\": " + s.error().UserMessage());
+      }
+    }
+    std::fprintf(stderr, "ringflow: resuming from %s: %llu files done before, %zu to go\n",
+                 EscapeControl(options.checkpoint).c_str(),
+                 static_cast<unsigned long long>(done_before), jobs.size());
+  }
+  discovered.jobs = std::move(jobs);
+  return std::make_unique<Checkpointer>(options.checkpoint, digest, std::move(files),
+                                        std::move(sinks), &g_stop);
+}
+
+}  // namespace
+
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options) {
+  std::unique_ptr<Checkpointer> checkpointer;
+  uint64_t gone = 0;  // files of the checkpoint that are gone
+  if (!options.checkpoint.empty()) {
+    auto set_up = SetUpCheckpoint(pipeline, built, discovered, options, gone);
+    if (const int* exit_code = std::get_if<int>(&set_up)) return *exit_code;
+    checkpointer = std::move(std::get<0>(set_up));
+  }
   const auto started = std::chrono::steady_clock::now();
   RunCounters counters;
   const uint64_t files_total = discovered.jobs.size();
@@ -448,6 +631,11 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
   }
 
   flow::SourceOptions source = MakeSourceOptions(pipeline);
+  if (checkpointer) {
+    graph.checkpoints = checkpointer.get();
+    source.checkpoint_bytes = std::max<uint64_t>(options.checkpoint_bytes, 1);
+    source.checkpoint_interval = options.checkpoint_interval;
+  }
   // Parsing runs on oneTBB's workers; "threads" caps them (0: one per CPU).
   std::optional<tbb::global_control> cap;
   if (pipeline.source.engine.threads != 0) {
@@ -464,10 +652,28 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (!stats->ok()) {
+    if (checkpointer && checkpointer->cuts_written() > 0) {
+      // The partial outputs stay, and the checkpoint says how far they go.
+      if (signal == 0) PrintError(options.command + ": " + stats->error().UserMessage());
+      std::fprintf(stderr,
+                   "ringflow: %s; the output so far stays: continue with --resume "
+                   "(checkpoint %s)\n",
+                   signal != 0 ? "interrupted" : "the run failed",
+                   EscapeControl(options.checkpoint).c_str());
+      return signal != 0 ? 128 + signal : 1;
+    }
     // The outputs were discarded (see RunPipeline): a summary of a run that left nothing would
     // only mislead.
     PrintError(options.command + ": " + stats->error().UserMessage());
-    return 1;
+    return signal != 0 ? 128 + signal : 1;
+  }
+  if (checkpointer) {
+    CrashPoint("renamed");
+    if (::unlink(options.checkpoint.c_str()) != 0 && errno != ENOENT) {
+      PrintError(options.command + ": " +
+                 Error::FromErrno(errno, "remove " + options.checkpoint).UserMessage());
+      return 1;
+    }
   }
 
   RunSummary summary;
@@ -496,7 +702,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     }
   }
   std::fputs(text.c_str(), stderr);
-  int exit_code = report.problems > 0 ? 1 : 0;
+  int exit_code = report.problems > 0 || gone > 0 ? 1 : 0;
   if (!options.stats_json.empty()) {
     const Status written = WriteFileAtomically(options.stats_json, SummaryJson(summary) + "\n");
     if (!written.ok()) {

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,7 +33,8 @@ class StopSignals {
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
-  // The temporary files of `built`'s JSON and manifest sinks (at most 8).
+  // The temporary files of `built`'s JSON and manifest sinks (at most 8). Not with
+  // --checkpoint: a checkpoint's partial outputs must survive.
   void RemoveOnQuit(const stages::BuiltPipeline& built);
 
  private:
@@ -81,12 +83,24 @@ struct FrontEndOptions {
   bool progress = false;
   PacingOptions pacing;
   std::string stats_json;  // write the summary as JSON here ("" none, "-" stdout)
+  // --checkpoint FILE (see checkpoint.h): "" none. --resume continues from it.
+  std::string checkpoint;
+  bool resume = false;
+  uint64_t checkpoint_bytes = uint64_t{64} << 20;       // a cut every this many input bytes
+  std::chrono::milliseconds checkpoint_interval{1000};  // or this often
 };
+
+struct CheckpointArgs;
+// Copies --checkpoint and friends into `front`; the message for the user when one is bad.
+std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, FrontEndOptions& front);
 
 // Runs `built` (the pipeline document `pipeline` built) over what discovery found and prints the
 // summary. Returns the exit status: 0 every file read, 1 a file was skipped for a problem (notes
 // do not count) or the run failed, 128 + N when signal N (SIGINT, SIGTERM) stopped it (with a
-// StopSignals alive).
+// StopSignals alive). With options.checkpoint: checkpoints during the run (ordered pipelines
+// only, every sink must support them); with options.resume, continues the run the checkpoint
+// describes; a run that fails or is stopped keeps its partial outputs for --resume, one that
+// succeeds removes the checkpoint.
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options);
 

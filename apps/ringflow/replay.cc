@@ -164,8 +164,15 @@ int ReplayCommand(const std::vector<std::string>& args) {
                          "`ringflow run --help`); PATH... replace its source paths")(
       "set", po::value(&a.overrides)->composing()->value_name("PATH=VALUE"),
       "with --config: override a value of the document, e.g. --set sinks[0].path=out.ndjson");
+  CheckpointArgs checkpoint;
   po::options_description all("Options");
-  all.add(output).add(input).add(pacing).add(progress).add(engine).add(document);
+  all.add(output)
+      .add(input)
+      .add(pacing)
+      .add(progress)
+      .add(CheckpointOptions(checkpoint))
+      .add(engine)
+      .add(document);
 
   std::vector<std::string> paths;
   po::variables_map vm;
@@ -217,6 +224,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (!max_gap.ok()) return usage("--max-gap: " + max_gap.error().message());
   front.pacing.max_gap = *max_gap;
   front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
+  if (auto bad = ApplyCheckpointArgs(checkpoint, front)) return usage(*bad);
 
   // Command-line settings become overrides of the document, so the document's validation
   // checks them (ranges, sizes) and names them in its messages.
@@ -265,7 +273,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   std::optional<stages::BuiltPipeline> built =
       BuildDocument(registry, *pipeline, with_config ? a.config : "replay");
   if (!built) return 1;
-  signals.RemoveOnQuit(*built);
+  if (front.checkpoint.empty()) signals.RemoveOnQuit(*built);
 
   DiscoveryOptions discovery;
   discovery.paths = pipeline->source.paths;

@@ -22,6 +22,7 @@ Result<stages::StageRegistry> MakeRegistry() {
 struct ConfigArgs {
   std::string config;
   std::vector<std::string> overrides;
+  CheckpointArgs checkpoint;  // run only
 };
 
 // Parses "CONFIG [--set path=value ...]"; returns the exit status on --help or bad usage.
@@ -33,6 +34,7 @@ std::variant<ConfigArgs, int> ParseConfigArgs(const char* name, const char* usag
       "set", po::value(&parsed.overrides)->composing()->value_name("PATH=VALUE"),
       "override a value of the document before validation, e.g. --set sinks[0].path=out.ndjson "
       "or --set source.engine.buffers=8 (repeatable)");
+  if (std::string_view(name) == "run") desc.add(CheckpointOptions(parsed.checkpoint));
   std::vector<std::string> positional;
   po::variables_map vm;
   if (!ParseArgs(args, desc, positional, vm)) return 2;
@@ -49,7 +51,7 @@ std::variant<ConfigArgs, int> ParseConfigArgs(const char* name, const char* usag
 }
 
 constexpr char kRunUsage[] =
-    "Usage: ringflow run CONFIG [--set PATH=VALUE ...]\n"
+    "Usage: ringflow run CONFIG [--set PATH=VALUE ...] [--checkpoint FILE [--resume]]\n"
     "\n"
     "Runs the pipeline described by the JSON document CONFIG: reads the source's files through\n"
     "io_uring, frames them into lines, applies the stages and writes the sink. `ringflow stages`\n"
@@ -59,10 +61,16 @@ constexpr char kRunUsage[] =
     "(with \"_error\" and \"_raw\"). With \"ordered\": true (the default) the output holds whole\n"
     "files in discovery order, so two runs write identical bytes. A summary goes to stderr.\n"
     "\n"
+    "With --checkpoint FILE, a run that is killed, fails or is stopped continues with --resume\n"
+    "and its outputs come out byte for byte as one uninterrupted run's (see `ringflow replay\n"
+    "--help`).\n"
+    "\n"
     "Exit status: 0 all files read, 1 a file was skipped or the run failed, 2 bad usage.\n"
     "\n"
     "Examples:\n"
     "  ringflow run configs/access_to_json.json --set 'source.paths=[\"/var/log/nginx\"]'\n"
+    "  ringflow run configs/access_fanout.json --checkpoint run.ckpt   (after a crash: ... "
+    "--resume)\n"
     "  ringflow run configs/syslog_to_json.json --set sinks[0].path=-\n";
 
 constexpr char kValidateUsage[] =
@@ -74,6 +82,7 @@ constexpr char kValidateUsage[] =
 struct Loaded {
   config::PipelineConfig pipeline;
   stages::BuiltPipeline built;
+  CheckpointArgs checkpoint;
 };
 
 // Parses the arguments, loads and validates the document and builds its stages (which also
@@ -94,7 +103,7 @@ std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
   if (!pipeline) return 1;
   std::optional<stages::BuiltPipeline> built = BuildDocument(*registry, *pipeline, a.config);
   if (!built) return 1;
-  return Loaded{std::move(*pipeline), std::move(*built)};
+  return Loaded{std::move(*pipeline), std::move(*built), a.checkpoint};
 }
 
 }  // namespace
@@ -104,14 +113,18 @@ int RunCommand(const std::vector<std::string>& args) {
   auto loaded = LoadAndBuild("run", kRunUsage, args);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   Loaded& l = std::get<Loaded>(loaded);
-  signals.RemoveOnQuit(l.built);
+  FrontEndOptions front;
+  front.command = "run";
+  if (auto bad = ApplyCheckpointArgs(l.checkpoint, front)) {
+    PrintError("run: " + *bad + " (see --help)");
+    return 2;
+  }
+  if (front.checkpoint.empty()) signals.RemoveOnQuit(l.built);
   DiscoveryOptions discovery;
   discovery.paths = l.pipeline.source.paths;
   discovery.recursive = l.pipeline.source.recursive;
   discovery.include = l.pipeline.source.include;
   discovery.exclude = l.pipeline.source.exclude;
-  FrontEndOptions front;
-  front.command = "run";
   return ExecutePipeline(l.pipeline, l.built, Discover(discovery), front);
 }
 

@@ -28,6 +28,9 @@ struct Chunk {
   std::optional<Error> error;  // with end: why the file failed (path in error->path())
   std::string path;            // with end: the file's path, as the source named it
   uring::SharedLease lease;    // null for messages without data
+  // A checkpoint cut follows this message (SourceOptions::checkpoint_bytes): once every sink has
+  // written it, the sinks make their output durable and the pipeline reports the cut.
+  bool checkpoint = false;
 
   std::span<const std::byte> data() const {
     return lease ? std::span<const std::byte>(lease->data(), length) : std::span<const std::byte>();

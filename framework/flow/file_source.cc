@@ -124,6 +124,16 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   }
   chunk.seq = next_seq_++;
   ++stats_.messages;
+  if (options_.checkpoint_bytes > 0) {
+    bytes_since_cut_ += chunk.length;
+    const auto now = std::chrono::steady_clock::now();
+    if (chunk.seq == 0 || bytes_since_cut_ >= options_.checkpoint_bytes ||
+        now - last_cut_ >= options_.checkpoint_interval) {
+      chunk.checkpoint = true;
+      bytes_since_cut_ = 0;
+      last_cut_ = now;
+    }
+  }
   // The deleter runs on whichever thread drops the last reference: it frees the chunk (and so
   // returns its buffer to the pool) and only then counts the message as gone.
   ChunkPtr ptr(new Chunk(std::move(chunk)), [this](const Chunk* c) {

@@ -10,6 +10,7 @@
 #include <oneapi/tbb/flow_graph.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -34,6 +35,10 @@ struct SourceOptions {
   uint32_t buffers = 64;
   // Messages alive at once (chunks plus end markers); at least `buffers`.
   uint32_t max_messages = 128;
+  // Checkpoint cuts (Chunk::checkpoint): after the first message, and then after a message once
+  // this many bytes were emitted since the last cut or checkpoint_interval has passed. 0: none.
+  uint64_t checkpoint_bytes = 0;
+  std::chrono::milliseconds checkpoint_interval{1000};
 };
 
 struct SourceStats {
@@ -79,7 +84,9 @@ class FileSourceNode {
   Status status_;
   SourceStats stats_;
   uint64_t next_seq_ = 0;
-  std::unordered_map<uint64_t, std::string> paths_;  // files being read, by id (I/O thread)
+  uint64_t bytes_since_cut_ = 0;                      // I/O thread
+  std::chrono::steady_clock::time_point last_cut_{};  // I/O thread
+  std::unordered_map<uint64_t, std::string> paths_;   // files being read, by id (I/O thread)
 
   std::mutex mu_;
   std::condition_variable released_;

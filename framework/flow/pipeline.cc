@@ -6,6 +6,7 @@
 #include <atomic>
 #include <exception>
 #include <list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -149,6 +150,14 @@ Status PipelineGraph::Check() const {
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
                                   const PipelineGraph& graph) {
   RINGFLOW_RETURN_IF_ERROR(graph.Check());
+  if (graph.checkpoints != nullptr) {
+    for (const PipelineGraph::Sink& sink : graph.sinks) {
+      if (!sink.sink->checkpoints()) {
+        return Error(ErrorCode::kUnsupported,
+                     "sink \"" + sink.name + "\" does not support checkpoints");
+      }
+    }
+  }
   using ChunkStageNode = tf::function_node<ChunkPtr, Message>;
   using SegmentNode = tf::function_node<Message, Message>;
   using SinkOrderNode = tf::sequencer_node<Message>;
@@ -306,6 +315,34 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
         groups.push_back({{k}, &sink.inputs, prepared});
       }
     }
+    // Checkpoint cuts: each group, having written a marked message, makes its sinks durable and
+    // reports their positions; the last group to report a message hands the cut on. (A group
+    // reports its cuts in order, so cuts complete in order too.)
+    struct PendingCut {
+      std::size_t reported = 0;
+      std::vector<SinkPosition> positions;
+    };
+    std::mutex cuts_mu;
+    std::map<uint64_t, PendingCut> cuts;  // by message seq; guarded by cuts_mu
+    auto report_cut = [&](const SinkGroup& group, const Chunk& message) {
+      std::vector<std::pair<std::size_t, SinkPosition>> mine;
+      for (std::size_t k : group.members) {
+        Result<SinkPosition> at = graph.sinks[k].sink->Checkpoint();
+        if (!at.ok()) return fail(at.error());
+        mine.emplace_back(k, std::move(at).value());
+      }
+      std::lock_guard lock(cuts_mu);
+      PendingCut& cut = cuts[message.seq];
+      if (cut.positions.empty()) cut.positions.resize(graph.sinks.size());
+      for (auto& [k, at] : mine) cut.positions[k] = std::move(at);
+      if (++cut.reported < groups.size()) return;
+      const PendingCut done = std::move(cut);
+      cuts.erase(message.seq);
+      if (failed.load(std::memory_order_relaxed)) return;
+      guarded("checkpoint", [&] {
+        if (Status s = graph.checkpoints->Cut(message, done.positions); !s.ok()) fail(std::move(s));
+      });
+    };
     std::list<SegmentNode> sink_prepare_nodes;
     std::list<SinkOrderNode> sink_order_nodes;
     std::list<SinkNode> sink_nodes;
@@ -326,9 +363,15 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
           sink_order_nodes.emplace_back(g, [width, input_of](const Message& m) -> std::size_t {
             return static_cast<std::size_t>(m.batch->seq * width + input_of[m.batch->stream]);
           });
-      auto& write =
-          sink_nodes.emplace_back(g, tf::serial, [&, input_of, members](const Message& m) {
+      const bool observes = &group == &groups.front() && graph.checkpoints != nullptr;
+      auto& write = sink_nodes.emplace_back(
+          g, tf::serial, [&, input_of, members, width, observes](const Message& m) {
             const uint32_t input = input_of[m.batch->stream];
+            const Chunk* message = m.batch->chunk.get();
+            if (observes && input == 0 && message != nullptr &&
+                !failed.load(std::memory_order_relaxed)) {
+              guarded("checkpoint", [&] { graph.checkpoints->Observe(*message); });
+            }
             for (const auto& [k, name] : members) {
               ++sink_batches[k];
               if (failed.load(std::memory_order_relaxed)) continue;
@@ -340,6 +383,10 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
                                : stage->WriteFrom(input, *m.batch);
                 if (!s.ok()) fail(std::move(s));
               });
+            }
+            if (graph.checkpoints != nullptr && message != nullptr && message->checkpoint &&
+                input + 1 == width && !failed.load(std::memory_order_relaxed)) {
+              report_cut(group, *message);
             }
           });
       tf::make_edge(order, write);
@@ -390,6 +437,18 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
   // so a failed run leaves as little behind as it can.
   for (std::size_t k = 0; k < graph.sinks.size() && status.ok(); ++k) {
     status = graph.sinks[k].sink->Prepare();
+  }
+  if (status.ok() && graph.checkpoints != nullptr) {
+    std::vector<SinkPosition> positions;
+    for (std::size_t k = 0; k < graph.sinks.size() && status.ok(); ++k) {
+      Result<SinkPosition> at = graph.sinks[k].sink->Checkpoint();
+      if (at.ok()) {
+        positions.push_back(std::move(at).value());
+      } else {
+        status = at.error();
+      }
+    }
+    if (status.ok()) status = graph.checkpoints->Complete(positions);
   }
   for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
     if (status.ok()) {

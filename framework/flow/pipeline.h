@@ -42,6 +42,9 @@ struct PipelineGraph {
   };
   std::vector<Stage> stages;
   std::vector<Sink> sinks;
+  // Checkpoints: with source.checkpoint_bytes, every sink must support them (checkpoints()),
+  // and this receives the cuts. Not owned.
+  CheckpointObserver* checkpoints = nullptr;
 
   // kInvalidArgument naming the stage or sink when the graph is not runnable: no stage or no
   // sink, a stage with neither or both of chunks/transform, an input that is not an earlier

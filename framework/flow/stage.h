@@ -91,6 +91,18 @@ class TransformStage {
 
 // Receives batches one at a time, in source order. A sink that reads several stages gets, for
 // each source message, one batch from each input in the order the inputs are listed.
+// Where a sink's output stands at a checkpoint (SinkStage::Checkpoint), and where a resumed run
+// takes it up again (SinkStage::Resume).
+struct SinkPosition {
+  // The file that holds the output so far: a temporary file until the run succeeds, the output
+  // itself when written in place (--append); "" when the output cannot be cut back (stdout, a
+  // pipe, a device): a resumed run then writes after what is there (at least once).
+  std::string file;
+  uint64_t length = 0;        // bytes of `file` that are durable (fsynced)
+  uint64_t file_id = 0;       // the input file of the last batch written (its id)
+  uint64_t file_records = 0;  // records of that file in those bytes
+};
+
 class SinkStage {
  public:
   virtual ~SinkStage() = default;
@@ -129,8 +141,41 @@ class SinkStage {
   // After the last batch of a run that succeeded (and Prepare): make the output final.
   virtual Status Close() = 0;
   // Instead of Close when the run failed (a sink or engine error, a stage that threw): discard
-  // what was written, so that no partial output appears under the final name.
+  // what was written, so that no partial output appears under the final name. After a
+  // Checkpoint, the partial output stays where the position says (a resumed run needs it).
   virtual void Abort() {}
+
+  // Checkpoints. A sink that supports them returns true from checkpoints() and implements both:
+  //  Checkpoint: every batch written so far goes through to the output and is made durable
+  //    (fsync); returns where the output stands. Called between batches, on the sink's thread.
+  //  Resume: before the first batch of a resumed run: the output continues at `at` (cut back to
+  //    at.length where it can be), and the first at.file_records records of input file
+  //    at.file_id are not written again (the run reads that file from its start).
+  virtual bool checkpoints() const { return false; }
+  virtual Result<SinkPosition> Checkpoint() {
+    return Error(ErrorCode::kUnsupported, "this sink does not support checkpoints");
+  }
+  virtual Status Resume(const SinkPosition& at) {
+    static_cast<void>(at);
+    return Error(ErrorCode::kUnsupported, "this sink does not support checkpoints");
+  }
+};
+
+// Receives a run's checkpoint cuts (PipelineGraph::checkpoints). Observe and Cut may run
+// concurrently with each other (not with themselves): an implementation locks what they share.
+class CheckpointObserver {
+ public:
+  virtual ~CheckpointObserver() = default;
+  // Every message, in source order, before any sink writes its batches (a first chunk carries
+  // the file's first bytes: its fingerprint).
+  virtual void Observe(const Chunk& message) = 0;
+  // Every sink has written the batches of every message up to and including `cut` (a message
+  // marked Chunk::checkpoint) and made them durable; sinks[k] is sink k's position. Cuts come in
+  // source order. An error fails the run.
+  virtual Status Cut(const Chunk& cut, const std::vector<SinkPosition>& sinks) = 0;
+  // After the last message, every sink prepared (SinkStage::Prepare), before any is closed.
+  // An error fails the run (the sinks are aborted).
+  virtual Status Complete(const std::vector<SinkPosition>& sinks) = 0;
 };
 
 }  // namespace ringflow::flow

@@ -1,0 +1,135 @@
+// Crash-safe checkpoints for `ringflow replay` and `ringflow run` (--checkpoint FILE, --resume).
+//
+// A checkpoint file says how far a run got, in a form a resumed run can trust:
+//  - per input file that is finished, and for the one file the run was in the middle of: its path,
+//    its identity (device, inode, size and mtime at discovery, XXH3-64 of its first 1 KiB — the
+//    whole file when smaller) and, for the partial file, the offset the pipeline had read to;
+//  - per sink: the file that holds its output so far (the temporary file) and how many bytes of
+//    it are durable, plus how many records of the partial file those bytes hold.
+// It is written after the sinks have fsynced what it vouches for, never before: to a temporary
+// file beside it, fsynced, renamed over the old one, and the directory fsynced. Its last line is
+// "xxh3 <16 hex digits>" over everything before it: a damaged or cut file is refused, never
+// taken for a fresh start.
+//
+// Resuming needs ordered mode (files one after another, in discovery order): at a cut, every file
+// before the cut's is finished and none after it has begun. A resumed run discovers the files
+// again, leaves out those finished and unchanged, reads the partial file from its start while each
+// sink leaves out the records it already holds (so format detection, digests and counts come out
+// as in one run), cuts each file sink back to its durable length and writes on. The output then
+// equals an uninterrupted run's byte for byte. Stdout cannot be cut back: at least once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framework/config/pipeline_config.h"
+#include "framework/core/result.h"
+#include "framework/flow/stage.h"
+#include "framework/uring/file_reader.h"
+
+namespace ringflow::app {
+
+// What identifies an input file across a crash.
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t head = 0;        // XXH3-64 of the first head_bytes bytes
+  uint32_t head_bytes = 0;  // min(kHeadBytes, the file's size when read)
+  bool has_head = false;    // head taken (the run read the file's first bytes)
+};
+inline constexpr uint32_t kHeadBytes = 1024;
+
+struct CheckpointEntry {
+  std::string path;
+  FileIdentity identity;
+  bool done = false;    // finished; else the partial file
+  uint64_t offset = 0;  // partial: bytes of it the pipeline had read at the cut
+};
+
+struct CheckpointSink {
+  std::string name;    // the sink's name in the pipeline
+  std::string output;  // its final path ("" for stdout)
+  flow::SinkPosition at;
+};
+
+struct CheckpointState {
+  std::string pipeline;   // PipelineDigest of the run's pipeline
+  bool complete = false;  // every file done, the sinks prepared; the outputs may not be in place
+  std::vector<CheckpointEntry> files;  // finished files in order, then at most one partial
+  std::vector<CheckpointSink> sinks;
+};
+
+// The file's text: one JSON object, then the checksum line.
+std::string SerializeCheckpoint(const CheckpointState& state);
+// kInvalidArgument naming `name` when the text is damaged (checksum), cut short or not a
+// checkpoint of this version.
+Result<CheckpointState> ParseCheckpoint(std::string_view text, const std::string& name);
+// nullopt when `path` does not exist; errno errors for reading it; ParseCheckpoint's.
+Result<std::optional<CheckpointState>> LoadCheckpoint(const std::string& path);
+// Atomically replaces `path` (temporary file, fsync, rename, fsync of the directory).
+Status WriteCheckpoint(const std::string& path, const CheckpointState& state);
+
+// 16 hex digits identifying what a pipeline writes: its stages, sinks (paths included), plugins
+// and source (paths, recursion, globs), not engine settings.
+std::string PipelineDigest(const config::PipelineConfig& pipeline);
+
+// `path`'s device, inode, size and mtime (stat: through symlinks, as the reader opens), no head.
+Result<FileIdentity> StatFile(const std::string& path);
+// StatFile plus the hash of its first `head_bytes` bytes (fewer when it is shorter; none for a
+// file that is not regular), or the errno error.
+Result<FileIdentity> IdentifyFile(const std::string& path, uint32_t head_bytes = kHeadBytes);
+// Why `now` is not the file `then` describes ("" when it is): another file (device or inode
+// differ, or the first then.head_bytes bytes: take `now` with IdentifyFile(path,
+// then.head_bytes)), or shorter than `min_size`; with `exact`, any change of size or mtime.
+std::string FileChange(const FileIdentity& then, const FileIdentity& now, uint64_t min_size,
+                       bool exact);
+
+// Test seam for the crash tests: with RINGFLOW_CRASH_AT=NAME:N in the environment, the N-th time
+// the point NAME is reached the process kills itself with SIGKILL. Points: "cut-synced" (the
+// sinks fsynced a cut, its checkpoint not written), "checkpoint-half" (half of the checkpoint's
+// temporary file written), "checkpoint-written" (temporary file fsynced, not renamed),
+// "complete" (the final checkpoint in place, the outputs not renamed), "renamed" (the outputs in
+// place, the checkpoint not removed).
+void CrashPoint(const char* name);
+
+// The checkpoint side of one run (flow::CheckpointObserver). `files` are the run's input files
+// in discovery order; those already done (a resumed run's, not read again) have no job. Every
+// file whose job id is below the cut's is finished at the cut.
+class Checkpointer final : public flow::CheckpointObserver {
+ public:
+  struct File {
+    CheckpointEntry entry;        // identity from discovery (head from the run)
+    std::optional<uint64_t> job;  // this run's ReadJob id; none: done before
+  };
+  // `sinks`: name and final path per sink, in the pipeline's order. `stop`: once set, no more
+  // cuts are recorded (files cut short by the stop are not finished) and Complete refuses.
+  Checkpointer(std::string path, std::string pipeline_digest, std::vector<File> files,
+               std::vector<CheckpointSink> sinks, const std::atomic<bool>* stop);
+
+  void Observe(const flow::Chunk& message) override;
+  Status Cut(const flow::Chunk& cut, const std::vector<flow::SinkPosition>& sinks) override;
+  Status Complete(const std::vector<flow::SinkPosition>& sinks) override;
+
+  uint64_t cuts_written() const { return cuts_; }
+
+ private:
+  CheckpointState State(const std::vector<flow::SinkPosition>& sinks) const;
+
+  const std::string path_;
+  const std::string pipeline_;
+  const std::atomic<bool>* stop_;
+  std::mutex mu_;
+  std::vector<File> files_;          // guarded by mu_
+  std::vector<std::size_t> by_job_;  // job id -> index in files_
+  std::vector<CheckpointSink> sinks_;
+  uint64_t cuts_ = 0;
+};
+
+}  // namespace ringflow::app
