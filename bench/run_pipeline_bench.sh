@@ -29,6 +29,10 @@ of every command first, which is also the correctness check):
                                        file): its cost, target < 2%
   ringflow replay --manifest           the same with --manifest (checksum + manifest sink):
                                        its cost, target < 5%
+  ringflow replay --out FILE           to WORK/pipeline-bench.ndjson (fsync before the rename)
+  ringflow replay --checkpoint         the same with --checkpoint (default interval: every
+                                       64MiB or 1 s, each an fsync of the output and an atomic
+                                       checkpoint write): its cost, target < 10%
   xargs cat > /dev/null                every file
   xargs wc -l                          every file
   xargs jq -c .                        the json files only (MB/s and lines/s on their own bytes)
@@ -361,6 +365,8 @@ L_FANOUT="ringflow run: fan-out: parse -> JSON file, checksum -> manifest"
 L_REPLAY="ringflow replay -q -> stdout (/dev/null)"
 L_REPLAY_PROGRESS="ringflow replay --progress -> stdout (/dev/null)"
 L_REPLAY_MANIFEST="ringflow replay -q --manifest FILE -> stdout (/dev/null)"
+L_REPLAY_FILE="ringflow replay -q --out FILE"
+L_REPLAY_CKPT="ringflow replay -q --out FILE --checkpoint CKPT"
 
 # bench_corpus CORPUS FLUENT_BIT_S: the table's commands on WORK/CORPUS (tiny: the JSON -> file
 # pipeline only, for the memory bound).
@@ -400,6 +406,10 @@ bench_corpus() {
     --exclude '*/MANIFEST.tsv' "$dir"
   add_cmd "$L_REPLAY_MANIFEST" json-stdout "$b" "$l" "$fb" "$RINGFLOW" replay -q --manifest "$MANIFEST_OUT" \
     --exclude '*/MANIFEST.tsv' "$dir"
+  add_cmd "$L_REPLAY_FILE" json-file "$b" "$l" "$fb" "$RINGFLOW" replay -q --out "$OUT_FILE" \
+    --exclude '*/MANIFEST.tsv' "$dir"
+  add_cmd "$L_REPLAY_CKPT" json-file "$b" "$l" "$fb" "$RINGFLOW" replay -q --out "$OUT_FILE" \
+    --checkpoint "$TMP/replay.ckpt" --exclude '*/MANIFEST.tsv' "$dir"
   add_cmd "xargs cat > /dev/null" none "$b" "$l" "" xargs -d '\n' -a "$LIST" cat
   add_cmd "xargs wc -l" none "$b" "$l" "" xargs -d '\n' -a "$LIST" wc -l
   # Subsets by the corpus's own MANIFEST.tsv (path bytes lines format), measured on their bytes.
@@ -447,16 +457,16 @@ fi
   echo "- read+lines: \`lines\` -> \`null\`; read+lines+parse: \`lines\` -> \`parse\` (no format: detected per file) -> \`null\`"
   echo "- +JSON -> file: -> \`json\` sink to \`$OUT_FILE\` (same file system as the corpus; written to a temporary name, fsync'ed and renamed over the previous run's file, so every run replaces it and its time includes writing the output to disk); -> file, fsync off: the same with \`\"fsync\": false\` (renamed without waiting for the disk); -> stdout: \`json\` sink to \`-\`, stdout redirected to /dev/null"
   echo "- fan-out: \`lines\` -> \`parse\` -> \`json\` sink to the same file, and \`checksum\` -> \`manifest\` sink with \`[\"sums\", \"parsed\"]\` (to the temp dir)"
-  echo "- replay: \`ringflow replay -q --exclude '*/MANIFEST.tsv' CORPUS\` to stdout (/dev/null): format detected per file, ordered; with \`--progress\` (the line forced on, redrawn every 250 ms to stderr, a file here); with \`--manifest FILE\` (adds the checksum stage and the manifest sink)"
+  echo "- replay: \`ringflow replay -q --exclude '*/MANIFEST.tsv' CORPUS\` to stdout (/dev/null): format detected per file, ordered; with \`--progress\` (the line forced on, redrawn every 250 ms to stderr, a file here); with \`--manifest FILE\` (adds the checksum stage and the manifest sink); to a file with \`--out FILE\`, and the same with \`--checkpoint CKPT\` (defaults: a cut every 64MiB or 1 s)"
   echo "- peers, single-threaded: \`cat\` and \`wc -l\` over every file; \`jq -c .\` over the json files only and \`mlr\` (access files to JSON lines) over the access files only, their MB/s and lines/s on their own input$( ((HAVE_MLR)) || echo "; **mlr is not installed: no mlr row** (apt-get install miller)")$( ((HAVE_JQ)) || echo "; **jq is not installed: no jq row**")"
   echo
   python3 - "$RESULTS" "$ORDER" "$META" "$OUT_SIZES" "$TARGET_LARGE" "$TARGET_SMALL" "$TARGET_RSS" "$L_JSON_NOSYNC" "$L_JSON_STDOUT" "$L_JSON_FILE" \
-    "$L_REPLAY" "$L_REPLAY_PROGRESS" "$L_REPLAY_MANIFEST" <<'EOF'
+    "$L_REPLAY" "$L_REPLAY_PROGRESS" "$L_REPLAY_MANIFEST" "$L_REPLAY_FILE" "$L_REPLAY_CKPT" <<'EOF'
 import statistics, sys
 results, order, meta, out_sizes = sys.argv[1:5]
 target_large, target_small, target_rss = map(float, sys.argv[5:8])
 json_file, json_stdout, json_fsync = sys.argv[8:11]
-replay, replay_progress, replay_manifest = sys.argv[11:14]
+replay, replay_progress, replay_manifest, replay_file, replay_ckpt = sys.argv[11:16]
 out_size = dict(l.rstrip("\n").split("\t") for l in open(out_sizes))
 info = {}
 for l in open(meta):
@@ -514,9 +524,11 @@ else:
 for corpus in ("small", "large"):
     if corpus not in groups or replay not in groups[corpus]:
         continue
-    base = med(corpus, replay, 0)
-    for label, what, limit in ((replay_progress, "progress line", 0.02),
-                               (replay_manifest, "--manifest", 0.05)):
+    for label, what, limit, base_label in (
+            (replay_progress, "progress line", 0.02, replay),
+            (replay_manifest, "--manifest", 0.05, replay),
+            (replay_ckpt, "--checkpoint (file output)", 0.10, replay_file)):
+        base = med(corpus, base_label, 0)
         cost = med(corpus, label, 0) / base - 1
         print(f"| replay, {corpus} corpus: cost of {what} < {limit:.0%} | {cost:+.1%} "
               f"({med(corpus, label, 0):.3f} s vs {base:.3f} s without) | {verdict(cost < limit)} |")

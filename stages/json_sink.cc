@@ -208,8 +208,9 @@ std::size_t JsonSink::Track(const flow::RecordBatch& batch) {
 
 Result<flow::SinkPosition> JsonSink::Checkpoint() {
   if (!status_.ok()) return status_.error();
-  if (closed_)
+  if (closed_) {
     return Fail(Error(ErrorCode::kInternal, "checkpoint " + name_ + ": sink is closed")).error();
+  }
   RINGFLOW_RETURN_IF_ERROR(Flush());
   flow::SinkPosition at;
   at.file_id = file_id_;
@@ -218,28 +219,11 @@ Result<flow::SinkPosition> JsonSink::Checkpoint() {
     at.length = bytes_;  // stdout, a pipe, a device: nothing to cut back or fsync
     return at;
   }
-  const std::string& file = temp_path_.empty() ? name_ : temp_path_;
-  if (synced_at_ != bytes_ || !checkpointed_) {
-    // Whatever the "fsync" parameter says: a checkpoint vouches for these bytes.
-    if (::fsync(fd_) != 0) return Fail(Error::FromErrno(errno, "fsync " + file)).error();
-    synced_at_ = bytes_;
-  }
-  if (!checkpointed_) {
-    // The file's name must survive a crash too: fsync its directory once.
-    const std::size_t slash = file.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash + 1);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return Fail(Error::FromErrno(errno, "open " + dir)).error();
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    if (rc != 0) return Fail(Error::FromErrno(err, "fsync " + dir)).error();
-    checkpointed_ = true;
-  }
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return Fail(Error::FromErrno(errno, "stat " + file)).error();
-  at.file = file;
+  at.file = temp_path_.empty() ? name_ : temp_path_;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return Fail(Error::FromErrno(errno, "stat " + at.file)).error();
   at.length = static_cast<uint64_t>(st.st_size);
+  checkpointed_ = true;
   return at;
 }
 
@@ -278,7 +262,6 @@ Status JsonSink::Resume(const flow::SinkPosition& at) {
   temp_path_ = at.file == name_ ? "" : at.file;
   temp_exists_ = !temp_path_.empty();
   checkpointed_ = true;
-  synced_at_ = 0;
   return OkStatus();
 }
 

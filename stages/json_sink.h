@@ -75,9 +75,9 @@ class JsonSink final : public flow::SinkStage {
 
   // Writes what is buffered (no fsync). Errors as for Write.
   Status Flush() override;
-  // Checkpoints (see flow::SinkStage). An owned regular file is fsynced (whatever `fsync` said)
-  // and, the first time, its directory; the position names the temporary file (or the output
-  // when written in place) and its size. Stdout and devices: a position without a file (a
+  // Checkpoints (see flow::SinkStage). For an owned regular file the position names the
+  // temporary file (or the output when written in place) and its size, written through (the
+  // observer fsyncs it, whatever `fsync` said). Stdout and devices: a position without a file (a
   // resumed run writes after what is there). After a Checkpoint, Abort and the destructor keep
   // the temporary file. Resume opens the position's file, cuts it back to its length and writes
   // on there (unlinking the temporary file Open made); kInvalidArgument when the file is shorter
@@ -121,7 +121,6 @@ class JsonSink final : public flow::SinkStage {
   uint64_t write_behind_at_ = 0;  // bytes_ when write-back of the file was last started
   // Checkpoints.
   bool checkpointed_ = false;      // a checkpoint vouches for the file: never unlinked
-  uint64_t synced_at_ = 0;         // bytes_ at the last checkpoint's fsync
   uint64_t file_id_ = UINT64_MAX;  // the input file of the last batch, and its records so far
   uint64_t file_records_ = 0;
   uint64_t skip_file_ = 0;  // Resume: leave out the first skip_left_ records of this file

@@ -322,15 +322,42 @@ std::string PipelineDigest(const config::PipelineConfig& pipeline) {
   return Hex(Xxh3::Hash(text.data(), text.size()));
 }
 
-Result<FileIdentity> StatFile(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Error::FromErrno(errno, "stat " + path);
+namespace {
+FileIdentity FromStat(const struct stat& st) {
   FileIdentity id;
   id.dev = static_cast<uint64_t>(st.st_dev);
   id.ino = static_cast<uint64_t>(st.st_ino);
   id.size = static_cast<uint64_t>(st.st_size);
   id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return id;
+}
+}  // namespace
+
+Result<FileIdentity> StatFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Error::FromErrno(errno, "stat " + path);
+  return FromStat(st);
+}
+
+DirectoryStat::~DirectoryStat() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<FileIdentity> DirectoryStat::Stat(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view dir = slash == std::string::npos
+                                   ? std::string_view(".")
+                                   : std::string_view(path).substr(0, slash + 1);
+  if (fd_ < 0 || dir != dir_) {
+    if (fd_ >= 0) ::close(fd_);
+    dir_ = dir;
+    fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return StatFile(path);
+  }
+  struct stat st {};
+  const char* name = slash == std::string::npos ? path.c_str() : path.c_str() + slash + 1;
+  if (::fstatat(fd_, name, &st, 0) != 0) return Error::FromErrno(errno, "stat " + path);
+  return FromStat(st);
 }
 
 Result<FileIdentity> IdentifyFile(const std::string& path, uint32_t head_bytes) {
@@ -395,14 +422,24 @@ Checkpointer::Checkpointer(std::string path, std::string pipeline_digest, std::v
     : path_(std::move(path)),
       pipeline_(std::move(pipeline_digest)),
       stop_(stop),
-      files_(std::move(files)),
-      sinks_(std::move(sinks)) {
+      sinks_(std::move(sinks)),
+      files_(std::move(files)) {
   for (std::size_t i = 0; i < files_.size(); ++i) {
     if (!files_[i].job) continue;
     const uint64_t job = *files_[i].job;
     if (by_job_.size() <= job) by_job_.resize(job + 1, SIZE_MAX);
     by_job_[job] = i;
   }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
 }
 
 void Checkpointer::Observe(const flow::Chunk& message) {
@@ -418,55 +455,141 @@ void Checkpointer::Observe(const flow::Chunk& message) {
   id.has_head = true;
 }
 
-CheckpointState Checkpointer::State(const std::vector<flow::SinkPosition>& sinks) const {
-  CheckpointState state;
-  state.pipeline = pipeline_;
-  for (std::size_t k = 0; k < sinks_.size() && k < sinks.size(); ++k) {
-    CheckpointSink s = sinks_[k];
-    s.at = sinks[k];
-    state.sinks.push_back(std::move(s));
-  }
-  return state;
-}
-
 Status Checkpointer::Cut(const flow::Chunk& cut, const std::vector<flow::SinkPosition>& sinks) {
   // A stop ends the files being read as "interrupted": such a file is not finished, and the
   // sinks may have written its outcome. The last cut before the stop stands.
   if (stop_ != nullptr && stop_->load()) return OkStatus();
   if (cut.end && cut.error && cut.error->code() == ErrorCode::kCancelled) return OkStatus();
-  CrashPoint("cut-synced");
-  CheckpointState state = State(sinks);
   {
     std::lock_guard lock(mu_);
-    for (const File& f : files_) {
-      if (f.job && *f.job > cut.file_id) continue;
-      CheckpointEntry& e = state.files.emplace_back(f.entry);
-      e.done = !f.job || *f.job < cut.file_id || cut.end;
-      e.offset = e.done ? 0 : cut.offset + cut.length;
-    }
+    if (!error_.ok()) return error_;
+    pending_ = Pending{cut.file_id, cut.end, cut.offset + cut.length, false, sinks};
   }
-  RINGFLOW_RETURN_IF_ERROR(WriteCheckpoint(path_, state));
-  ++cuts_;
+  cv_.notify_all();
   return OkStatus();
 }
 
 Status Checkpointer::Complete(const std::vector<flow::SinkPosition>& sinks) {
-  if (stop_ != nullptr && stop_->load()) {
-    return Error(ErrorCode::kCancelled, "interrupted");
+  if (stop_ != nullptr && stop_->load()) return Error(ErrorCode::kCancelled, "interrupted");
+  {
+    // The cuts before it are superseded: wait for the one being written, drop one waiting.
+    std::unique_lock lock(mu_);
+    pending_.reset();
+    cv_.wait(lock, [&] { return !busy_; });
+    if (!error_.ok()) return error_;
+    busy_ = true;  // the thread stays off while this one writes
   }
-  CheckpointState state = State(sinks);
-  state.complete = true;
+  const Status s = Write(Pending{UINT64_MAX, true, 0, true, sinks});
   {
     std::lock_guard lock(mu_);
-    for (const File& f : files_) {
+    busy_ = false;
+  }
+  cv_.notify_all();
+  RINGFLOW_RETURN_IF_ERROR(s);
+  CrashPoint("complete");
+  return OkStatus();
+}
+
+Status Checkpointer::Drain() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !pending_ && !busy_; });
+  return error_;
+}
+
+void Checkpointer::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return quit_ || (pending_ && !busy_); });
+    if (quit_) return;
+    Pending cut = std::move(*pending_);
+    pending_.reset();
+    busy_ = true;
+    lock.unlock();
+    const Status s = Write(cut);
+    lock.lock();
+    busy_ = false;
+    if (!s.ok() && error_.ok()) error_ = s;
+    cv_.notify_all();
+  }
+}
+
+Status Checkpointer::Write(const Pending& cut) {
+  // 1. What the cut vouches for becomes durable: fsync every sink's file (and its directory
+  //    once, so that its name survives a crash too).
+  for (const flow::SinkPosition& at : cut.sinks) {
+    if (at.file.empty()) continue;
+    const int fd = ::open(at.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::FromErrno(errno, "open " + at.file);
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Error::FromErrno(err, "fsync " + at.file);
+    if (std::find(synced_dirs_.begin(), synced_dirs_.end(), at.file) == synced_dirs_.end()) {
+      RINGFLOW_RETURN_IF_ERROR(FsyncDirectoryOf(at.file));
+      synced_dirs_.push_back(at.file);
+    }
+  }
+  CrashPoint("cut-synced");
+  CheckpointState state;
+  state.pipeline = pipeline_;
+  state.complete = cut.complete;
+  for (std::size_t k = 0; k < sinks_.size() && k < cut.sinks.size(); ++k) {
+    CheckpointSink s = sinks_[k];
+    s.at = cut.sinks[k];
+    state.sinks.push_back(std::move(s));
+  }
+  if (cut.complete) {
+    // All that is left to do is renaming the outputs into place: no file list needed.
+    RINGFLOW_RETURN_IF_ERROR(WriteCheckpoint(path_, state));
+    cuts_.fetch_add(1);
+    return OkStatus();
+  }
+  // 2. The files finished since the last cut: their identity as they are now (stat'ed here,
+  //    off the sinks' thread; their heads came from the run).
+  const std::size_t finished = [&] {
+    std::lock_guard lock(mu_);
+    std::size_t n = stat_next_;
+    while (n < files_.size() &&
+           (!files_[n].job || *files_[n].job < cut.job || (*files_[n].job == cut.job && cut.end))) {
+      ++n;
+    }
+    return n;
+  }();
+  auto identify = [&](std::size_t i) {
+    std::string path;
+    {
+      std::lock_guard lock(mu_);
+      if (!files_[i].job) return;  // done before: identity from the old checkpoint
+      path = files_[i].entry.path;
+    }
+    Result<FileIdentity> now = stat_at_.Stat(path);
+    if (!now.ok()) return;  // gone or unreadable: the run reported it; identity stays empty
+    std::lock_guard lock(mu_);
+    FileIdentity& id = files_[i].entry.identity;
+    id.dev = now->dev;
+    id.ino = now->ino;
+    id.size = now->size;
+    id.mtime_ns = now->mtime_ns;
+  };
+  for (; stat_next_ < finished; ++stat_next_) identify(stat_next_);
+  // The partial file too (again at its end: as it is when finished).
+  if (!cut.end && cut.job < by_job_.size() && by_job_[cut.job] != SIZE_MAX) {
+    identify(by_job_[cut.job]);
+  }
+  // 3. The checkpoint.
+  {
+    std::lock_guard lock(mu_);
+    state.files.reserve(finished + 1);
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      const File& f = files_[i];
+      if (i >= finished && (!f.job || *f.job != cut.job)) break;
       CheckpointEntry& e = state.files.emplace_back(f.entry);
-      e.done = true;
-      e.offset = 0;
+      e.done = i < finished;
+      e.offset = e.done ? 0 : cut.offset;
     }
   }
   RINGFLOW_RETURN_IF_ERROR(WriteCheckpoint(path_, state));
-  ++cuts_;
-  CrashPoint("complete");
+  cuts_.fetch_add(1);
   return OkStatus();
 }
 

@@ -20,11 +20,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "framework/config/pipeline_config.h"
@@ -60,8 +62,10 @@ struct CheckpointSink {
 };
 
 struct CheckpointState {
-  std::string pipeline;   // PipelineDigest of the run's pipeline
-  bool complete = false;  // every file done, the sinks prepared; the outputs may not be in place
+  std::string pipeline;  // PipelineDigest of the run's pipeline
+  // Every file done, the sinks prepared; the outputs may not be in place yet. (No file list:
+  // a resumed run only renames the outputs.)
+  bool complete = false;
   std::vector<CheckpointEntry> files;  // finished files in order, then at most one partial
   std::vector<CheckpointSink> sinks;
 };
@@ -82,6 +86,20 @@ std::string PipelineDigest(const config::PipelineConfig& pipeline);
 
 // `path`'s device, inode, size and mtime (stat: through symlinks, as the reader opens), no head.
 Result<FileIdentity> StatFile(const std::string& path);
+// StatFile relative to the file's directory, kept open while consecutive paths share it (files
+// come in walk order): half the cost of a path lookup from the top. Not thread-safe.
+class DirectoryStat {
+ public:
+  DirectoryStat() = default;
+  ~DirectoryStat();
+  DirectoryStat(const DirectoryStat&) = delete;
+  DirectoryStat& operator=(const DirectoryStat&) = delete;
+  Result<FileIdentity> Stat(const std::string& path);
+
+ private:
+  std::string dir_;
+  int fd_ = -1;
+};
 // StatFile plus the hash of its first `head_bytes` bytes (fewer when it is shorter; none for a
 // file that is not regular), or the errno error.
 Result<FileIdentity> IdentifyFile(const std::string& path, uint32_t head_bytes = kHeadBytes);
@@ -102,34 +120,68 @@ void CrashPoint(const char* name);
 // The checkpoint side of one run (flow::CheckpointObserver). `files` are the run's input files
 // in discovery order; those already done (a resumed run's, not read again) have no job. Every
 // file whose job id is below the cut's is finished at the cut.
+// The work of a cut (fsync of the sinks' files, stat of the files finished since the last cut,
+// writing the checkpoint) runs on a thread of its own, so the sinks go on writing meanwhile (an
+// fsync covers every byte written before it, so what the cut vouches for is durable once it
+// returns). A cut still waiting when the next comes is replaced by it. Complete waits for the
+// thread and writes the last checkpoint (complete, without a file list) itself.
 class Checkpointer final : public flow::CheckpointObserver {
  public:
   struct File {
-    CheckpointEntry entry;        // identity from discovery (head from the run)
+    CheckpointEntry entry;        // identity: a done-before file's; else stat'ed when finished
     std::optional<uint64_t> job;  // this run's ReadJob id; none: done before
   };
   // `sinks`: name and final path per sink, in the pipeline's order. `stop`: once set, no more
   // cuts are recorded (files cut short by the stop are not finished) and Complete refuses.
   Checkpointer(std::string path, std::string pipeline_digest, std::vector<File> files,
                std::vector<CheckpointSink> sinks, const std::atomic<bool>* stop);
+  // Waits for the cut being written (if any); drops one still waiting.
+  ~Checkpointer() override;
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
 
   void Observe(const flow::Chunk& message) override;
+  // Hands the cut to the thread; returns the error of an earlier cut, if one failed.
   Status Cut(const flow::Chunk& cut, const std::vector<flow::SinkPosition>& sinks) override;
   Status Complete(const std::vector<flow::SinkPosition>& sinks) override;
 
-  uint64_t cuts_written() const { return cuts_; }
+  // Waits until every cut handed over so far is written (or dropped for a later one); the
+  // first error of a cut, if any.
+  Status Drain();
+
+  uint64_t cuts_written() const { return cuts_.load(); }
 
  private:
-  CheckpointState State(const std::vector<flow::SinkPosition>& sinks) const;
+  struct Pending {
+    uint64_t job = 0;  // the cut's file; files below it are finished
+    bool end = false;  // the cut is that file's end
+    uint64_t offset = 0;
+    bool complete = false;
+    std::vector<flow::SinkPosition> sinks;
+  };
+  void Loop();
+  // fsyncs, stats and writes the checkpoint for `cut`.
+  Status Write(const Pending& cut);
 
   const std::string path_;
   const std::string pipeline_;
   const std::atomic<bool>* stop_;
-  std::mutex mu_;
-  std::vector<File> files_;          // guarded by mu_
-  std::vector<std::size_t> by_job_;  // job id -> index in files_
   std::vector<CheckpointSink> sinks_;
-  uint64_t cuts_ = 0;
+  std::vector<std::size_t> by_job_;  // job id -> index in files_
+  std::atomic<uint64_t> cuts_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<File> files_;         // guarded by mu_ (heads: Observe; the rest: the thread)
+  std::optional<Pending> pending_;  // guarded by mu_
+  bool busy_ = false;               // guarded by mu_: the thread is writing a cut
+  bool quit_ = false;               // guarded by mu_
+  Status error_;                    // guarded by mu_: the first failed cut
+  // The thread's own: files_[0, stat_next_) have been stat'ed; directories fsynced once.
+  std::size_t stat_next_ = 0;
+  std::vector<std::string> synced_dirs_;
+  DirectoryStat stat_at_;
+  std::thread thread_;  // last: started when everything else is ready
 };
 
 }  // namespace ringflow::app

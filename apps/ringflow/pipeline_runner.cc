@@ -494,9 +494,21 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   }
   std::optional<CheckpointState> previous = std::move(loaded).value();
   if (previous && !options.resume) {
-    // Starting over: the old run's partial outputs go.
+    // Starting over: the old run's partial outputs go (not this run's own, should the old run
+    // have had this process id).
+    std::vector<std::string> mine;
+    for (const auto& sink : built.sinks) {
+      if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
+        mine.push_back(json->temp_path());
+      } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
+        mine.push_back(manifest->temp_path());
+      }
+    }
     for (const CheckpointSink& s : previous->sinks) {
-      if (!s.at.file.empty() && s.at.file != s.output) ::unlink(s.at.file.c_str());
+      if (s.at.file.empty() || s.at.file == s.output) continue;
+      if (std::find(mine.begin(), mine.end(), s.at.file) == mine.end()) {
+        ::unlink(s.at.file.c_str());
+      }
     }
     std::fprintf(stderr, "ringflow: note: %s: starting over (--resume continues from it)\n",
                  EscapeControl(options.checkpoint).c_str());
@@ -528,20 +540,24 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   uint64_t done_before = 0;
   for (uring::ReadJob& job : discovered.jobs) {
     Checkpointer::File f;
-    f.entry.path = job.path;
-    if (!job.skip) {
-      if (Result<FileIdentity> id = StatFile(job.path); id.ok()) f.entry.identity = *id;
-    }
+    f.entry.path = job.path;  // (its identity is taken once it is finished)
     f.job = job.id;
     if (auto it = before.find(job.path); it != before.end()) {
       const CheckpointEntry& then = *it->second;
       before.erase(it);
-      Result<FileIdentity> now =
-          IdentifyFile(job.path, then.identity.has_head ? then.identity.head_bytes : kHeadBytes);
-      const std::string change =
-          job.skip || !now.ok()
-              ? std::string("unreadable")
-              : FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
+      std::string change;
+      if (job.skip) {
+        // Skipped without being opened (a FIFO, a hidden file, ...): its one line is out.
+        if (!then.done) change = "unreadable";
+      } else {
+        // A file the run never read (it could not: its failure is out) has no head.
+        Result<FileIdentity> now = then.identity.has_head
+                                       ? IdentifyFile(job.path, then.identity.head_bytes)
+                                       : StatFile(job.path);
+        change = !now.ok() ? std::string("unreadable")
+                           : FileChange(then.identity, *now, then.done ? 0 : then.offset,
+                                        then.done);
+      }
       if (change.empty() && then.done) {
         f.entry = then;  // finished before: not read again
         f.job.reset();

@@ -39,6 +39,12 @@ constexpr char kUsage[] =
     "SIGINT or SIGTERM stops reading, writes what is in flight, closes the outputs, prints the\n"
     "summary and exits with 130 or 143; a second SIGINT exits at once (temporary files removed).\n"
     "\n"
+    "With --checkpoint FILE the run records, as it goes, how far its outputs are durable; after a\n"
+    "crash (kill -9, power loss), a failure or a signal, the same command with --resume\n"
+    "continues it, and the outputs come out byte for byte as one uninterrupted run's (stdout:\n"
+    "at least once). Files changed since the checkpoint are replayed from their start, with a\n"
+    "warning. A signal then keeps the partial outputs (under their temporary names) for --resume.\n"
+    "\n"
     "Exit status: 0 every file read, 1 a file was skipped for a problem (notes about hidden or\n"
     "compressed files do not count) or the run failed, 2 bad usage, 130/143 interrupted.\n"
     "\n"
@@ -50,7 +56,9 @@ constexpr char kUsage[] =
     "  ringflow replay --rate 20MB/s --include '*.log' logs/ > out.ndjson\n"
     "      only *.log files, at most 20 MB of input per second\n"
     "  ringflow replay --config configs/json_errors.json --set sinks[0].path=- logs/\n"
-    "      only the error records, through the stages of a pipeline document\n";
+    "      only the error records, through the stages of a pipeline document\n"
+    "  ringflow replay logs/ --out all.ndjson --checkpoint all.ckpt   (killed? add --resume)\n"
+    "      a long replay that survives crashes and restarts\n";
 
 struct ReplayArgs {
   std::string out = "-";

@@ -146,8 +146,10 @@ class SinkStage {
   virtual void Abort() {}
 
   // Checkpoints. A sink that supports them returns true from checkpoints() and implements both:
-  //  Checkpoint: every batch written so far goes through to the output and is made durable
-  //    (fsync); returns where the output stands. Called between batches, on the sink's thread.
+  //  Checkpoint: every batch written so far goes through to the output (written, not yet
+  //    fsynced); returns where the output stands. Called between batches, on the sink's thread.
+  //    The observer makes it durable (fsync of at.file, off the sink's thread) before it records
+  //    the cut: fsync covers every byte written before it, whatever the sink wrote since.
   //  Resume: before the first batch of a resumed run: the output continues at `at` (cut back to
   //    at.length where it can be), and the first at.file_records records of input file
   //    at.file_id are not written again (the run reads that file from its start).
@@ -170,8 +172,8 @@ class CheckpointObserver {
   // the file's first bytes: its fingerprint).
   virtual void Observe(const Chunk& message) = 0;
   // Every sink has written the batches of every message up to and including `cut` (a message
-  // marked Chunk::checkpoint) and made them durable; sinks[k] is sink k's position. Cuts come in
-  // source order. An error fails the run.
+  // marked Chunk::checkpoint); sinks[k] is sink k's position (not yet durable: the observer
+  // fsyncs before recording it). Cuts come in source order. An error fails the run.
   virtual Status Cut(const Chunk& cut, const std::vector<SinkPosition>& sinks) = 0;
   // After the last message, every sink prepared (SinkStage::Prepare), before any is closed.
   // An error fails the run (the sinks are aborted).
