@@ -554,9 +554,9 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
         Result<FileIdentity> now = then.identity.has_head
                                        ? IdentifyFile(job.path, then.identity.head_bytes)
                                        : StatFile(job.path);
-        change = !now.ok() ? std::string("unreadable")
-                           : FileChange(then.identity, *now, then.done ? 0 : then.offset,
-                                        then.done);
+        change = !now.ok()
+                     ? std::string("unreadable")
+                     : FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
       }
       if (change.empty() && then.done) {
         f.entry = then;  // finished before: not read again
