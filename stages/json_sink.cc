@@ -196,13 +196,16 @@ Status JsonSink::Close() {
 std::size_t JsonSink::Track(const flow::RecordBatch& batch) {
   if (batch.file_id != file_id_) {
     file_id_ = batch.file_id;
-    file_records_ = 0;
+    // A resumed file's records start with those in the output already (left out below, as the
+    // file is read again): a checkpoint taken meanwhile must still count them.
+    file_records_ = file_id_ == skip_file_ ? skip_total_ : 0;
   }
-  // (The skipped records count: they are in the output.)
-  file_records_ += batch.records.size();
-  if (skip_left_ == 0 || batch.file_id != skip_file_) return 0;
-  const uint64_t skip = std::min<uint64_t>(skip_left_, batch.records.size());
-  skip_left_ -= skip;
+  uint64_t skip = 0;
+  if (skip_left_ > 0 && batch.file_id == skip_file_) {
+    skip = std::min<uint64_t>(skip_left_, batch.records.size());
+    skip_left_ -= skip;
+  }
+  file_records_ += batch.records.size() - skip;
   return static_cast<std::size_t>(skip);
 }
 
@@ -232,6 +235,7 @@ Status JsonSink::Resume(const flow::SinkPosition& at) {
     return Error(ErrorCode::kInternal, "resume " + name_ + ": the sink has written already");
   }
   skip_file_ = at.file_id;
+  skip_total_ = at.file_records;
   skip_left_ = at.file_records;
   if (!regular_ || at.file.empty()) return OkStatus();  // at least once: no cutting back
   const int fd = ::open(at.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);

@@ -123,7 +123,10 @@ class JsonSink final : public flow::SinkStage {
   bool checkpointed_ = false;      // a checkpoint vouches for the file: never unlinked
   uint64_t file_id_ = UINT64_MAX;  // the input file of the last batch, and its records so far
   uint64_t file_records_ = 0;
-  uint64_t skip_file_ = 0;  // Resume: leave out the first skip_left_ records of this file
+  // Resume: the first skip_total_ records of input file skip_file_ are in the output already;
+  // skip_left_ of them are still to be left out.
+  uint64_t skip_file_ = UINT64_MAX;
+  uint64_t skip_total_ = 0;
   uint64_t skip_left_ = 0;
   std::string buffer_;
   std::optional<Status> closed_;  // the first Close's result

@@ -546,15 +546,13 @@ Status Checkpointer::Write(const Pending& cut) {
   }
   // 2. The files finished since the last cut: their identity as they are now (stat'ed here,
   //    off the sinks' thread; their heads came from the run).
-  const std::size_t finished = [&] {
-    std::lock_guard lock(mu_);
-    std::size_t n = stat_next_;
-    while (n < files_.size() &&
-           (!files_[n].job || *files_[n].job < cut.job || (*files_[n].job == cut.job && cut.end))) {
-      ++n;
-    }
-    return n;
-  }();
+  // files_ is in the order the run reads its files (done-before ones first): the files before
+  // the cut's are finished, and the cut's too when the cut is its end.
+  if (cut.job >= by_job_.size() || by_job_[cut.job] == SIZE_MAX) {
+    return Error(ErrorCode::kInternal, "checkpoint: a cut in a file the run does not know");
+  }
+  const std::size_t at = by_job_[cut.job];
+  const std::size_t finished = cut.end ? at + 1 : at;
   auto identify = [&](std::size_t i) {
     std::string path;
     {
@@ -573,17 +571,13 @@ Status Checkpointer::Write(const Pending& cut) {
   };
   for (; stat_next_ < finished; ++stat_next_) identify(stat_next_);
   // The partial file too (again at its end: as it is when finished).
-  if (!cut.end && cut.job < by_job_.size() && by_job_[cut.job] != SIZE_MAX) {
-    identify(by_job_[cut.job]);
-  }
+  if (!cut.end) identify(at);
   // 3. The checkpoint.
   {
     std::lock_guard lock(mu_);
-    state.files.reserve(finished + 1);
-    for (std::size_t i = 0; i < files_.size(); ++i) {
-      const File& f = files_[i];
-      if (i >= finished && (!f.job || *f.job != cut.job)) break;
-      CheckpointEntry& e = state.files.emplace_back(f.entry);
+    state.files.reserve(at + 1);
+    for (std::size_t i = 0; i <= at; ++i) {
+      CheckpointEntry& e = state.files.emplace_back(files_[i].entry);
       e.done = i < finished;
       e.offset = e.done ? 0 : cut.offset;
     }

@@ -118,8 +118,8 @@ std::string FileChange(const FileIdentity& then, const FileIdentity& now, uint64
 void CrashPoint(const char* name);
 
 // The checkpoint side of one run (flow::CheckpointObserver). `files` are the run's input files
-// in discovery order; those already done (a resumed run's, not read again) have no job. Every
-// file whose job id is below the cut's is finished at the cut.
+// in the order it reads them, those already done first (a resumed run's, not read again: no
+// job). At a cut, the files before the cut's are finished.
 // The work of a cut (fsync of the sinks' files, stat of the files finished since the last cut,
 // writing the checkpoint) runs on a thread of its own, so the sinks go on writing meanwhile (an
 // fsync covers every byte written before it, so what the cut vouches for is durable once it

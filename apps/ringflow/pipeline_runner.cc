@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <thread>
@@ -490,7 +491,11 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     if (options.resume || loaded.error().code() != ErrorCode::kInvalidArgument) {
       return refuse(loaded.error().UserMessage());
     }
-    loaded = std::optional<CheckpointState>();  // starting over anyway
+    // Starting over anyway (the old partial outputs stay: a damaged file's names are not
+    // trusted for removing anything).
+    std::fprintf(stderr, "ringflow: note: %s: damaged; starting over\n",
+                 EscapeControl(options.checkpoint).c_str());
+    loaded = std::optional<CheckpointState>();
   }
   std::optional<CheckpointState> previous = std::move(loaded).value();
   if (previous && !options.resume) {
@@ -534,8 +539,11 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   if (previous) {
     for (const CheckpointEntry& e : previous->files) before.emplace(e.path, &e);
   }
-  std::vector<Checkpointer::File> files;
-  std::vector<uring::ReadJob> jobs;
+  // The order of this run: the files done before (not read), then the partial file (its output
+  // continues where the checkpoint's ends), then the others in discovery order (files that
+  // changed since they were finished included).
+  std::vector<Checkpointer::File> files, rest;
+  std::vector<uring::ReadJob> jobs, rest_jobs;
   std::optional<uint64_t> resumed;  // the job of the partial file, continued where it was
   uint64_t done_before = 0;
   for (uring::ReadJob& job : discovered.jobs) {
@@ -569,9 +577,18 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
                      EscapeControl(job.path).c_str(), change.c_str());
       }
     }
-    if (f.job) jobs.push_back(std::move(job));
-    files.push_back(std::move(f));
+    if (!f.job) {
+      files.push_back(std::move(f));
+    } else if (resumed == job.id) {
+      jobs.insert(jobs.begin(), std::move(job));
+      rest.insert(rest.begin(), std::move(f));
+    } else {
+      rest_jobs.push_back(std::move(job));
+      rest.push_back(std::move(f));
+    }
   }
+  std::move(rest_jobs.begin(), rest_jobs.end(), std::back_inserter(jobs));
+  std::move(rest.begin(), rest.end(), std::back_inserter(files));
   for (const auto& [path, entry] : before) {
     std::fprintf(stderr, "ringflow: %s: gone since the checkpoint%s\n", EscapeControl(path).c_str(),
                  entry->done ? " (its records are in the output)" : "");
