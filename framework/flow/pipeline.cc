@@ -315,9 +315,10 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
         groups.push_back({{k}, &sink.inputs, prepared});
       }
     }
-    // Checkpoint cuts: each group, having written a marked message, makes its sinks durable and
-    // reports their positions; the last group to report a message hands the cut on. (A group
-    // reports its cuts in order, so cuts complete in order too.)
+    // Checkpoint cuts: each group, having written a marked message, writes its sinks through
+    // (SinkStage::Checkpoint) and reports their positions; the last group to report a message
+    // hands the cut to the observer (which makes it durable). A group reports its cuts in
+    // order, so cuts complete in order too.
     struct PendingCut {
       std::size_t reported = 0;
       std::vector<SinkPosition> positions;
@@ -339,9 +340,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       const PendingCut done = std::move(cut);
       cuts.erase(message.seq);
       if (failed.load(std::memory_order_relaxed)) return;
-      guarded("checkpoint", [&] {
-        if (Status s = graph.checkpoints->Cut(message, done.positions); !s.ok()) fail(std::move(s));
-      });
+      if (Status s = graph.checkpoints->Cut(message, done.positions); !s.ok()) fail(std::move(s));
     };
     std::list<SegmentNode> sink_prepare_nodes;
     std::list<SinkOrderNode> sink_order_nodes;
@@ -386,7 +385,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
             }
             if (graph.checkpoints != nullptr && message != nullptr && message->checkpoint &&
                 input + 1 == width && !failed.load(std::memory_order_relaxed)) {
-              report_cut(group, *message);
+              guarded("checkpoint", [&] { report_cut(group, *message); });
             }
           });
       tf::make_edge(order, write);
