@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <utility>
 
 #include "stages/json_writer.h"
@@ -32,9 +34,19 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   if (base.empty()) return Error::FromErrno(EISDIR, "open " + path);
-  // Same directory, so the rename stays within one file system and is atomic.
-  std::string temp = dir + "." + base + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  // Same directory, so the rename stays within one file system and is atomic. The process id
+  // alone does not make the name unique: a run killed earlier may have left its temporary file
+  // (kept for --resume), and in a container every run may be process 1.
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
+    char suffix[24];
+    std::snprintf(suffix, sizeof suffix, "%d-%06x", static_cast<int>(::getpid()),
+                  static_cast<unsigned>(std::random_device()() & 0xffffff));
+    temp = dir + "." + base + ".tmp-" + suffix;
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) {
     // Name the file the user asked for, unless the temporary name itself is the problem.
     const int err = errno;

@@ -23,8 +23,8 @@ class JsonSink final : public flow::SinkStage {
   // A file sink with fsync starts the write-back of its file every this many bytes.
   static constexpr uint64_t kWriteBehindBytes = uint64_t{1} << 20;
 
-  // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>" beside
-  // `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
+  // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>-<random>"
+  // beside `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
   // replacing any file of that name. Errors come from errno and name the operation and the path
   // (the temporary one for rename and when it already exists, `path` otherwise): the directory is
   // missing or not writable, `path` is a directory (kIsDirectory), the temporary name already

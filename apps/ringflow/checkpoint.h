@@ -100,8 +100,8 @@ class DirectoryStat {
   std::string dir_;
   int fd_ = -1;
 };
-// StatFile plus the hash of its first `head_bytes` bytes (fewer when it is shorter; none for a
-// file that is not regular), or the errno error.
+// StatFile plus the hash of its first `head_bytes` bytes (at most kHeadBytes; fewer when it is
+// shorter; none for a file that is not regular), or the errno error.
 Result<FileIdentity> IdentifyFile(const std::string& path, uint32_t head_bytes = kHeadBytes);
 // Why `now` is not the file `then` describes ("" when it is): another file (device or inode
 // differ, or the first then.head_bytes bytes: take `now` with IdentifyFile(path,

@@ -472,7 +472,7 @@ int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built
 // sink where to continue. Returns the checkpointer, or the exit status.
 std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     const config::PipelineConfig& pipeline, stages::BuiltPipeline& built, Discovered& discovered,
-    const FrontEndOptions& options, uint64_t& gone) {
+    const FrontEndOptions& options, uint64_t& gone, bool& adopted) {
   auto refuse = [&](const std::string& why) {
     PrintError(options.command + ": --checkpoint: " + why);
     for (auto& sink : built.sinks) sink->Abort();
@@ -594,6 +594,7 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
                  entry->done ? " (its records are in the output)" : "");
     ++gone;
   }
+  adopted = previous.has_value();
   if (previous) {
     for (std::size_t k = 0; k < pipeline.sinks.size(); ++k) {
       auto it =
@@ -625,9 +626,10 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options) {
   std::unique_ptr<Checkpointer> checkpointer;
-  uint64_t gone = 0;  // files of the checkpoint that are gone
+  uint64_t gone = 0;     // files of the checkpoint that are gone
+  bool adopted = false;  // the sinks continue the outputs of a checkpoint
   if (!options.checkpoint.empty()) {
-    auto set_up = SetUpCheckpoint(pipeline, built, discovered, options, gone);
+    auto set_up = SetUpCheckpoint(pipeline, built, discovered, options, gone, adopted);
     if (const int* exit_code = std::get_if<int>(&set_up)) return *exit_code;
     checkpointer = std::move(std::get<0>(set_up));
   }
@@ -685,7 +687,10 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (!stats->ok()) {
-    if (checkpointer && checkpointer->cuts_written() > 0) {
+    // A cut may still be on its way to the checkpoint file (its error, if any, changes nothing:
+    // the run has failed already).
+    if (checkpointer) static_cast<void>(checkpointer->Drain());
+    if (checkpointer && (checkpointer->cuts_written() > 0 || adopted)) {
       // The partial outputs stay, and the checkpoint says how far they go.
       if (signal == 0) PrintError(options.command + ": " + stats->error().UserMessage());
       std::fprintf(stderr,
@@ -694,6 +699,19 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
                    signal != 0 ? "interrupted" : "the run failed",
                    EscapeControl(options.checkpoint).c_str());
       return signal != 0 ? 128 + signal : 1;
+    }
+    if (checkpointer) {
+      // No checkpoint vouches for the partial outputs (the run ended before its first one was
+      // written): nothing to resume, so they go like any failed run's.
+      for (const auto& sink : built.sinks) {
+        std::string temp;
+        if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
+          temp = json->temp_path();
+        } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
+          temp = manifest->temp_path();
+        }
+        if (!temp.empty()) ::unlink(temp.c_str());
+      }
     }
     // The outputs were discarded (see RunPipeline): a summary of a run that left nothing would
     // only mislead.

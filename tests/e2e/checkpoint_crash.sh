@@ -5,7 +5,7 @@
 # at every crash point of the RINGFLOW_CRASH_AT test seam with several N, at random moments from
 # outside, and repeatedly in a chain of resumes; each time `--resume` must finish with exit 0, an
 # --out and --manifest byte-identical (cmp) to the reference, and nothing left beside them (no
-# .NAME.tmp-PID, no checkpoint, no checkpoint temporary). Files changed between the crash and the
+# .NAME.tmp-PID-RANDOM, no checkpoint, no checkpoint temporary). Files changed between the crash and the
 # resume (appended to, replaced by another inode, first bytes changed, deleted), a damaged or cut
 # checkpoint, a checkpoint of another pipeline, starting over without --resume, bad option
 # combinations and output to stdout (at least once) each have exact expectations.
@@ -115,8 +115,8 @@ killed() {
     pass "$1: no output under its final name after the crash"
   fi
 }
-# temps_of_run: the .NAME.tmp-PID files now in w/ (space-separated).
-temps_of_run() { find "$W" -mindepth 1 -maxdepth 1 -regextype egrep -regex '.*/\.(out|man)\.ndjson\.tmp-[0-9]+' -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//'; }
+# temps_of_run: the .NAME.tmp-PID-RANDOM files now in w/ (space-separated).
+temps_of_run() { find "$W" -mindepth 1 -maxdepth 1 -regextype egrep -regex '.*/\.(out|man)\.ndjson\.tmp-[0-9]+-[0-9a-f]+' -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 # --- the Python checks ------------------------------------------------------------------------
 cat >ck.py <<'PY'

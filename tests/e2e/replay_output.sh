@@ -674,7 +674,8 @@ sed -n '/^Options:/,$p' help.out | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z-]*' 
   sort >help.got
 printf '%s\n' help out append manifest stats-json no-fsync format year include exclude \
   no-recursive hidden max-line-bytes unordered rate speed max-gap quiet progress queue-depth \
-  buffers buffer-size direct sqpoll threads config set | sort >help.want
+  buffers buffer-size direct sqpoll threads config set checkpoint resume checkpoint-every \
+  checkpoint-interval | sort >help.want
 same_file "options listed by --help" help.want help.got
 sed -n '/^Examples:/,/^$/p' help.out >examples.txt
 if [[ $(grep -c '^  ringflow replay ' examples.txt) -ge 2 ]]; then
