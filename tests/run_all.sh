@@ -31,8 +31,8 @@ if [ "${1:-}" != "--fast" ]; then
   rc=0
   bash tests/testing/build_tbb_tsan.sh build-tsan/tbb || rc=$?
   if [ "$rc" = 0 ]; then
-    tsan_tests+='|FileSourceNodeTest|PipelineTest|PipelineGraphTest|ChecksumStageTest|ManifestSinkTest|StagesPipelineTest'
-    tsan_targets+=(file_source_test pipeline_test checksum_manifest_test stages_adapters_test)
+    tsan_tests+='|FileSourceNodeTest|PipelineTest|PipelineGraphTest|ChecksumStageTest|ManifestSinkTest|StagesPipelineTest|CheckpointerTest|PipelineCheckpointTest'
+    tsan_targets+=(file_source_test pipeline_test checksum_manifest_test stages_adapters_test checkpoint_test)
     tsan_cmake=(-DTBB_DIR="$PWD/build-tsan/tbb/lib/cmake/TBB")
   elif [ "$rc" = 3 ]; then
     echo "NOTE: no oneTBB source (add a deb-src entry, as .ci/install-deps does): the flow-graph"
