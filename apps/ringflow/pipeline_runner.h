@@ -58,6 +58,8 @@ std::optional<stages::BuiltPipeline> BuildDocument(const stages::StageRegistry& 
 // so "*.log" matches at any depth; a leading "**/" also matches no directory at all).
 bool GlobMatches(const std::vector<std::string>& globs, const std::string& path);
 
+inline constexpr std::size_t kStatSizesMaxFiles = 1000;
+
 struct DiscoveryOptions {
   std::vector<std::string> paths;
   bool recursive = true;
@@ -65,7 +67,8 @@ struct DiscoveryOptions {
   std::vector<std::string> exclude;
   bool skip_hidden = false;      // entries named ".*" below a root: left out with a note
   bool skip_compressed = false;  // .gz .zst .bz2 .xz .lz4 .zip: left out with a note
-  bool stat_sizes = false;       // stat every file for the total (the progress line's ETA)
+  // Stat every file for the total (the progress line's ETA); only up to kStatSizesMaxFiles files.
+  bool stat_sizes = false;
 };
 
 struct Discovered {
