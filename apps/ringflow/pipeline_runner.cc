@@ -178,13 +178,16 @@ class RunSink final : public flow::SinkStage {
       SleepUntil(due);
       return inner_->WriteFormatted(input, batch, bytes);
     }
-    static const flow::RecordBatch kNoRecords(64);
+    // (The slices' batch has the file but no records: a sink that keeps count per file, for
+    // checkpoints, must not take it for another file.)
+    flow::RecordBatch no_records(64);
+    no_records.file_id = batch.file_id;
     std::size_t start = 0, end = 0;
     for (const flow::Record& r : batch.records) {
       const auto due = Due(r);
       if (due > Pacer::Clock::now() && end > start) {
         RINGFLOW_RETURN_IF_ERROR(
-            inner_->WriteFormatted(input, kNoRecords, bytes.substr(start, end - start)));
+            inner_->WriteFormatted(input, no_records, bytes.substr(start, end - start)));
         RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
         start = end;
       }
@@ -512,7 +515,13 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
       }
     }
     for (const CheckpointSink& s : previous->sinks) {
-      if (s.at.file.empty() || s.at.file == s.output) continue;
+      // Only what looks like a temporary file of ours (".NAME.tmp-..."), whatever the file says.
+      const std::size_t slash = s.at.file.rfind('/');
+      const std::string base = slash == std::string::npos ? s.at.file : s.at.file.substr(slash + 1);
+      if (s.at.file == s.output || base.size() < 2 || base[0] != '.' ||
+          base.find(".tmp-") == std::string::npos) {
+        continue;
+      }
       if (std::find(mine.begin(), mine.end(), s.at.file) == mine.end()) {
         ::unlink(s.at.file.c_str());
       }
@@ -688,21 +697,27 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     signal = g_signal.load();
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  // Stopped by a signal with a checkpoint: the partial outputs stay for --resume, and the
+  // summary of what was done comes first.
+  bool kept = false;
+  auto resume_note = [&](const char* what) {
+    std::fprintf(stderr,
+                 "ringflow: %s; the output so far stays: continue with --resume (checkpoint %s)\n",
+                 what, EscapeControl(options.checkpoint).c_str());
+  };
   if (!stats->ok()) {
     // A cut may still be on its way to the checkpoint file (its error, if any, changes nothing:
     // the run has failed already).
     if (checkpointer) static_cast<void>(checkpointer->Drain());
     if (checkpointer && (checkpointer->cuts_written() > 0 || adopted)) {
       // The partial outputs stay, and the checkpoint says how far they go.
-      if (signal == 0) PrintError(options.command + ": " + stats->error().UserMessage());
-      std::fprintf(stderr,
-                   "ringflow: %s; the output so far stays: continue with --resume "
-                   "(checkpoint %s)\n",
-                   signal != 0 ? "interrupted" : "the run failed",
-                   EscapeControl(options.checkpoint).c_str());
-      return signal != 0 ? 128 + signal : 1;
-    }
-    if (checkpointer) {
+      if (signal == 0) {
+        PrintError(options.command + ": " + stats->error().UserMessage());
+        resume_note("the run failed");
+        return 1;
+      }
+      kept = true;
+    } else if (checkpointer) {
       // No checkpoint vouches for the partial outputs (the run ended before its first one was
       // written): nothing to resume, so they go like any failed run's.
       for (const auto& sink : built.sinks) {
@@ -715,12 +730,14 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
         if (!temp.empty()) ::unlink(temp.c_str());
       }
     }
-    // The outputs were discarded (see RunPipeline): a summary of a run that left nothing would
-    // only mislead.
-    PrintError(options.command + ": " + stats->error().UserMessage());
-    return signal != 0 ? 128 + signal : 1;
+    if (!kept) {
+      // The outputs were discarded (see RunPipeline): a summary of a run that left nothing
+      // would only mislead.
+      PrintError(options.command + ": " + stats->error().UserMessage());
+      return signal != 0 ? 128 + signal : 1;
+    }
   }
-  if (checkpointer) {
+  if (checkpointer && !kept) {
     CrashPoint("renamed");
     if (::unlink(options.checkpoint.c_str()) != 0 && errno != ENOENT) {
       PrintError(options.command + ": " +
@@ -763,6 +780,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
       exit_code = 1;
     }
   }
+  if (kept) resume_note("interrupted");
   return signal != 0 ? 128 + signal : exit_code;
 }
 

@@ -704,6 +704,23 @@ done()
 PY
 done
 
+# Paced output (--rate) is written record by record in slices: the slices must not confuse the
+# sink's count of the partial file's records. SIGINT (not a kill): the stopped run prints its
+# summary, keeps its outputs for --resume and exits 130.
+check "12. SIGINT during a paced replay (--rate 20MB/s) with --checkpoint, then --resume"
+for delay in 0.7 1.6; do
+  fresh
+  RC=$({ timeout 60 "$RF" "${REPLAY[@]}" "${CK_BYTES[@]}" --rate 20MB/s >x.stdout 2>sigint.err </dev/null &
+         pid=$!; sleep "$delay"; kill -INT "$pid"; wait "$pid" && echo 0 || echo $?; } 2>/dev/null)
+  expect_rc "paced, SIGINT after ${delay}s" 130 "$RC"
+  err_has "paced, SIGINT after ${delay}s" sigint.err "ringflow: interrupted; the output so far stays: continue with --resume"
+  err_has "paced, SIGINT after ${delay}s: the summary" sigint.err "ringflow: sink out:"
+  go x.stdout resume.err - "${REPLAY[@]}" "${CK_BYTES[@]}" --resume
+  expect_rc "paced, SIGINT after ${delay}s: resume" 0 "$RC"
+  err_has "paced, SIGINT after ${delay}s: resume" resume.err "resuming from"
+  finished_ok "paced, SIGINT after ${delay}s"
+done
+
 check "the corpus is as generated (every case put back what it changed)"
 xxh_oracle corpus >corpus.now
 if cmp -s corpus.xxh corpus.now; then pass "corpus unchanged"; else fail "the corpus changed:"; diff corpus.xxh corpus.now | head; fi
