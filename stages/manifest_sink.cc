@@ -35,18 +35,13 @@ Status ManifestSink::Digest(const flow::RecordBatch& batch) {
   char hex[16];
   if (d->xxh3) HexDigest(*d->xxh3, hex);
   const flow::Chunk& chunk = *batch.chunk;
-  line_.fields = {
-      {"path", flow::Value::String(chunk.path)},
-      {"bytes", flow::Value::Int(static_cast<int64_t>(d->bytes))},
-      {"lines", flow::Value::Int(static_cast<int64_t>(d->lines))},
-      {"records", flow::Value::Int(static_cast<int64_t>(done.records))},
-      {"parse_errors", flow::Value::Int(static_cast<int64_t>(done.parse_errors))},
-      {"xxh3", d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null()},
-      {"status", flow::Value::String(chunk.error ? std::string_view(chunk.error->message())
-                                                 : std::string_view("ok"))},
-  };
-  ++files_;
-  return out_->WriteRecord(line_);
+  return WriteLine(flow::Value::String(chunk.path),
+                   flow::Value::Int(static_cast<int64_t>(d->bytes)),
+                   flow::Value::Int(static_cast<int64_t>(d->lines)),
+                   d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null(),
+                   flow::Value::String(chunk.error ? std::string_view(chunk.error->message())
+                                                   : std::string_view("ok")),
+                   &done);
 }
 
 void ManifestSink::Count(const flow::RecordBatch& batch, Counts& counts) {
@@ -96,20 +91,25 @@ Status ManifestSink::WriteLine(const flow::Record& sums, const Counts* counts) {
     const flow::Field* f = sums.Find(name);
     return f != nullptr ? f->value : kNull;
   };
-  flow::Record& r = line_;
-  r.fields = {
-      {"path", get("path")},
-      {"bytes", get("bytes")},
-      {"lines", get("lines")},
+  return WriteLine(get("path"), get("bytes"), get("lines"), get("xxh3"), get("status"), counts);
+}
+
+Status ManifestSink::WriteLine(const flow::Value& path, const flow::Value& bytes,
+                               const flow::Value& lines, const flow::Value& xxh3,
+                               const flow::Value& status, const Counts* counts) {
+  line_.fields = {
+      {"path", path},
+      {"bytes", bytes},
+      {"lines", lines},
       {"records",
        counts ? flow::Value::Int(static_cast<int64_t>(counts->records)) : flow::Value::Null()},
       {"parse_errors",
        counts ? flow::Value::Int(static_cast<int64_t>(counts->parse_errors)) : flow::Value::Null()},
-      {"xxh3", get("xxh3")},
-      {"status", get("status")},
+      {"xxh3", xxh3},
+      {"status", status},
   };
   ++files_;
-  return out_->WriteRecord(r);
+  return out_->WriteRecord(line_);
 }
 
 }  // namespace ringflow::stages

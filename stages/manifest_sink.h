@@ -73,6 +73,9 @@ class ManifestSink final : public flow::SinkStage {
   static void Count(const flow::RecordBatch& batch, Counts& counts);
   // Writes one manifest line: the checksum record with the counts (null when not counted).
   Status WriteLine(const flow::Record& sums, const Counts* counts);
+  // The same from the values (the one place that lists the keys, in their order).
+  Status WriteLine(const flow::Value& path, const flow::Value& bytes, const flow::Value& lines,
+                   const flow::Value& xxh3, const flow::Value& status, const Counts* counts);
 
   std::unique_ptr<JsonSink> out_;
   const bool count_records_;

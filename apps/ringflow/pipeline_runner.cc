@@ -262,6 +262,21 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   return source;
 }
 
+// The temporary files `built`'s JSON and manifest sinks write until they are renamed.
+std::vector<std::string> TempFiles(const stages::BuiltPipeline& built) {
+  std::vector<std::string> temps;
+  for (const auto& sink : built.sinks) {
+    std::string temp;
+    if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
+      temp = json->temp_path();
+    } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
+      temp = manifest->temp_path();
+    }
+    if (!temp.empty()) temps.push_back(std::move(temp));
+  }
+  return temps;
+}
+
 // Writes `text` to `path` through a temporary file renamed into place.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   RINGFLOW_ASSIGN_OR_RETURN(auto sink, stages::JsonSink::Open(path));
@@ -303,14 +318,7 @@ StopSignals::~StopSignals() {
 }
 
 void StopSignals::RemoveOnQuit(const stages::BuiltPipeline& built) {
-  std::vector<std::string> temps;
-  for (const auto& sink : built.sinks) {
-    if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
-      if (!json->temp_path().empty()) temps.push_back(json->temp_path());
-    } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
-      if (!manifest->temp_path().empty()) temps.push_back(manifest->temp_path());
-    }
-  }
+  const std::vector<std::string> temps = TempFiles(built);
   // The handler reads a name only once its first byte is set, which comes last: a signal in
   // between misses the newest name but never sees half of one.
   for (std::size_t i = 0; i < temps.size() && i < kMaxTemps; ++i) {
@@ -506,14 +514,7 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   if (previous && !options.resume) {
     // Starting over: the old run's partial outputs go (not this run's own, should the old run
     // have had this process id).
-    std::vector<std::string> mine;
-    for (const auto& sink : built.sinks) {
-      if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
-        mine.push_back(json->temp_path());
-      } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
-        mine.push_back(manifest->temp_path());
-      }
-    }
+    const std::vector<std::string> mine = TempFiles(built);
     for (const CheckpointSink& s : previous->sinks) {
       // Only what looks like a temporary file of ours (".NAME.tmp-..."), whatever the file says.
       const std::size_t slash = s.at.file.rfind('/');
@@ -720,15 +721,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     } else if (checkpointer) {
       // No checkpoint vouches for the partial outputs (the run ended before its first one was
       // written): nothing to resume, so they go like any failed run's.
-      for (const auto& sink : built.sinks) {
-        std::string temp;
-        if (const auto* json = dynamic_cast<const stages::JsonSink*>(sink.get())) {
-          temp = json->temp_path();
-        } else if (const auto* manifest = dynamic_cast<const stages::ManifestSink*>(sink.get())) {
-          temp = manifest->temp_path();
-        }
-        if (!temp.empty()) ::unlink(temp.c_str());
-      }
+      for (const std::string& temp : TempFiles(built)) ::unlink(temp.c_str());
     }
     if (!kept) {
       // The outputs were discarded (see RunPipeline): a summary of a run that left nothing
