@@ -706,11 +706,12 @@ done
 
 # Paced output (--rate) is written record by record in slices: the slices must not confuse the
 # sink's count of the partial file's records. SIGINT (not a kill): the stopped run prints its
-# summary, keeps its outputs for --resume and exits 130.
+# summary, keeps its outputs for --resume and exits 130. (timeout --foreground: without it,
+# timeout also signals its process group, and a second SIGINT makes ringflow exit at once.)
 check "12. SIGINT during a paced replay (--rate 20MB/s) with --checkpoint, then --resume"
 for delay in 0.7 1.6; do
   fresh
-  RC=$({ timeout 60 "$RF" "${REPLAY[@]}" "${CK_BYTES[@]}" --rate 20MB/s >x.stdout 2>sigint.err </dev/null &
+  RC=$({ timeout --foreground 60 "$RF" "${REPLAY[@]}" "${CK_BYTES[@]}" --rate 20MB/s >x.stdout 2>sigint.err </dev/null &
          pid=$!; sleep "$delay"; kill -INT "$pid"; wait "$pid" && echo 0 || echo $?; } 2>/dev/null)
   expect_rc "paced, SIGINT after ${delay}s" 130 "$RC"
   err_has "paced, SIGINT after ${delay}s" sigint.err "ringflow: interrupted; the output so far stays: continue with --resume"
