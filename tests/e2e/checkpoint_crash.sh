@@ -261,10 +261,20 @@ finished_ok "--resume, no checkpoint"
 # --- 3. every crash point of the seam, several N ------------------------------------------------
 # crash_case POINT:N: killed there, then resumed once.
 crash_case() {
-  local at=$1 point=${1%%:*} what="crash at $1"
-  check "3. $what, then --resume"
+  local at=$1 point=${1%%:*} n=${1##*:}
+  check "3. crash at $at, then --resume"
   fresh
   go x.stdout crash.err "$at" "${REPLAY[@]}" "${CK[@]}"
+  # How many checkpoints a run writes depends on the machine: cuts that come while one is being
+  # written merge into the next. A run that finished before its N-th point is tried again at N/2.
+  while [[ $RC == 0 && $point != complete && $point != renamed ]] && ((n > 2)); do
+    n=$((n / 2))
+    log "  ($at was not reached: the run finished first, its cuts merged; trying $point:$n)"
+    at=$point:$n
+    fresh
+    go x.stdout crash.err "$at" "${REPLAY[@]}" "${CK[@]}"
+  done
+  local what="crash at $at"
   expect_rc "$what: the killed run" 137 "$RC"
   case $point in
     renamed)
