@@ -36,7 +36,9 @@ namespace ringflow::stages {
 // Bumped on every incompatible change of what plugins see (the stage interface, records and
 // batches, StageRegistry, TypeSpec/StageConfig, the entry points below).
 // 2: SinkStage gained Flush and Prepare (a new vtable layout).
-inline constexpr std::uint32_t kPluginAbiVersion = 3;
+// 3: checkpoints (SinkStage::checkpoints, Checkpoint, Resume).
+// 4: flow::Value's b, i and d share their bytes (a smaller Value and Field).
+inline constexpr std::uint32_t kPluginAbiVersion = 4;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
 // path is taken relative to `config_dir` (the directory of the pipeline document that lists it;

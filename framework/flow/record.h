@@ -108,19 +108,48 @@ enum class ValueType : uint8_t {
   kRawJson,  // already valid JSON text (a nested object or array): written as it is
 };
 
+// Read the member that `type` names: b, i and d share their bytes (a record holds a few fields
+// per line, so a field's size is a good part of a batch's memory).
 struct Value {
   ValueType type = ValueType::kNull;
-  bool b = false;
-  int64_t i = 0;
-  double d = 0;
+  union {
+    bool b;
+    int64_t i = 0;
+    double d;
+  };
   std::string_view s;  // kString, kRawJson
 
   static Value Null() { return {}; }
-  static Value Bool(bool v) { return {ValueType::kBool, v, 0, 0, {}}; }
-  static Value Int(int64_t v) { return {ValueType::kInt, false, v, 0, {}}; }
-  static Value Double(double v) { return {ValueType::kDouble, false, 0, v, {}}; }
-  static Value String(std::string_view v) { return {ValueType::kString, false, 0, 0, v}; }
-  static Value RawJson(std::string_view v) { return {ValueType::kRawJson, false, 0, 0, v}; }
+  static Value Bool(bool v) {
+    Value x;
+    x.type = ValueType::kBool;
+    x.b = v;
+    return x;
+  }
+  static Value Int(int64_t v) {
+    Value x;
+    x.type = ValueType::kInt;
+    x.i = v;
+    return x;
+  }
+  static Value Double(double v) {
+    Value x;
+    x.type = ValueType::kDouble;
+    x.d = v;
+    return x;
+  }
+  static Value String(std::string_view v) {
+    Value x;
+    x.type = ValueType::kString;
+    x.s = v;
+    return x;
+  }
+  static Value RawJson(std::string_view v) {
+    Value x;
+    x.type = ValueType::kRawJson;
+    x.s = v;
+    return x;
+  }
 };
 
 struct Field {
