@@ -1,6 +1,7 @@
 // `ringflow run CONFIG`, `ringflow validate CONFIG`, `ringflow stages`: pipelines described by a
 // JSON document (configs/ holds examples), run on the flow graph.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -8,6 +9,7 @@
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/pipeline_runner.h"
 #include "framework/config/pipeline_config.h"
+#include "stages/plugin.h"
 #include "stages/registry.h"
 
 namespace ringflow::app {
@@ -139,19 +141,57 @@ int ValidateCommand(const std::vector<std::string>& args) {
 }
 
 int StagesCommand(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << "Usage: ringflow stages\n\nLists the stage and sink types a pipeline document "
-                 "may use, with their parameters.\n";
+  constexpr char kUsage[] =
+      "Usage: ringflow stages [--plugin FILE ...] [--config CONFIG]\n"
+      "\n"
+      "Lists the stage and sink types a pipeline document may use, with their parameters: the\n"
+      "built-in ones and those of the plugins given (--plugin, relative to the current\n"
+      "directory) or listed by a document (--config: its \"plugins\", relative to its directory).\n"
+      "\n"
+      "Examples:\n"
+      "  ringflow stages\n"
+      "  ringflow stages --plugin ./libupper_case_stage.so\n"
+      "  ringflow stages --config my_pipeline.json\n";
+  po::options_description desc("Options");
+  std::vector<std::string> plugins;
+  std::string config;
+  desc.add_options()("help,h", "show this help")(
+      "plugin", po::value(&plugins)->composing()->value_name("FILE"),
+      "load the stage plugin FILE (a shared library) and list its types too (repeatable)")(
+      "config", po::value(&config)->value_name("CONFIG"),
+      "load the plugins the pipeline document CONFIG lists and list their types too");
+  std::vector<std::string> positional;
+  po::variables_map vm;
+  if (!ParseArgs(args, desc, positional, vm)) return 2;
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << desc << "\n";
     return 0;
   }
-  if (!args.empty()) {
-    PrintError("stages: takes no arguments (see --help)");
+  if (!positional.empty()) {
+    PrintError("stages: unexpected argument \"" + positional[0] + "\" (see --help)");
     return 2;
   }
   auto registry = MakeRegistry();
   if (!registry.ok()) {
     PrintError("stages: " + registry.error().message());
     return 1;
+  }
+  if (Status loaded = stages::LoadPlugins(*registry, plugins, {}); !loaded.ok()) {
+    PrintError("stages: " + loaded.error().message());
+    return 1;
+  }
+  if (!config.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config, ec)) {
+      PrintError("stages: " + config + ": not a readable file");
+      return 1;
+    }
+    const Status loaded = stages::LoadPlugins(*registry, config::ReadPluginListFile(config, {}),
+                                              std::filesystem::path(config).parent_path());
+    if (!loaded.ok()) {
+      PrintError("stages: " + config + ": " + loaded.error().message());
+      return 1;
+    }
   }
   std::cout << "Stages:\n\n"
             << config::DescribeCatalog(registry->stages()) << "\nSinks:\n\n"

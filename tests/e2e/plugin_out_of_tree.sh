@@ -129,6 +129,30 @@ expect_rc "validate ../conf/upper.json from work/" 0 "$RC"
 cd ..
 python3 oracle.py logs/json work/rel.ndjson service || fail "relative-path run: output differs"
 
+check "ringflow stages lists a plugin's types with --plugin or --config, and only then"
+# has_type OUT: OUT lists the type upper_case with its help and its "fields" parameter.
+has_type() { grep -qF 'upper_case: upper-cases (ASCII letters)' "$1" && grep -qE '^  fields \(' "$1"; }
+rf st.out st.err stages
+expect_rc "stages" 0 "$RC"
+if grep -q '^upper_case:' st.out; then fail "stages without plugins lists upper_case"; else pass "stages without plugins: no upper_case"; fi
+grep -q '^parse:' st.out && pass "stages lists the built-in parse" || fail "stages does not list parse: $(head -5 st.out)"
+rf st.out st.err stages --plugin "$PLUGIN"
+expect_rc "stages --plugin" 0 "$RC"
+has_type st.out && pass "stages --plugin lists upper_case, its help and its fields parameter" ||
+  fail "stages --plugin: upper_case missing or incomplete: $(grep -A4 upper_case st.out | head -5)"
+grep -q '^parse:' st.out && pass "stages --plugin still lists parse" || fail "stages --plugin lost the built-ins"
+(cd work && rf ../st.out ../st.err stages --config ../conf/upper.json)
+expect_rc "stages --config ../conf/upper.json (from work/)" 0 "$RC"
+has_type st.out && pass "stages --config: the document's plugin, relative to its directory" ||
+  fail "stages --config: upper_case missing: $(cat st.err)"
+rf st.out st.err stages --plugin nope/libmissing.so
+expect_rc "stages --plugin nope/libmissing.so" 1 "$RC"
+[[ $(wc -l <st.err) == 1 ]] && grep -qF "plugin nope/libmissing.so" st.err && pass "one line: $(cat st.err)" ||
+  fail "stages with a missing plugin: $(cat st.err)"
+rf st.out st.err stages --config nope.json
+expect_rc "stages --config nope.json" 1 "$RC"
+grep -qF "nope.json" st.err && pass "names the missing document: $(cat st.err)" || fail "stages --config nope.json: $(cat st.err)"
+
 # Plugins that must be refused, built against the package too (and two plain C libraries that
 # fake the entry points).
 mkdir -p bad
