@@ -104,7 +104,8 @@ std::string Describe(const CheckpointState& s) {
            " ino=" + std::to_string(id.ino) + " size=" + std::to_string(id.size) +
            " mtime_ns=" + std::to_string(id.mtime_ns) + " has_head=" + (id.has_head ? "1" : "0") +
            " head=" + HexDigest(id.head) + " head_bytes=" + std::to_string(id.head_bytes) +
-           (f.done ? " done" : " partial offset=" + std::to_string(f.offset));
+           (f.done ? " done" : " partial offset=" + std::to_string(f.offset)) +
+           (f.problem ? " problem" : "");
   }
   for (const CheckpointSink& k : s.sinks) {
     out += "\nsink name=" + Visible(k.name) + " output=" + Visible(k.output) +
@@ -162,6 +163,7 @@ CheckpointState SampleState() {
                                    {{0xfedcba9876543210, 1024}}),
                           true));
   s.files.push_back(Entry(kOddPath, Identity(UINT64_MAX, UINT64_MAX - 1, 0, -5, {}), true));
+  s.files.back().problem = true;  // could not be read: no head
   s.files.push_back(Entry(kNotUtf8, Identity(7, 8, 9, 0, {{0, 0}}), true));
   s.files.push_back(Entry("partial \"one\"\xff.log",
                           Identity(1, 2, 5000000, INT64_MAX, {{0x0123456789abcdef, 17}}), false,
@@ -267,6 +269,7 @@ TEST(CheckpointTextTest, WrongVersionFormatOrShapeIsRefusedEvenWithAGoodChecksum
       {"\"head_bytes\":1024", "\"head_bytes\":1025"},
       {"\"head\":\"fedcba9876543210\"", "\"head\":\"FEDCBA9876543210\""},
       {"\"records\":42", "\"records\":-42"},
+      {"\"problem\":true", "\"problem\":1"},
       {"\"sinks\":[", "\"sinks\":[1,"},
       {"{\"format\"", "[{\"format\""},
   };
@@ -1021,6 +1024,31 @@ TEST(CheckpointerTest, StopFlagAndCancelledEndsWriteNothing) {
   want.sinks.push_back(Sink("json", "out.json", f.sink_file, 40, 4));
   want.sinks.push_back(Sink("stdout", "", "", 20, 4));
   EXPECT_EQ(Describe(f.Load()), Describe(want));
+}
+
+TEST(CheckpointerTest, AFileThatEndsWithAnErrorIsMarkedAProblem) {
+  // j1 could not be read (its end carries the error), j2 was cut short after its first bytes;
+  // j0 is fine, and j3's end by a stop is not a problem (the file is not finished).
+  CheckpointerFixture f({"a\n", "b\n", "c\nd\n", "e\n"});
+  ChunkMaker maker;
+  f.ck->Observe(*maker.Last(0, "a\n", f.inputs[0]));
+  f.ck->Observe(*maker.End(1, f.inputs[1], Error(ErrorCode::kPermissionDenied, "open")));
+  f.ck->Observe(*maker.Data(2, "c\n"));
+  f.ck->Observe(*maker.End(2, f.inputs[2], Error(ErrorCode::kIo, "read")));
+  const flow::ChunkPtr stopped = maker.End(3, f.inputs[3], Error(ErrorCode::kCancelled, "stop"));
+  f.ck->Observe(*stopped);
+  ASSERT_OK(f.ck->Cut(*maker.Data(3, "e\n"), f.Positions(10, 1)));
+  ASSERT_OK(Drained(*f.ck));
+  const CheckpointState got = f.Load();
+  ASSERT_EQ(got.files.size(), 5u);  // before.log, j0..j2 done, j3 partial
+  EXPECT_FALSE(got.files[0].problem);
+  EXPECT_FALSE(got.files[1].problem);
+  EXPECT_TRUE(got.files[2].problem);
+  EXPECT_FALSE(got.files[2].identity.has_head);  // never read
+  EXPECT_TRUE(got.files[3].problem);
+  EXPECT_TRUE(got.files[3].identity.has_head);
+  EXPECT_FALSE(got.files[4].problem);
+  EXPECT_NE(ReadAll(f.path).find("\"problem\":true"), std::string::npos);
 }
 
 TEST(CheckpointerTest, FailedWriteIsAnError) {

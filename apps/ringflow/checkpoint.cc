@@ -106,6 +106,10 @@ std::string SerializeCheckpoint(const CheckpointState& state) {
       Key(w, "offset");
       w.Uint64(f.offset);
     }
+    if (f.problem) {
+      Key(w, "problem");
+      w.Bool(true);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -207,6 +211,10 @@ Result<CheckpointState> ParseCheckpoint(std::string_view text, const std::string
       e.offset = *offset;
     } else {
       return bad("files: unknown state");
+    }
+    if (f.HasMember("problem")) {
+      if (!f["problem"].IsBool()) return bad("files: bad problem");
+      e.problem = f["problem"].GetBool();
     }
     state.files.push_back(std::move(e));
   }
@@ -443,16 +451,27 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::Observe(const flow::Chunk& message) {
-  if (message.offset != 0 || message.length == 0) return;
-  const std::span<const std::byte> data = message.data();
-  const std::size_t n = std::min<std::size_t>(data.size(), kHeadBytes);
-  const uint64_t head = Xxh3::Hash(data.data(), n);
+  // A file's first bytes give its head; an end with an error (not a stop's) marks a problem.
+  const bool first = message.offset == 0 && message.length > 0;
+  const bool failed =
+      message.end && message.error && message.error->code() != ErrorCode::kCancelled;
+  if (!first && !failed) return;
+  uint64_t head = 0;
+  std::size_t n = 0;
+  if (first) {
+    const std::span<const std::byte> data = message.data();
+    n = std::min<std::size_t>(data.size(), kHeadBytes);
+    head = Xxh3::Hash(data.data(), n);
+  }
   std::lock_guard lock(mu_);
   if (message.file_id >= by_job_.size() || by_job_[message.file_id] == SIZE_MAX) return;
-  FileIdentity& id = files_[by_job_[message.file_id]].entry.identity;
-  id.head = head;
-  id.head_bytes = static_cast<uint32_t>(n);
-  id.has_head = true;
+  CheckpointEntry& entry = files_[by_job_[message.file_id]].entry;
+  if (first) {
+    entry.identity.head = head;
+    entry.identity.head_bytes = static_cast<uint32_t>(n);
+    entry.identity.has_head = true;
+  }
+  if (failed) entry.problem = true;
 }
 
 Status Checkpointer::Cut(const flow::Chunk& cut, const std::vector<flow::SinkPosition>& sinks) {

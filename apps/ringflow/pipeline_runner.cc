@@ -485,7 +485,7 @@ int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built
 // sink where to continue. Returns the checkpointer, or the exit status.
 std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     const config::PipelineConfig& pipeline, stages::BuiltPipeline& built, Discovered& discovered,
-    const FrontEndOptions& options, uint64_t& gone, bool& adopted) {
+    const FrontEndOptions& options, uint64_t& gone, uint64_t& problems_before, bool& adopted) {
   auto refuse = [&](const std::string& why) {
     PrintError(options.command + ": --checkpoint: " + why);
     for (auto& sink : built.sinks) sink->Abort();
@@ -582,6 +582,9 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
         f.entry = then;  // finished before: not read again
         f.job.reset();
         ++done_before;
+        // (A note, e.g. a hidden file, is no problem; discovery says so again.)
+        const bool note = job.id < discovered.note.size() && discovered.note[job.id];
+        if (then.problem && !note) ++problems_before;
       } else if (change.empty()) {
         resumed = job.id;
       } else if (!job.skip) {
@@ -627,6 +630,12 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     std::fprintf(stderr, "ringflow: resuming from %s: %llu files done before, %zu to go\n",
                  EscapeControl(options.checkpoint).c_str(),
                  static_cast<unsigned long long>(done_before), jobs.size());
+    if (problems_before > 0) {
+      std::fprintf(stderr,
+                   "ringflow: %llu of the files done before could not be read (or not whole); "
+                   "the run before the resume reported them, the outputs say why\n",
+                   static_cast<unsigned long long>(problems_before));
+    }
   }
   discovered.jobs = std::move(jobs);
   return std::make_unique<Checkpointer>(options.checkpoint, digest, std::move(files),
@@ -638,10 +647,12 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options) {
   std::unique_ptr<Checkpointer> checkpointer;
-  uint64_t gone = 0;     // files of the checkpoint that are gone
-  bool adopted = false;  // the sinks continue the outputs of a checkpoint
+  uint64_t gone = 0;             // files of the checkpoint that are gone
+  uint64_t problems_before = 0;  // files done before the resume that could not be read
+  bool adopted = false;          // the sinks continue the outputs of a checkpoint
   if (!options.checkpoint.empty()) {
-    auto set_up = SetUpCheckpoint(pipeline, built, discovered, options, gone, adopted);
+    auto set_up =
+        SetUpCheckpoint(pipeline, built, discovered, options, gone, problems_before, adopted);
     if (const int* exit_code = std::get_if<int>(&set_up)) return *exit_code;
     checkpointer = std::move(std::get<0>(set_up));
   }
@@ -765,7 +776,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     }
   }
   std::fputs(text.c_str(), stderr);
-  int exit_code = report.problems > 0 || gone > 0 ? 1 : 0;
+  int exit_code = report.problems > 0 || gone > 0 || problems_before > 0 ? 1 : 0;
   if (!options.stats_json.empty()) {
     const Status written = WriteFileAtomically(options.stats_json, SummaryJson(summary) + "\n");
     if (!written.ok()) {

@@ -150,7 +150,7 @@ int StagesCommand(const std::vector<std::string>& args) {
       "\n"
       "Examples:\n"
       "  ringflow stages\n"
-      "  ringflow stages --plugin ./libupper_case_stage.so\n"
+      "  ringflow stages --plugin ./libupper_case.so\n"
       "  ringflow stages --config my_pipeline.json\n";
   po::options_description desc("Options");
   std::vector<std::string> plugins;

@@ -9,8 +9,8 @@ namespace ringflow::flow {
 namespace {
 
 // Keeps every block it ever handed out, by power-of-two size class, and hands the most recently
-// returned (warm) one out first. What it holds is what was in use at once at the peak, which the
-// source's message bound limits, so it needs no cap. (std::pmr::synchronized_pool_resource gave
+// returned (warm) one out first. Per class it holds what was in use at once at that class's
+// peak, which the source's message bound limits, so it needs no cap. (std::pmr::synchronized_pool_resource gave
 // blocks above its largest pool back to malloc on every batch: the per-thread malloc arenas
 // then kept them, and peak RSS grew with the length of the run.)
 class RecyclingBlocks final : public std::pmr::memory_resource {

@@ -732,6 +732,33 @@ for delay in 0.7 1.6; do
   finished_ok "paced, SIGINT after ${delay}s"
 done
 
+# A file the killed run could not read (a FIFO: skipped without opening) is done before the
+# resume, which does not read it again: the resume must still end with exit status 1 (something
+# was skipped), say why once, and its outputs (the FIFO's manifest line included) equal the
+# reference's.
+check "13. a file skipped before the crash: the resume exits 1 as one run would, outputs identical"
+rm -rf corpus2 && mkdir -p corpus2/b
+mkfifo corpus2/a.log # first in discovery order
+find corpus -type f -size +10M -exec cp -- {} corpus2/b/ \;
+REPLAY2=(replay -q corpus2 --out "$OUT" --manifest "$MAN")
+fresh
+go x.stdout ref2.err - "${REPLAY2[@]}"
+expect_rc "corpus2, no checkpoint" 1 "$RC"
+err_has "corpus2, no checkpoint" ref2.err "ringflow: corpus2/a.log: "
+mv -- "$OUT" ref2.out && mv -- "$MAN" ref2.man
+fresh
+go x.stdout crash.err cut-synced:4 "${REPLAY2[@]}" "${CK_BYTES[@]}"
+killed "corpus2 (cut-synced:4)"
+err_has "corpus2, the killed run" crash.err "ringflow: corpus2/a.log: "
+go x.stdout resume.err - "${REPLAY2[@]}" "${CK_BYTES[@]}" --resume
+expect_rc "corpus2, the resume" 1 "$RC"
+err_has "corpus2, the resume" resume.err "ringflow: resuming from $CKPT: "
+err_has "corpus2, the resume" resume.err "ringflow: 1 of the files done before could not be read"
+same_bytes "corpus2, the resume: --out" ref2.out "$OUT"
+same_bytes "corpus2, the resume: --manifest" ref2.man "$MAN"
+expect_listing "corpus2, the resume" "man.ndjson out.ndjson"
+rm -rf corpus2
+
 check "the corpus is as generated (every case put back what it changed)"
 xxh_oracle corpus >corpus.now
 if cmp -s corpus.xxh corpus.now; then pass "corpus unchanged"; else fail "the corpus changed:"; diff corpus.xxh corpus.now | head; fi
