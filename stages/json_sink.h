@@ -20,8 +20,8 @@ class JsonSink final : public flow::SinkStage {
  public:
   // Output buffered before a write(2).
   static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
-  // A file sink with fsync starts the write-back of its file every this many bytes.
-  static constexpr uint64_t kWriteBehindBytes = uint64_t{1} << 20;
+  // A file output is streamed to the disk in windows of this many bytes (see WriteBehind).
+  static constexpr uint64_t kWriteBackWindow = uint64_t{32} << 20;
 
   // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>-<random>"
   // beside `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
@@ -103,6 +103,9 @@ class JsonSink final : public flow::SinkStage {
   // file's records that are in the output already).
   std::size_t Track(const flow::RecordBatch& batch);
 
+  // Streams the output to the disk (an owned regular file): starts write-back of what was
+  // written since the last call, waits for the window before it and drops its clean pages.
+  void WriteBehind();
   // Writes all of `bytes` (retrying partial writes and EINTR, waiting out EAGAIN).
   Status WriteAll(std::string_view bytes);
   // Records the first error; returns it.
@@ -111,14 +114,18 @@ class JsonSink final : public flow::SinkStage {
   void Discard();
 
   int fd_;
-  const bool owns_fd_;            // a temp file this sink created, closes and renames
-  const bool fsync_;              // fsync before the rename
-  const bool regular_;            // an owned regular file: checkpoints fsync and cut it back
-  const std::string name_;        // the final path, or the name given to OpenFd
-  std::string temp_path_;         // empty when written in place (Resume may adopt another)
-  bool temp_exists_;              // temp_path_ is ours to rename or unlink
-  bool synced_ = false;           // Prepare fsynced the file
-  uint64_t write_behind_at_ = 0;  // bytes_ when write-back of the file was last started
+  const bool owns_fd_;      // a temp file this sink created, closes and renames
+  const bool fsync_;        // fsync before the rename
+  const bool regular_;      // an owned regular file: checkpoints fsync and cut it back
+  const std::string name_;  // the final path, or the name given to OpenFd
+  std::string temp_path_;   // empty when written in place (Resume may adopt another)
+  bool temp_exists_;        // temp_path_ is ours to rename or unlink
+  bool synced_ = false;     // Prepare fsynced the file
+  // Write-behind: the file offset of this sink's first byte (an appended or resumed file's
+  // earlier length), bytes_ when the last window was handed to write-back, and that window.
+  uint64_t file_base_ = 0;
+  uint64_t written_back_ = 0;
+  uint64_t window_at_ = 0, window_len_ = 0;
   // Checkpoints.
   bool checkpointed_ = false;      // a checkpoint vouches for the file: never unlinked
   uint64_t file_id_ = UINT64_MAX;  // the input file of the last batch, and its records so far

@@ -503,6 +503,37 @@ TEST(JsonSinkTest, AppendWritesInPlaceAndKeepsWhatWasThere) {
   EXPECT_EQ(ReadAll(fresh), "{\"message\":\"new\"}\n");
 }
 
+TEST(JsonSinkTest, OutputsOfSeveralWriteBackWindowsComeOutWholeAppendedOrNot) {
+  // Past two windows the sink waits for the disk and drops the written pages (WriteBehind):
+  // the bytes must all be there, in order, after what an appended file held before.
+  TempDir dir;
+  const std::size_t piece = std::size_t{1} << 20;
+  const std::size_t pieces = 2 * JsonSink::kWriteBackWindow / piece + 5;
+  std::string expected;
+  for (int append = 0; append < 2; ++append) {
+    SCOPED_TRACE(append ? "--append" : "temporary file");
+    const std::string path = dir.Join(append ? "appended.ndjson" : "out.ndjson");
+    const std::string before = append ? std::string(1000, 'o') + "\n" : "";
+    if (append) WriteFile(path, before);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink,
+                         JsonSink::Open(path, /*fsync=*/append == 0, /*append=*/append == 1));
+    expected = before;
+    flow::RecordBatch no_records(64);
+    for (std::size_t i = 0; i < pieces; ++i) {
+      // Each piece different (its number on every line), so a piece out of place shows.
+      std::string bytes;
+      const std::string line = "{\"piece\":" + std::to_string(i) + "}\n";
+      while (bytes.size() + line.size() <= piece) bytes += line;
+      ASSERT_OK(sink->WriteFormatted(0, no_records, bytes));
+      expected += bytes;
+    }
+    ASSERT_OK(sink->Close());
+    const std::string got = ReadAll(path);
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_TRUE(got == expected) << "the output differs from what was written";
+  }
+}
+
 TEST(JsonSinkTest, DevicesAreWrittenInPlaceNeverReplaced) {
   struct stat before;
   ASSERT_EQ(::stat("/dev/null", &before), 0);
