@@ -33,7 +33,8 @@ config::ParamSpec FsyncParam() {
           false,
           {},
           "fsync the file before renaming it into place, so that after a crash the name holds the "
-          "whole output or nothing; false is faster for scratch output",
+          "whole output or nothing; false does not wait for the disk at the end (scratch "
+          "output)",
           "true",
           INT64_MIN,
           INT64_MAX};
@@ -259,7 +260,8 @@ Status RegisterBuiltins(StageRegistry& registry) {
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(
       {"json",
        "writes one JSON object per record; to a file (written to a temporary name and renamed "
-       "into place when the run succeeds) or to stdout. With several inputs, each source "
+       "into place when the run succeeds; a large file is written back as it grows and its "
+       "written pages leave the page cache) or to stdout. With several inputs, each source "
        "message's records come input by input, in the order listed",
        {{"path",
          config::ParamType::kString,

@@ -119,8 +119,8 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "stats-json", po::value(&a.stats_json)->value_name("FILE"),
       "write the summary as one JSON object to FILE")(
       "no-fsync", po::bool_switch(&a.no_fsync),
-      "do not fsync output files before renaming them into place (faster; after a power loss a "
-      "renamed file may be incomplete)");
+      "do not fsync output files before renaming them into place (no wait for the disk at the "
+      "end; after a power loss a renamed file may be incomplete)");
   po::options_description input("Input");
   input.add_options()("format,f", po::value(&a.format)->value_name("FORMAT"),
                       "the format of every file: auto (default: detected per file from its "
