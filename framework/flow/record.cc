@@ -10,9 +10,10 @@ namespace {
 
 // Keeps every block it ever handed out, by power-of-two size class, and hands the most recently
 // returned (warm) one out first. Per class it holds what was in use at once at that class's
-// peak, which the source's message bound limits, so it needs no cap. (std::pmr::synchronized_pool_resource gave
-// blocks above its largest pool back to malloc on every batch: the per-thread malloc arenas
-// then kept them, and peak RSS grew with the length of the run.)
+// peak, which the source's message bound limits, so it needs no cap.
+// (std::pmr::synchronized_pool_resource gave blocks above its largest pool back to malloc on
+// every batch: the per-thread malloc arenas then kept them, and peak RSS grew with the length
+// of the run.)
 class RecyclingBlocks final : public std::pmr::memory_resource {
  public:
   // Largest recycled class; larger blocks (a batch that holds one huge line) go to the heap.
