@@ -126,6 +126,73 @@ TEST(BufferPoolTest, RejectsBadSizes) {
   EXPECT_EQ(BufferPool::Create(5000, 4).error().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(BufferPoolTest, SlicesComeFromTheirOwnStoreThenFromBuffers) {
+  ASSERT_OK_AND_ASSIGN(auto pool, BufferPool::Create(16384, 2, 4096, 4096, 3));
+  EXPECT_EQ(pool->slice_size(), 4096u);
+  EXPECT_EQ(pool->slice_count(), 3u);
+  EXPECT_EQ(pool->region_size(), 2u * 16384 + 3u * 4096);
+  std::vector<Lease> slices;
+  std::set<std::byte*> seen;
+  for (int i = 0; i < 3; ++i) {
+    auto slice = pool->TryAcquireSlice();
+    ASSERT_TRUE(slice.has_value());
+    EXPECT_TRUE(slice->slice());
+    EXPECT_EQ(slice->capacity(), 4096u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(slice->data()) % 4096, 0u);
+    EXPECT_TRUE(pool->Contains(slice->data()));
+    EXPECT_TRUE(pool->Contains(slice->data() + 4095));
+    seen.insert(slice->data());
+    slices.push_back(std::move(*slice));
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  EXPECT_EQ(pool->available(), 2u) << "slices took no buffer";
+  // No slice left: a whole buffer instead, until none is left either.
+  auto whole = pool->TryAcquireSlice();
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_FALSE(whole->slice());
+  EXPECT_EQ(whole->capacity(), 16384u);
+  EXPECT_FALSE(seen.count(whole->data()));
+  auto last = pool->TryAcquire();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_FALSE(pool->slice_available());
+  EXPECT_FALSE(pool->TryAcquireSlice().has_value());
+  EXPECT_FALSE(pool->WaitAvailable(std::chrono::milliseconds(1), /*or_slice=*/true));
+  // A slice back: it serves slices (and wakes a waiter that takes one), never a whole lease.
+  slices.pop_back();
+  EXPECT_TRUE(pool->slice_available());
+  EXPECT_TRUE(pool->WaitAvailable(std::chrono::milliseconds(1), /*or_slice=*/true));
+  EXPECT_FALSE(pool->WaitAvailable(std::chrono::milliseconds(1)));
+  EXPECT_FALSE(pool->TryAcquire().has_value());
+  auto again = pool->TryAcquireSlice();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->slice());
+  EXPECT_EQ(pool->total_acquired(), 6u);
+}
+
+TEST(BufferPoolTest, RejectsSlicesThatAreNotSmallerAlignedParts) {
+  EXPECT_EQ(BufferPool::Create(8192, 2, 4096, 8192, 4).error().code(),
+            ErrorCode::kInvalidArgument);  // not smaller than a buffer
+  EXPECT_EQ(BufferPool::Create(8192, 2, 4096, 1000, 4).error().code(),
+            ErrorCode::kInvalidArgument);  // not aligned
+  EXPECT_EQ(BufferPool::Create(8192, 2, 4096, 0, 4).error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto none, BufferPool::Create(8192, 2, 4096, 4096, 0));
+  auto lease = none->TryAcquireSlice();  // no slices: a buffer
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_FALSE(lease->slice());
+}
+
+TEST(BufferPoolDeathTest, PoolDestroyedWithSliceOutstandingAborts) {
+  EXPECT_DEATH(
+      {
+        auto pool = BufferPool::Create(8192, 1, 4096, 4096, 2);
+        auto lease = (*pool)->TryAcquireSlice();
+        Lease* leaked = new Lease(std::move(*lease));
+        (void)leaked;
+        pool->reset();
+      },
+      "0 of 1 buffers and 1 of 2 slices leased");
+}
+
 TEST(BufferPoolDeathTest, PoolDestroyedWithLeaseOutstandingAborts) {
   EXPECT_DEATH(
       {
@@ -135,7 +202,7 @@ TEST(BufferPoolDeathTest, PoolDestroyedWithLeaseOutstandingAborts) {
         (void)leaked;
         pool->reset();
       },
-      "destroyed with 1 of 1 leased");
+      "destroyed with 1 of 1 buffers and 0 of 0 slices leased");
 }
 
 }  // namespace

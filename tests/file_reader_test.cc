@@ -490,10 +490,11 @@ namespace {
 
 // Ordered mode: whole files in source order, whatever order the reads complete in, without
 // deadlock even when a consumer on another thread holds buffers and the pool is tiny.
-class OrderedReaderTest : public ::testing::TestWithParam<std::tuple<BackendKind, uint32_t>> {};
+class OrderedReaderTest
+    : public ::testing::TestWithParam<std::tuple<BackendKind, uint32_t, uint32_t>> {};
 
 TEST_P(OrderedReaderTest, FilesArriveWholeAndInSourceOrder) {
-  const auto [backend, buffers] = GetParam();
+  const auto [backend, buffers, slices] = GetParam();
   TempDir dir;
   std::vector<ReadJob> jobs;
   std::vector<std::string> contents;
@@ -507,7 +508,11 @@ TEST_P(OrderedReaderTest, FilesArriveWholeAndInSourceOrder) {
   }
   jobs.push_back({60, dir.Join("missing")});
   contents.push_back("");
-  ASSERT_OK_AND_ASSIGN(auto pool, BufferPool::Create(4096, buffers));
+  // With slices: 8 KiB buffers and 4 KiB slices, so files of every kind of start are read: in a
+  // slice alone, in a full slice and then buffers, in a buffer when no slice is free.
+  ASSERT_OK_AND_ASSIGN(auto pool, slices == 0
+                                      ? BufferPool::Create(4096, buffers)
+                                      : BufferPool::Create(8192, buffers, 4096, 4096, slices));
   EngineOptions options;
   options.backend = backend;
   options.file_slots = 16;
@@ -585,14 +590,15 @@ TEST_P(OrderedReaderTest, FilesArriveWholeAndInSourceOrder) {
   EXPECT_EQ(pool->available(), pool->count());
 }
 
-INSTANTIATE_TEST_SUITE_P(Pools, OrderedReaderTest,
-                         ::testing::Combine(::testing::Values(BackendKind::kUring,
-                                                              BackendKind::kPread),
-                                            ::testing::Values(2u, 3u, 8u, 32u)),
-                         [](const auto& param_info) {
-                           return std::string(BackendName(std::get<0>(param_info.param))) + "_" +
-                                  std::to_string(std::get<1>(param_info.param)) + "buffers";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Pools, OrderedReaderTest,
+    ::testing::Combine(::testing::Values(BackendKind::kUring, BackendKind::kPread),
+                       ::testing::Values(2u, 3u, 8u, 32u), ::testing::Values(0u, 1u, 6u)),
+    [](const auto& param_info) {
+      return std::string(BackendName(std::get<0>(param_info.param))) + "_" +
+             std::to_string(std::get<1>(param_info.param)) + "buffers_" +
+             std::to_string(std::get<2>(param_info.param)) + "slices";
+    });
 
 }  // namespace
 }  // namespace ringflow::uring

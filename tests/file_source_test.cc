@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <oneapi/tbb/flow_graph.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -72,22 +73,27 @@ TEST(FileSourceNodeTest, SequencedConsumerSeesEveryFileInOrderAndAllBuffersRetur
   tf::graph g;
   FileSourceNode node(g, &source, SmallOptions(4, 8192));
   // The source emits in order; a sequencer restores that order after any parallel stage.
-  tf::sequencer_node<ChunkPtr> sequencer(g, [](const ChunkPtr& c) { return c->seq; });
+  tf::sequencer_node<PacketPtr> sequencer(g, [](const PacketPtr& p) { return p->seq; });
   std::map<uint64_t, FileView> files;
   uint64_t expected_seq = 0;
-  tf::function_node<ChunkPtr> consumer(g, tf::serial, [&](const ChunkPtr& c) {
-    EXPECT_EQ(c->seq, expected_seq++);
-    FileView& f = files[c->file_id];
-    EXPECT_FALSE(f.ended) << "message after the end of file " << c->file_id;
-    if (c->length > 0) {  // the end message may carry the file's last bytes
-      EXPECT_EQ(c->offset, f.next_offset);
-      f.next_offset += c->length;
-      f.bytes.append(reinterpret_cast<const char*>(c->data().data()), c->length);
-    }
-    if (c->end) {
-      f.ended = true;
-      f.error = c->error;
-      f.reported_bytes = c->file_bytes;
+  uint64_t packets = 0;
+  tf::function_node<PacketPtr> consumer(g, tf::serial, [&](const PacketPtr& p) {
+    EXPECT_EQ(p->seq, packets++);
+    EXPECT_FALSE(p->chunks.empty());
+    for (const ChunkPtr& c : p->chunks) {
+      EXPECT_EQ(c->seq, expected_seq++);
+      FileView& f = files[c->file_id];
+      EXPECT_FALSE(f.ended) << "message after the end of file " << c->file_id;
+      if (c->length > 0) {  // the end message may carry the file's last bytes
+        EXPECT_EQ(c->offset, f.next_offset);
+        f.next_offset += c->length;
+        f.bytes.append(reinterpret_cast<const char*>(c->data().data()), c->length);
+      }
+      if (c->end) {
+        f.ended = true;
+        f.error = c->error;
+        f.reported_bytes = c->file_bytes;
+      }
     }
   });
   tf::make_edge(node.output(), sequencer);
@@ -111,6 +117,8 @@ TEST(FileSourceNodeTest, SequencedConsumerSeesEveryFileInOrderAndAllBuffersRetur
   }
   EXPECT_LE(node.stats().peak_messages, 6u);
   EXPECT_EQ(node.stats().files, corpus.jobs.size());
+  EXPECT_EQ(node.stats().packets, packets);
+  EXPECT_EQ(node.stats().messages, expected_seq);
 }
 
 TEST(FileSourceNodeTest, FanOutToParallelConsumersHashesEqualOneShot) {
@@ -119,22 +127,24 @@ TEST(FileSourceNodeTest, FanOutToParallelConsumersHashesEqualOneShot) {
   uring::VectorSource source(corpus.jobs);
   tf::graph g;
   FileSourceNode node(g, &source, SmallOptions(6, 16384));
-  tf::broadcast_node<ChunkPtr> fan_out(g);
+  tf::broadcast_node<PacketPtr> fan_out(g);
   // Consumer 1: per-file streaming XXH3 after re-sequencing. Consumer 2: parallel byte counter
-  // that holds each chunk a little while (a slow reader of the same buffers: no copy).
-  tf::sequencer_node<ChunkPtr> sequencer(g, [](const ChunkPtr& c) { return c->seq; });
+  // that holds each packet a little while (a slow reader of the same buffers: no copy).
+  tf::sequencer_node<PacketPtr> sequencer(g, [](const PacketPtr& p) { return p->seq; });
   std::map<uint64_t, Xxh3> hashes;
   std::map<uint64_t, uint64_t> digests;
-  tf::function_node<ChunkPtr> hasher(g, tf::serial, [&](const ChunkPtr& c) {
-    hashes[c->file_id].Update(c->data().data(), c->length);
-    if (c->end) digests[c->file_id] = hashes[c->file_id].Digest();
+  tf::function_node<PacketPtr> hasher(g, tf::serial, [&](const PacketPtr& p) {
+    for (const ChunkPtr& c : p->chunks) {
+      hashes[c->file_id].Update(c->data().data(), c->length);
+      if (c->end) digests[c->file_id] = hashes[c->file_id].Digest();
+    }
   });
   std::mutex mu;
   std::map<uint64_t, uint64_t> counted;
-  tf::function_node<ChunkPtr> counter(g, tf::unlimited, [&](const ChunkPtr& c) {
+  tf::function_node<PacketPtr> counter(g, tf::unlimited, [&](const PacketPtr& p) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
     std::lock_guard lock(mu);
-    counted[c->file_id] += c->length;
+    for (const ChunkPtr& c : p->chunks) counted[c->file_id] += c->length;
   });
   tf::make_edge(node.output(), fan_out);
   tf::make_edge(fan_out, sequencer);
@@ -160,9 +170,9 @@ TEST(FileSourceNodeTest, SlowConsumerWithTwoBuffersFinishesWithinItsBounds) {
   options.max_messages = 3;
   FileSourceNode node(g, &source, options);
   uint64_t bytes = 0;
-  tf::function_node<ChunkPtr> slow(g, tf::serial, [&](const ChunkPtr& c) {
+  tf::function_node<PacketPtr> slow(g, tf::serial, [&](const PacketPtr& p) {
     std::this_thread::sleep_for(std::chrono::microseconds(300));
-    bytes += c->length;
+    for (const ChunkPtr& c : p->chunks) bytes += c->length;
   });
   tf::make_edge(node.output(), slow);
   node.Start();
@@ -174,12 +184,69 @@ TEST(FileSourceNodeTest, SlowConsumerWithTwoBuffersFinishesWithinItsBounds) {
   EXPECT_LE(node.stats().peak_messages, 3u);
 }
 
+// Small files travel several to a packet (the reader hands on what one round completed), a
+// checkpoint cut always ends its packet, and packet_chunks 1 sends every message alone.
+TEST(FileSourceNodeTest, SmallFilesTravelInPacketsAndCutsEndThem) {
+  Corpus corpus;
+  for (int i = 0; i < 200; ++i) {
+    corpus.contents.push_back(
+        MakeContent(static_cast<std::size_t>(i * 13 % 700), static_cast<uint32_t>(7 + i)));
+    corpus.jobs.push_back({static_cast<uint64_t>(i), corpus.dir.Join("s" + std::to_string(i))});
+    WriteFile(corpus.jobs.back().path, corpus.contents.back());
+  }
+  for (const uint32_t packet_chunks : {64u, 1u}) {
+    SCOPED_TRACE("packet_chunks " + std::to_string(packet_chunks));
+    uring::VectorSource source(corpus.jobs);
+    tf::graph g;
+    SourceOptions options = SmallOptions(4, 8192);
+    options.slice_size = 4096;
+    options.slices = 16;
+    options.max_messages = 64;
+    options.reader.ordered = true;
+    options.checkpoint_bytes = 20000;
+    options.packet_chunks = packet_chunks;
+    FileSourceNode node(g, &source, options);
+    std::map<uint64_t, std::string> bytes;
+    uint64_t packets = 0, cuts = 0, cuts_last = 0, largest = 0;
+    tf::function_node<PacketPtr> consumer(g, tf::serial, [&](const PacketPtr& p) {
+      ++packets;
+      largest = std::max<uint64_t>(largest, p->chunks.size());
+      EXPECT_LE(p->chunks.size(), packet_chunks);
+      for (std::size_t i = 0; i < p->chunks.size(); ++i) {
+        const Chunk& c = *p->chunks[i];
+        bytes[c.file_id].append(reinterpret_cast<const char*>(c.data().data()), c.length);
+        if (c.checkpoint) {
+          ++cuts;
+          cuts_last += i + 1 == p->chunks.size() ? 1u : 0u;
+        }
+      }
+    });
+    tf::make_edge(node.output(), consumer);
+    node.Start();
+    g.wait_for_all();
+    ASSERT_OK(node.status());
+    for (std::size_t i = 0; i < corpus.jobs.size(); ++i) {
+      EXPECT_TRUE(bytes[i] == corpus.contents[i]) << "file " << i;
+    }
+    EXPECT_EQ(node.stats().packets, packets);
+    EXPECT_EQ(node.stats().messages, corpus.jobs.size());  // small files: one message each
+    EXPECT_GT(cuts, 1u);
+    EXPECT_EQ(cuts_last, cuts) << "a cut that does not end its packet";
+    if (packet_chunks == 1) {
+      EXPECT_EQ(packets, node.stats().messages);
+    } else {
+      EXPECT_GT(largest, 1u) << "no two files ever travelled together";
+      EXPECT_LT(packets, node.stats().messages);
+    }
+  }
+}
+
 TEST(FileSourceNodeTest, NoFilesFinishesAtOnce) {
   uring::VectorSource source({});
   tf::graph g;
   FileSourceNode node(g, &source, SmallOptions(2, 4096));
   int messages = 0;
-  tf::function_node<ChunkPtr> sink(g, tf::serial, [&](const ChunkPtr&) { ++messages; });
+  tf::function_node<PacketPtr> sink(g, tf::serial, [&](const PacketPtr&) { ++messages; });
   tf::make_edge(node.output(), sink);
   node.Start();
   g.wait_for_all();

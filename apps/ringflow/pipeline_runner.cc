@@ -239,6 +239,7 @@ class RunSink final : public flow::SinkStage {
 
 constexpr std::size_t kPipelineBufferSize = 512 * 1024;
 constexpr uint32_t kPipelineBuffers = 8;
+constexpr std::size_t kSliceSize = 32 * 1024;
 
 flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   const config::EngineConfig& engine = pipeline.source.engine;
@@ -256,8 +257,15 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   // buffers x (buffer_size + its records), however large the input.
   source.buffer_size = engine.buffer_size != 0 ? engine.buffer_size : kPipelineBufferSize;
   source.buffers = engine.buffers != 0 ? engine.buffers : kPipelineBuffers;
-  // End messages without data hold no buffer: room for those beside the chunks.
-  source.max_messages = source.buffers + 64;
+  // A file's first read takes a 32 KiB slice when buffers are larger: a tree of small files keeps
+  // as many files in flight as there are slices (one per file the reader opens at once), not
+  // as there are buffers.
+  if (source.buffer_size > kSliceSize) {
+    source.slice_size = kSliceSize;
+    source.slices = source.reader.max_open_files;
+  }
+  // End messages without data hold no buffer: room for those, and for slices, beside the chunks.
+  source.max_messages = source.buffers + source.slices + 64;
   source.reader.stop = &g_stop;
   return source;
 }

@@ -3,8 +3,10 @@
 // file's outcome in-band (so counts and ordering never have gaps). That message may also carry
 // the file's last bytes (a small file is one message) or none (an empty or unreadable file, or
 // when the last chunk went on before the end was known): consumers take the data, then the end.
-// Messages travel as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and
+// Chunks travel as ChunkPtr (shared_ptr<const Chunk>): flow-graph messages must be copyable, and
 // the buffer goes back to the pool when the last node holding the chunk lets go (fan-out included).
+// The source groups consecutive chunks into a Packet, the graph's message: a tree of small files
+// then costs one graph message (a few tasks) per handful of files, not per file.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "framework/core/error.h"
 #include "framework/uring/buffer_pool.h"
@@ -38,5 +41,15 @@ struct Chunk {
 };
 
 using ChunkPtr = std::shared_ptr<const Chunk>;
+
+// Consecutive chunks that travel through the graph as one message: the chunks' seqs follow each
+// other without a gap, and packets follow each other in seq order. A chunk marked `checkpoint` is
+// always a packet's last.
+struct Packet {
+  uint64_t seq = 0;  // the packets' own emission order, 0, 1, 2, ... (for sequencer_node)
+  std::vector<ChunkPtr> chunks;  // never empty
+};
+
+using PacketPtr = std::shared_ptr<const Packet>;
 
 }  // namespace ringflow::flow

@@ -1,5 +1,7 @@
 #include "framework/flow/file_source.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -67,9 +69,14 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     node_->Emit(std::move(c), *gateway_);
   }
 
-  // After the reader's run: a chunk still held (the engine failed before its file's end).
+  // The held chunk stays: it needs no buffer before its file's end (see OnChunk).
+  void Idle() override { node_->SendPacket(*gateway_); }
+
+  // After the reader's run: a chunk still held (the engine failed before its file's end), and
+  // the packet being filled.
   void FlushHeld() {
     if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+    node_->SendPacket(*gateway_);
   }
 
  private:
@@ -92,6 +99,7 @@ FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* sourc
               // reserve_wait keeps wait_for_all waiting until the I/O thread is done.
               gateway.reserve_wait();
               io_thread_ = std::thread([this, &gateway] {
+                pthread_setname_np(pthread_self(), "ringflow-io");  // for top and perf
                 Run(gateway);
                 gateway.release_wait();
               });
@@ -106,6 +114,12 @@ void FileSourceNode::Start() { node_.try_put(tbb::flow::continue_msg()); }
 void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   {
     std::unique_lock lock(mu_);
+    if (alive_ >= options_.max_messages && packet_ != nullptr) {
+      // The packet's chunks count as alive: send them before waiting for consumers to let go.
+      lock.unlock();
+      SendPacket(gateway);
+      lock.lock();
+    }
     if (alive_ >= options_.max_messages) {
       // Full: sleep until a quarter of the messages are gone (hysteresis: one wake-up per
       // released message would ping-pong with the consumers), but no longer than 2 ms at a
@@ -147,13 +161,28 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
     // Only the I/O thread ever waits: skip the wake-up (a futex call) when it is not waiting.
     if (wake) released_.notify_all();
   });
-  gateway.try_put(std::move(ptr));
+  if (packet_ == nullptr) packet_ = std::make_shared<Packet>();
+  packet_bytes_ += ptr->length;
+  packet_->chunks.push_back(std::move(ptr));
+  // A cut ends its packet: a sink reports the cut after its whole packet (PipelineGraph).
+  if (packet_->chunks.size() >= options_.packet_chunks || packet_bytes_ >= options_.packet_bytes ||
+      packet_->chunks.back()->checkpoint) {
+    SendPacket(gateway);
+  }
+}
+
+void FileSourceNode::SendPacket(Node::gateway_type& gateway) {
+  if (packet_ == nullptr) return;
+  packet_->seq = stats_.packets++;
+  packet_bytes_ = 0;
+  gateway.try_put(PacketPtr(std::exchange(packet_, nullptr)));
 }
 
 void FileSourceNode::Run(Node::gateway_type& gateway) {
   // The pool, engine and reader live on this thread (the ring's single issuer). The pool is
   // destroyed last and only after every message — and so every lease — has been released.
-  auto pool = uring::BufferPool::Create(options_.buffer_size, options_.buffers);
+  auto pool = uring::BufferPool::Create(options_.buffer_size, options_.buffers, 4096,
+                                        options_.slice_size, options_.slices);
   if (!pool.ok()) {
     status_ = pool.error();
     return;

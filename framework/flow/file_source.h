@@ -1,6 +1,8 @@
 // FileSourceNode: the io_uring source of a flow graph. An engine and a FileReader run on an I/O
 // thread of their own (no oneTBB worker ever blocks in the kernel) and hand every chunk to the
-// graph through an async_node gateway, in file order, with a global sequence number. Memory is
+// graph through an async_node gateway, in file order, with a global sequence number; consecutive
+// chunks travel together as a Packet (up to packet_chunks chunks or packet_bytes bytes, or what
+// the reader had ready before it waits again: it never waits with a packet held back). Memory is
 // bounded twice: chunks hold pool buffers (the reader waits when all are leased), and at most
 // `max_messages` messages (chunks and end markers) are alive at once — the I/O thread waits until
 // consumers let go. The pool lives until the last message is released.
@@ -33,25 +35,34 @@ struct SourceOptions {
   uring::ReaderOptions reader;
   std::size_t buffer_size = 64 * 1024;
   uint32_t buffers = 64;
+  // Smaller buffers for files' first reads (BufferPool's slices): a tree of small files then keeps
+  // many files in flight without a whole buffer each. 0: none.
+  std::size_t slice_size = 0;
+  uint32_t slices = 0;
   // Messages alive at once (chunks plus end markers); at least `buffers`.
   uint32_t max_messages = 128;
   // Checkpoint cuts (Chunk::checkpoint): after the first message, and then after a message once
   // this many bytes were emitted since the last cut or checkpoint_interval has passed. 0: none.
   uint64_t checkpoint_bytes = 0;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // A packet is sent once it holds this many chunks or bytes (or a checkpoint cut), and whenever
+  // the reader is about to wait. 1: every chunk travels alone.
+  uint32_t packet_chunks = 64;
+  std::size_t packet_bytes = 256 * 1024;
 };
 
 struct SourceStats {
-  uint64_t messages = 0;
-  uint64_t chunks = 0;
+  uint64_t messages = 0;  // chunks, end markers included
+  uint64_t packets = 0;   // graph messages: packets of messages
+  uint64_t chunks = 0;    // messages with data
   uint64_t files = 0;
   uint64_t bytes = 0;
-  uint32_t peak_messages = 0;  // most messages alive at once
+  uint32_t peak_messages = 0;  // most messages (not packets) alive at once
 };
 
 class FileSourceNode {
  public:
-  using Node = tbb::flow::async_node<tbb::flow::continue_msg, ChunkPtr>;
+  using Node = tbb::flow::async_node<tbb::flow::continue_msg, PacketPtr>;
 
   // `source` gives the files (it must outlive the node); ids in ReadJob come back in chunks.
   FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source, const SourceOptions& options);
@@ -75,15 +86,19 @@ class FileSourceNode {
   class Handler;
   class PathRecorder;
   void Run(Node::gateway_type& gateway);
-  // Puts `chunk` into the graph, wrapped so that its release is counted; first waits while
-  // max_messages are alive.
+  // Adds `chunk` to the packet being filled, wrapped so that its release is counted; first waits
+  // while max_messages are alive. Sends the packet when it is full.
   void Emit(Chunk&& chunk, Node::gateway_type& gateway);
+  // Puts the packet being filled (if any) into the graph.
+  void SendPacket(Node::gateway_type& gateway);
 
   uring::FileSource* const source_;
   const SourceOptions options_;
   Status status_;
   SourceStats stats_;
   uint64_t next_seq_ = 0;
+  std::shared_ptr<Packet> packet_;                    // being filled (I/O thread)
+  std::size_t packet_bytes_ = 0;                      // its bytes
   uint64_t bytes_since_cut_ = 0;                      // I/O thread
   std::chrono::steady_clock::time_point last_cut_{};  // I/O thread
   std::unordered_map<uint64_t, std::string> paths_;   // files being read, by id (I/O thread)

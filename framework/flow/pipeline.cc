@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,12 +62,18 @@ class StoppableSource final : public uring::FileSource {
   const std::atomic<bool>& stop_;
 };
 
-// What travels between stages: a batch and, on its way to a sink that formats, the bytes that
-// sink's Format made of it (other readers of the same message ignore them).
-struct Message {
+// What travels between stages: one stage's batches for the chunks of one source packet (one
+// batch per chunk, in order) and, on their way to a sink that formats, the bytes that sink's
+// Format made of them (other readers of the same message ignore them).
+struct Item {
   RecordBatchPtr batch;
-  std::shared_ptr<std::string> bytes;
-  const SinkStage* formatted_for = nullptr;  // the sink `bytes` are for
+  std::shared_ptr<std::string> bytes;  // what Format made of it (each Format starts empty)
+};
+struct Message {
+  uint64_t seq = 0;     // the packet's
+  uint32_t stream = 0;  // the index of the stage that made the batches
+  std::shared_ptr<std::vector<Item>> items;
+  const SinkStage* formatted_for = nullptr;  // the sink the items' bytes are for
 };
 
 // Record stages that run one after the other in one task, each the only reader of the one
@@ -158,7 +165,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       }
     }
   }
-  using ChunkStageNode = tf::function_node<ChunkPtr, Message>;
+  using ChunkStageNode = tf::function_node<PacketPtr, Message>;
   using SegmentNode = tf::function_node<Message, Message>;
   using SinkOrderNode = tf::sequencer_node<Message>;
   using SinkNode = tf::function_node<Message>;
@@ -203,8 +210,8 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     // (first declared after the graph) waits for its I/O thread.
     tf::graph g;
     FileSourceNode source_node(g, &stoppable, source);
-    tf::sequencer_node<ChunkPtr> chunk_order(g, [](const ChunkPtr& c) { return c->seq; });
-    tf::broadcast_node<ChunkPtr> chunk_fan(g);
+    tf::sequencer_node<PacketPtr> chunk_order(g, [](const PacketPtr& p) { return p->seq; });
+    tf::broadcast_node<PacketPtr> chunk_fan(g);
     std::size_t chunk_stages = 0;
     for (const auto& stage : graph.stages) chunk_stages += stage.chunks != nullptr ? 1 : 0;
     std::list<ChunkStageNode> chunk_nodes;
@@ -222,17 +229,22 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
         FramingStage* chunks = stage.chunks;
         // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
         auto& node = chunk_nodes.emplace_back(
-            g, tf::serial, [&failed, &guarded, chunks, stream, name](const ChunkPtr& chunk) {
-              // Memory for the records a chunk of lines makes (~6 bytes per input byte when
-              // parsed: records, fields, unescaped strings): one block, no growth.
-              auto batch = RecordBatch::ForChunk(
-                  chunk,
-                  std::max<std::size_t>(RecordBatch::kFirstBlock, std::size_t{6} * chunk->length));
-              batch->stream = stream;
-              if (!failed.load(std::memory_order_relaxed)) {
-                guarded(name, [&] { chunks->Frame(*chunk, *batch); });
+            g, tf::serial, [&failed, &guarded, chunks, stream, name](const PacketPtr& packet) {
+              Message out{packet->seq, stream, std::make_shared<std::vector<Item>>(), nullptr};
+              out.items->reserve(packet->chunks.size());
+              for (const ChunkPtr& chunk : packet->chunks) {
+                // Memory for the records a chunk of lines makes (~6 bytes per input byte when
+                // parsed: records, fields, unescaped strings): one block, no growth.
+                auto batch = RecordBatch::ForChunk(
+                    chunk, std::max<std::size_t>(RecordBatch::kFirstBlock,
+                                                 std::size_t{6} * chunk->length));
+                batch->stream = stream;
+                if (!failed.load(std::memory_order_relaxed)) {
+                  guarded(name, [&] { chunks->Frame(*chunk, *batch); });
+                }
+                out.items->push_back({std::move(batch), nullptr});
               }
-              return Message{std::move(batch), nullptr, nullptr};
+              return out;
             });
         if (chunk_stages > 1) {
           tf::make_edge(chunk_fan, node);
@@ -257,21 +269,29 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       // Any number of batches at once; the source's message bound limits them.
       auto& node = segment_nodes.emplace_back(
           g, tf::unlimited, [&failed, &guarded, &buffers, &segment](const Message& in) {
-            Message out{in.batch, nullptr, nullptr};
-            for (const Step& s : segment.steps) {
-              // (A copy that fails leaves the shared input unchanged: the run has failed then,
-              // and the sinks write nothing more.)
-              guarded(s.name, [&] {
-                if (s.copy) out.batch = RecordBatch::CopyOf(out.batch);
-                out.batch->stream = s.stream;
-                if (!failed.load(std::memory_order_relaxed)) s.transform->Process(*out.batch);
-              });
+            // The first step's input may be read by others too (then it copies each batch); the
+            // item list is this segment's own either way.
+            Message out{in.seq, segment.steps.back().stream,
+                        std::make_shared<std::vector<Item>>(*in.items), nullptr};
+            for (Item& item : *out.items) {
+              item.bytes.reset();  // another sink's
+              for (const Step& s : segment.steps) {
+                // (A copy that fails leaves the shared input unchanged: the run has failed then,
+                // and the sinks write nothing more.)
+                guarded(s.name, [&] {
+                  if (s.copy) item.batch = RecordBatch::CopyOf(item.batch);
+                  item.batch->stream = s.stream;
+                  if (!failed.load(std::memory_order_relaxed)) s.transform->Process(*item.batch);
+                });
+              }
             }
             if (segment.format != nullptr && !failed.load(std::memory_order_relaxed)) {
               guarded(segment.format_name, [&] {
-                out.bytes = buffers.Get();
                 out.formatted_for = segment.format;
-                segment.format->Format(0, *out.batch, *out.bytes);
+                for (Item& item : *out.items) {
+                  item.bytes = buffers.Get();
+                  segment.format->Format(0, *item.batch, *item.bytes);
+                }
               });
             }
             return out;
@@ -345,10 +365,11 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
     std::list<SegmentNode> sink_prepare_nodes;
     std::list<SinkOrderNode> sink_order_nodes;
     std::list<SinkNode> sink_nodes;
+    std::list<std::vector<Message>> held_messages;  // per group
     for (const SinkGroup& group : groups) {
       const std::vector<std::size_t>& inputs = *group.inputs;
-      // Stream -> the sinks' input number. Each input carries one batch per source message, so
-      // seq * inputs + input numbers the sinks' batches densely, in (message, input) order.
+      // Stream -> the sinks' input number. Each input carries one message per source packet, so
+      // seq * inputs + input numbers the sinks' messages densely, in (packet, input) order.
       std::vector<uint32_t> input_of(graph.stages.size(), 0);
       for (std::size_t j = 0; j < inputs.size(); ++j) {
         input_of[inputs[j]] = static_cast<uint32_t>(j);
@@ -360,33 +381,48 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       }
       auto& order =
           sink_order_nodes.emplace_back(g, [width, input_of](const Message& m) -> std::size_t {
-            return static_cast<std::size_t>(m.batch->seq * width + input_of[m.batch->stream]);
+            return static_cast<std::size_t>(m.seq * width + input_of[m.stream]);
           });
       const bool observes = &group == &groups.front() && graph.checkpoints != nullptr;
+      // A packet's messages from every input but the last wait here (the node is serial) until
+      // the last one comes; then the sinks get each chunk's batches input after input, chunk
+      // after chunk, as if every chunk had travelled alone.
+      auto& held = held_messages.emplace_back(width);
       auto& write = sink_nodes.emplace_back(
-          g, tf::serial, [&, input_of, members, width, observes](const Message& m) {
-            const uint32_t input = input_of[m.batch->stream];
-            const Chunk* message = m.batch->chunk.get();
-            if (observes && input == 0 && message != nullptr &&
-                !failed.load(std::memory_order_relaxed)) {
-              guarded("checkpoint", [&] { graph.checkpoints->Observe(*message); });
+          g, tf::serial, [&, input_of, members, width, observes](const Message& last) {
+            const uint32_t last_input = input_of[last.stream];
+            held[last_input] = last;
+            if (last_input + 1 < width) return;
+            const std::size_t n = last.items->size();
+            for (std::size_t i = 0; i < n; ++i) {
+              const Chunk* message = (*last.items)[i].batch->chunk.get();
+              if (observes && message != nullptr && !failed.load(std::memory_order_relaxed)) {
+                guarded("checkpoint", [&] { graph.checkpoints->Observe(*message); });
+              }
+              for (uint32_t input = 0; input < width; ++input) {
+                const Message& m = held[input];
+                const Item& item = (*m.items)[i];
+                const RecordBatch& batch = *item.batch;
+                for (const auto& [k, name] : members) {
+                  ++sink_batches[k];
+                  if (failed.load(std::memory_order_relaxed)) continue;
+                  stats.sink_records[k] += batch.records.size();
+                  SinkStage* stage = graph.sinks[k].sink;
+                  guarded(name, [&] {
+                    Status s = item.bytes != nullptr && m.formatted_for == stage
+                                   ? stage->WriteFormatted(input, batch, *item.bytes)
+                                   : stage->WriteFrom(input, batch);
+                    if (!s.ok()) fail(std::move(s));
+                  });
+                }
+              }
+              // (The source ends a packet with its cut: the sinks have written nothing after it.)
+              if (graph.checkpoints != nullptr && message != nullptr && message->checkpoint &&
+                  !failed.load(std::memory_order_relaxed)) {
+                guarded("checkpoint", [&] { report_cut(group, *message); });
+              }
             }
-            for (const auto& [k, name] : members) {
-              ++sink_batches[k];
-              if (failed.load(std::memory_order_relaxed)) continue;
-              stats.sink_records[k] += m.batch->records.size();
-              SinkStage* stage = graph.sinks[k].sink;
-              guarded(name, [&] {
-                Status s = m.bytes != nullptr && m.formatted_for == stage
-                               ? stage->WriteFormatted(input, *m.batch, *m.bytes)
-                               : stage->WriteFrom(input, *m.batch);
-                if (!s.ok()) fail(std::move(s));
-              });
-            }
-            if (graph.checkpoints != nullptr && message != nullptr && message->checkpoint &&
-                input + 1 == width && !failed.load(std::memory_order_relaxed)) {
-              guarded("checkpoint", [&] { report_cut(group, *message); });
-            }
+            for (Message& m : held) m = Message{};
           });
       tf::make_edge(order, write);
       if (!group.prepared) {
@@ -398,11 +434,13 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
           g, tf::unlimited,
           [&failed, &guarded, &buffers, stage, input_of,
            name = members[0].second](const Message& in) {
-            Message m{in.batch, nullptr, stage};
+            Message m{in.seq, in.stream, std::make_shared<std::vector<Item>>(*in.items), stage};
             if (!failed.load(std::memory_order_relaxed)) {
               guarded(name, [&] {
-                m.bytes = buffers.Get();
-                stage->Format(input_of[m.batch->stream], *m.batch, *m.bytes);
+                for (Item& item : *m.items) {
+                  item.bytes = buffers.Get();
+                  stage->Format(input_of[m.stream], *item.batch, *item.bytes);
+                }
               });
             }
             return m;

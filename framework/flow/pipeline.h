@@ -4,6 +4,9 @@
 //                                         -> record stages (parallel: parse, filter, select)
 //                                         -> per sink: sequencer -> sink (serial)
 //
+// Messages: the source's packets (several consecutive chunks at once); each stage turns a packet
+// into one message carrying one batch per chunk, and sinks get the batches one at a time, as if
+// every chunk had travelled alone.
 // Order: a sequencer restores source order before the chunk stages (so each file's chunks are
 // framed and digested in order) and again before every sink, so a sink sees each file's records
 // in file order. With source.reader.ordered the reader hands on whole files in source order, so

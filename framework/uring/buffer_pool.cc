@@ -15,17 +15,20 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     Reset();
     pool_ = std::exchange(other.pool_, nullptr);
     index_ = other.index_;
+    capacity_ = other.capacity_;
+    slice_ = other.slice_;
     data_ = other.data_;
   }
   return *this;
 }
 
 void Lease::Reset() noexcept {
-  if (pool_ != nullptr) std::exchange(pool_, nullptr)->Release(index_);
+  if (pool_ != nullptr) std::exchange(pool_, nullptr)->Release(index_, slice_);
 }
 
 Result<std::unique_ptr<BufferPool>> BufferPool::Create(std::size_t buffer_size, uint32_t count,
-                                                       std::size_t alignment) {
+                                                       std::size_t alignment,
+                                                       std::size_t slice_size, uint32_t slices) {
   if (count == 0 || buffer_size == 0) {
     return Error(ErrorCode::kInvalidArgument, "buffer pool: need at least one non-empty buffer");
   }
@@ -35,7 +38,18 @@ Result<std::unique_ptr<BufferPool>> BufferPool::Create(std::size_t buffer_size, 
                      " must be a multiple of the alignment " + std::to_string(alignment) +
                      " (at least 4096, a power of two)");
   }
-  const std::size_t size = buffer_size * count;
+  if (buffer_size > UINT32_MAX) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "buffer pool: buffer size " + std::to_string(buffer_size) + " exceeds 4 GiB");
+  }
+  if (slices == 0) slice_size = 0;
+  if (slices > 0 && (slice_size == 0 || slice_size % alignment != 0 || slice_size >= buffer_size)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "buffer pool: slice size " + std::to_string(slice_size) +
+                     " must be a multiple of the alignment " + std::to_string(alignment) +
+                     " and smaller than a buffer (" + std::to_string(buffer_size) + ")");
+  }
+  const std::size_t size = buffer_size * count + slice_size * slices;
   // Over-allocate so the region can start on a 2 MiB boundary, ask for huge pages *before*
   // touching it, then fault it in. Huge pages matter beyond TLB misses: an O_DIRECT request is
   // split by the device's segment limit (254 on virtio here), and physically contiguous 2 MiB
@@ -55,57 +69,78 @@ Result<std::unique_ptr<BufferPool>> BufferPool::Create(std::size_t buffer_size, 
   (void)::madvise(base, size, MADV_HUGEPAGE);  // best effort: THP may be off
   // Pre-fault now, so neither the kernel nor the first reader pays page faults later.
   for (std::size_t off = 0; off < size; off += 4096) base[off] = std::byte{0};
-  return std::unique_ptr<BufferPool>(new BufferPool(base, size, buffer_size, count));
+  return std::unique_ptr<BufferPool>(
+      new BufferPool(base, size, buffer_size, count, slice_size, slices));
 }
 
 BufferPool::BufferPool(std::byte* region, std::size_t region_size, std::size_t buffer_size,
-                       uint32_t count)
+                       uint32_t count, std::size_t slice_size, uint32_t slices)
     : region_(region),
       region_size_(region_size),
       buffer_size_(buffer_size),
       count_(count),
-      leased_(count, false) {
+      slice_size_(slice_size),
+      slice_count_(slices),
+      slices_(region + buffer_size * count),
+      leased_(count, false),
+      slice_leased_(slices, false) {
   free_.reserve(count);
   for (uint32_t i = count; i > 0; --i) free_.push_back(i - 1);
+  free_slices_.reserve(slices);
+  for (uint32_t i = slices; i > 0; --i) free_slices_.push_back(i - 1);
 }
 
 BufferPool::~BufferPool() {
   {
     std::lock_guard lock(mu_);
-    if (free_.size() != count_) {
+    if (free_.size() != count_ || free_slices_.size() != slice_count_) {
       // A lease outlived its pool: its holder would write into unmapped memory.
       std::fprintf(stderr,
-                   "ringflow: internal error: buffer pool destroyed with %zu of %u leased\n",
-                   count_ - free_.size(), count_);
+                   "ringflow: internal error: buffer pool destroyed with %zu of %u buffers and "
+                   "%zu of %u slices leased\n",
+                   count_ - free_.size(), count_, slice_count_ - free_slices_.size(), slice_count_);
       std::abort();
     }
   }
   ::munmap(region_, region_size_);
 }
 
-std::optional<Lease> BufferPool::TryAcquire() {
-  std::lock_guard lock(mu_);
+std::optional<Lease> BufferPool::TryAcquireLocked() {
   if (free_.empty()) return std::nullopt;
   const uint32_t index = free_.back();
   free_.pop_back();
   leased_[index] = true;
   ++total_acquired_;
-  return Lease(this, index, region_ + static_cast<std::size_t>(index) * buffer_size_);
+  return Lease(this, index, static_cast<uint32_t>(buffer_size_), false,
+               region_ + static_cast<std::size_t>(index) * buffer_size_);
+}
+
+std::optional<Lease> BufferPool::TryAcquire() {
+  std::lock_guard lock(mu_);
+  return TryAcquireLocked();
+}
+
+std::optional<Lease> BufferPool::TryAcquireSlice() {
+  std::lock_guard lock(mu_);
+  if (free_slices_.empty()) return TryAcquireLocked();
+  const uint32_t index = free_slices_.back();
+  free_slices_.pop_back();
+  slice_leased_[index] = true;
+  ++total_acquired_;
+  return Lease(this, index, static_cast<uint32_t>(slice_size_), true,
+               slices_ + static_cast<std::size_t>(index) * slice_size_);
 }
 
 std::optional<Lease> BufferPool::Acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   if (!available_cv_.wait_for(lock, timeout, [&] { return !free_.empty(); })) return std::nullopt;
-  const uint32_t index = free_.back();
-  free_.pop_back();
-  leased_[index] = true;
-  ++total_acquired_;
-  return Lease(this, index, region_ + static_cast<std::size_t>(index) * buffer_size_);
+  return TryAcquireLocked();
 }
 
-bool BufferPool::WaitAvailable(std::chrono::milliseconds timeout) {
+bool BufferPool::WaitAvailable(std::chrono::milliseconds timeout, bool or_slice) {
   std::unique_lock lock(mu_);
-  return available_cv_.wait_for(lock, timeout, [&] { return !free_.empty(); });
+  return available_cv_.wait_for(
+      lock, timeout, [&] { return !free_.empty() || (or_slice && !free_slices_.empty()); });
 }
 
 uint32_t BufferPool::available() const {
@@ -113,21 +148,28 @@ uint32_t BufferPool::available() const {
   return static_cast<uint32_t>(free_.size());
 }
 
+bool BufferPool::slice_available() const {
+  std::lock_guard lock(mu_);
+  return !free_.empty() || !free_slices_.empty();
+}
+
 uint64_t BufferPool::total_acquired() const {
   std::lock_guard lock(mu_);
   return total_acquired_;
 }
 
-void BufferPool::Release(uint32_t index) noexcept {
+void BufferPool::Release(uint32_t index, bool slice) noexcept {
   {
     std::lock_guard lock(mu_);
-    assert(index < count_ && leased_[index]);
-    if (!leased_[index]) {
-      std::fprintf(stderr, "ringflow: internal error: buffer %u released twice\n", index);
+    std::vector<bool>& leased = slice ? slice_leased_ : leased_;
+    assert(index < leased.size() && leased[index]);
+    if (!leased[index]) {
+      std::fprintf(stderr, "ringflow: internal error: %s %u released twice\n",
+                   slice ? "slice" : "buffer", index);
       std::abort();
     }
-    leased_[index] = false;
-    free_.push_back(index);
+    leased[index] = false;
+    (slice ? free_slices_ : free_).push_back(index);
   }
   available_cv_.notify_one();
 }

@@ -29,7 +29,7 @@ constexpr uint32_t kDirectAlign = 4096;
 
 struct FileReader::ReadOp {
   Lease lease;
-  uint64_t offset = 0;  // file offset of the chunk's first byte (a multiple of the buffer size)
+  uint64_t offset = 0;  // file offset of the chunk's first byte
   uint32_t filled = 0;  // bytes of the chunk read so far
   uint32_t pos = 0;     // where the request in flight writes, relative to the chunk
   bool in_flight = false;
@@ -98,9 +98,11 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
       // Nothing in the ring and nothing to issue: every buffer is held by consumers. Wait for one
       // to come back (backpressure) rather than allocate.
       ++stats_.buffer_waits;
-      pool_->WaitAvailable(std::chrono::milliseconds(100));
+      handler.Idle();
+      pool_->WaitAvailable(std::chrono::milliseconds(100), std::exchange(wait_for_slice_, false));
       continue;
     }
+    handler.Idle();
     auto submitted = engine_->Submit(1);
     ++stats_.submits;
     if (!submitted.ok()) {
@@ -130,7 +132,7 @@ bool FileReader::Admit(FileSource& source) {
   uint32_t admitted = 0;
   while (!free_slots_.empty() && admitted < admit_ramp_ && open_files_ < open_cap_ &&
          large_files_ < options_.max_large_files && in_flight_ + 1 < options_.max_in_flight &&
-         pool_->available() > 0) {
+         pool_->slice_available()) {
     ReadJob job;
     PendingFile* pending = nullptr;
     if (!deferred_.empty()) {
@@ -219,7 +221,8 @@ Status FileReader::IssueReads() {
   // chunks are the only ones that can leave the reader) always finds some.
   const uint32_t reserve = std::max(1u, std::min(options_.reads_per_file, pool_->count() - 1));
   const uint32_t budget = pool_->count() - reserve;
-  uint32_t behind_head = options_.ordered ? BuffersHeldBehindHead() : 0;
+  // Counted when a file behind the head first wants a buffer (counting walks every file).
+  std::optional<uint32_t> behind_head;
   for (uint32_t slot = 0; slot < files_.size(); ++slot) {
     FileState& f = files_[slot];
     if (f.phase != FileState::Phase::kReading || f.finished) continue;
@@ -227,17 +230,28 @@ Status FileReader::IssueReads() {
     // A file reads one chunk at a time until a read comes back full; then it reads ahead.
     const uint32_t depth = f.large ? options_.reads_per_file : 1;
     while (f.count < depth && in_flight_ < options_.max_in_flight) {
-      if (!is_head && behind_head >= budget) break;
-      std::optional<Lease> lease = pool_->TryAcquire();
-      if (!lease) return OkStatus();  // backpressure: wait for buffers to come back
+      if (!is_head) {
+        if (!behind_head) behind_head = BuffersHeldBehindHead();
+        if (*behind_head >= budget) break;
+      }
+      // The first read of a file not known to be large takes a slice (when the pool has them, and
+      // else a buffer): most files of a tree of small files fit in one.
+      std::optional<Lease> lease =
+          f.next_offset == 0 && !f.large ? pool_->TryAcquireSlice() : pool_->TryAcquire();
+      if (!lease) {
+        // Backpressure: wait for buffers (or slices, for a first read) to come back.
+        wait_for_slice_ = f.next_offset == 0 && !f.large;
+        return OkStatus();
+      }
       const uint32_t index = (f.head + f.count) % options_.reads_per_file;
       ReadOp& op = f.ops[index];
       op = ReadOp{};
       op.lease = std::move(*lease);
       op.offset = f.next_offset;
-      f.next_offset += pool_->buffer_size();
+      f.next_offset += op.lease.capacity();
       ++f.count;
-      if (!is_head) ++behind_head;
+      // (Slices do not count: the head never needs one, a buffer does as well.)
+      if (!is_head && !op.lease.slice()) ++*behind_head;
       RINGFLOW_RETURN_IF_ERROR(IssueRead(slot, index, op.offset, 0));
     }
   }
@@ -249,7 +263,7 @@ Status FileReader::IssueRead(uint32_t slot, uint32_t op_index, uint64_t file_off
   FileState& f = files_[slot];
   ReadOp& op = f.ops[op_index];
   RINGFLOW_RETURN_IF_ERROR(EnsureSqSpace());
-  const auto len = static_cast<uint32_t>(pool_->buffer_size() - buf_pos);
+  const auto len = static_cast<uint32_t>(op.lease.capacity() - buf_pos);
   if (!engine_->PrepRead(f.ref, op.lease.data() + buf_pos, len, file_offset + buf_pos,
                          Encode(kRead, slot, op_index))) {
     return Error(ErrorCode::kInternal, "read: submission queue unavailable");
@@ -328,7 +342,7 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     MaybeClose(slot);
     return;
   }
-  const auto size = static_cast<uint32_t>(pool_->buffer_size());
+  const auto size = static_cast<uint32_t>(op.lease.capacity());
   const uint32_t end = op.pos + static_cast<uint32_t>(res);
   if (res == 0 || end <= op.filled) {
     op.eof = true;  // nothing new: end of file (O_DIRECT re-reads the partial block it had)
@@ -336,8 +350,11 @@ void FileReader::OnRead(uint32_t slot, uint32_t op_index, int32_t res) {
     op.filled = end;
   }
   if (op.filled == size) {
-    if (op.offset == 0) last_was_large_ = true;
-    if (!f.large && op.offset == 0) {
+    // The file's first whole buffer came back full (after a first slice, or without one): a
+    // large file. A full slice alone says only that the file is larger than a slice.
+    const bool first_buffer = !op.lease.slice() && op.offset < pool_->buffer_size();
+    if (first_buffer) last_was_large_ = true;
+    if (!f.large && first_buffer) {
       f.large = true;
       ++large_files_;
       admit_ramp_ = 1;
@@ -456,13 +473,14 @@ void FileReader::Flush() {
 uint32_t FileReader::BuffersHeldBehindHead() const {
   if (pending_.empty()) return 0;
   const PendingFile* head = pending_.front().get();
-  uint32_t held = 0;
+  uint32_t held = 0;  // whole buffers: slices come from a store of their own
+  auto count = [&](const Lease& lease) { held += lease.valid() && !lease.slice() ? 1u : 0u; };
   for (std::size_t i = 1; i < pending_.size(); ++i) {
-    held += static_cast<uint32_t>(pending_[i]->chunks.size());
+    for (const FileChunk& chunk : pending_[i]->chunks) count(chunk.lease);
   }
   for (const FileState& f : files_) {
     if (f.phase == FileState::Phase::kFree || f.pending == head) continue;
-    for (const ReadOp& op : f.ops) held += op.lease.valid() ? 1u : 0u;
+    for (const ReadOp& op : f.ops) count(op.lease);
   }
   return held;
 }

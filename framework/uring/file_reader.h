@@ -2,8 +2,10 @@
 // opened into a slot of the engine's table (a direct descriptor: no process descriptor, no system
 // call of its own), read with READ_FIXED into pool buffers and closed in the ring, as an unlinked
 // state machine (open CQE -> reads -> close): shared/research/io_uring_perf.md measured it faster
-// than a linked chain on a cold cache. Files larger than one buffer keep several reads in flight
-// at increasing offsets; chunks reach the handler in file order. A short read is not an error:
+// than a linked chain on a cold cache. A file's first read takes one of the pool's slices when it
+// has them (BufferPool::TryAcquireSlice), so that small files do not take a buffer each; files
+// larger than that keep several whole-buffer reads in flight at increasing offsets; chunks reach
+// the handler in file order. A short read is not an error:
 // the reader reads on until a read returns 0, so files that grow or shrink are read as they are.
 // Thread-safety: a FileReader runs on its engine's owner thread; the handler is called on it.
 // Several readers (one per thread, each with its own engine and pool) may share one FileSource.
@@ -83,6 +85,10 @@ class ReadHandler {
   // operation in its message ("open", "read at offset N", "close") and the job's path in
   // error().path(). `bytes` counts the bytes delivered.
   virtual void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) = 0;
+  // The reader is about to wait: for completions, or for a buffer to come back. A handler that
+  // holds chunks back (to pass several on at once) hands them on now: a held lease may be the
+  // buffer the reader waits for. The default holds nothing.
+  virtual void Idle() {}
 };
 
 struct ReaderOptions {
@@ -187,6 +193,7 @@ class FileReader {
   };
   std::vector<Deferred> deferred_;                    // files to open again after EMFILE
   std::deque<std::unique_ptr<PendingFile>> pending_;  // ordered mode, in admission order
+  bool wait_for_slice_ = false;  // IssueReads stopped at a first read: a slice will do too
   ReaderStats stats_;
 };
 
