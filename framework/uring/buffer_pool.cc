@@ -105,36 +105,32 @@ BufferPool::~BufferPool() {
   ::munmap(region_, region_size_);
 }
 
-std::optional<Lease> BufferPool::TryAcquireLocked() {
-  if (free_.empty()) return std::nullopt;
-  const uint32_t index = free_.back();
-  free_.pop_back();
-  leased_[index] = true;
+std::optional<Lease> BufferPool::TakeLocked(bool slice) {
+  std::vector<uint32_t>& free = slice ? free_slices_ : free_;
+  if (free.empty()) return std::nullopt;
+  const uint32_t index = free.back();
+  free.pop_back();
+  (slice ? slice_leased_ : leased_)[index] = true;
   ++total_acquired_;
-  return Lease(this, index, static_cast<uint32_t>(buffer_size_), false,
-               region_ + static_cast<std::size_t>(index) * buffer_size_);
+  const std::size_t size = slice ? slice_size_ : buffer_size_;
+  return Lease(this, index, static_cast<uint32_t>(size), slice,
+               (slice ? slices_ : region_) + static_cast<std::size_t>(index) * size);
 }
 
 std::optional<Lease> BufferPool::TryAcquire() {
   std::lock_guard lock(mu_);
-  return TryAcquireLocked();
+  return TakeLocked(false);
 }
 
 std::optional<Lease> BufferPool::TryAcquireSlice() {
   std::lock_guard lock(mu_);
-  if (free_slices_.empty()) return TryAcquireLocked();
-  const uint32_t index = free_slices_.back();
-  free_slices_.pop_back();
-  slice_leased_[index] = true;
-  ++total_acquired_;
-  return Lease(this, index, static_cast<uint32_t>(slice_size_), true,
-               slices_ + static_cast<std::size_t>(index) * slice_size_);
+  return free_slices_.empty() ? TakeLocked(false) : TakeLocked(true);
 }
 
 std::optional<Lease> BufferPool::Acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   if (!available_cv_.wait_for(lock, timeout, [&] { return !free_.empty(); })) return std::nullopt;
-  return TryAcquireLocked();
+  return TakeLocked(false);
 }
 
 bool BufferPool::WaitAvailable(std::chrono::milliseconds timeout, bool or_slice) {

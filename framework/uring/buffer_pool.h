@@ -119,8 +119,8 @@ class BufferPool {
   BufferPool(std::byte* region, std::size_t region_size, std::size_t buffer_size, uint32_t count,
              std::size_t slice_size, uint32_t slices);
   void Release(uint32_t index, bool slice) noexcept;
-  // REQUIRES: mu_ held.
-  std::optional<Lease> TryAcquireLocked();
+  // A free buffer (or slice), or nullopt. REQUIRES: mu_ held.
+  std::optional<Lease> TakeLocked(bool slice);
 
   std::byte* const region_;
   const std::size_t region_size_;

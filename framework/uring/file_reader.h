@@ -5,8 +5,8 @@
 // than a linked chain on a cold cache. A file's first read takes one of the pool's slices when it
 // has them (BufferPool::TryAcquireSlice), so that small files do not take a buffer each; files
 // larger than that keep several whole-buffer reads in flight at increasing offsets; chunks reach
-// the handler in file order. A short read is not an error:
-// the reader reads on until a read returns 0, so files that grow or shrink are read as they are.
+// the handler in file order. A short read is not an error: the reader reads on until a read
+// returns 0, so files that grow or shrink are read as they are.
 // Thread-safety: a FileReader runs on its engine's owner thread; the handler is called on it.
 // Several readers (one per thread, each with its own engine and pool) may share one FileSource.
 #pragma once
