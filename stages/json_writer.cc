@@ -106,32 +106,41 @@ char* PutEscaped(char* d, unsigned char c) {
   }
 }
 
-// Writes `bytes` as a JSON string (see AppendJsonString). REQUIRES: StringBound(size) bytes at d.
-char* PutString(char* d, std::string_view bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t n = bytes.size();
-  *d++ = '"';
-  // Short strings (field names, numbers, addresses) are the common case: check them with two
-  // overlapping 8-byte words and copy them in one go.
-  if (n >= 8 && n <= 16) {
+// Copies p[0..n) (1 <= n <= 16) to d and returns true when every byte is plain; returns false
+// and writes nothing visible otherwise. Two overlapping words check and copy any length in one go
+// (fixed-size copies, no call to memcpy).
+inline bool PutShortPlain(char*& d, const unsigned char* p, std::size_t n) {
+  if (n >= 8) {
     uint64_t lo, hi;
     std::memcpy(&lo, p, 8);
     std::memcpy(&hi, p + n - 8, 8);
-    if (!AnyNotPlain(lo) && !AnyNotPlain(hi)) {
-      std::memcpy(d, p, n);
-      d[n] = '"';
-      return d + n + 1;
-    }
-  } else if (n >= 4 && n < 8) {
+    if (AnyNotPlain(lo) || AnyNotPlain(hi)) return false;
+    std::memcpy(d, &lo, 8);
+    std::memcpy(d + n - 8, &hi, 8);
+  } else if (n >= 4) {
     uint32_t lo, hi;
     std::memcpy(&lo, p, 4);
     std::memcpy(&hi, p + n - 4, 4);
-    if (!AnyNotPlain(lo | (uint64_t{hi} << 32))) {
-      std::memcpy(d, p, n);
-      d[n] = '"';
-      return d + n + 1;
+    if (AnyNotPlain(lo | (uint64_t{hi} << 32))) return false;
+    std::memcpy(d, &lo, 4);
+    std::memcpy(d + n - 4, &hi, 4);
+  } else {
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!kPlain[p[k]]) return false;
     }
+    for (std::size_t k = 0; k < n; ++k) d[k] = static_cast<char>(p[k]);
   }
+  d += n;
+  return true;
+}
+
+// Writes `bytes` as a JSON string (see AppendJsonString). REQUIRES: StringBound(size) bytes at d.
+// Inlined into the record writer: most strings are short and plain, and there the call itself
+// cost as much as the work.
+[[gnu::always_inline]] inline char* PutString(char* d, std::string_view bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  *d++ = '"';
   std::size_t i = 0;
   while (i < n) {
 #if defined(__SSE2__)
@@ -153,36 +162,34 @@ char* PutString(char* d, std::string_view bytes) {
       const auto plain = static_cast<std::size_t>(__builtin_ctz(mask));
       i += plain;
       d += plain;
+    } else if (PutShortPlain(d, p + i, n - i)) {
+      break;  // the rest (fewer than 16 bytes) was plain
     }
 #else
-    if (n - i >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if (!AnyNotPlain(w)) {
-        std::memcpy(d, p + i, 8);
-        i += 8;
-        d += 8;
-        continue;
-      }
-    }
-#endif
-    const unsigned char c = p[i];
-    if (kPlain[c]) {
-      *d++ = static_cast<char>(c);
-      ++i;
+    if (PutShortPlain(d, p + i, std::min<std::size_t>(n - i, 16))) {
+      i += std::min<std::size_t>(n - i, 16);
       continue;
     }
-    if (c >= 0x80) {
-      const std::size_t len = Utf8Length(p + i, n - i);
-      if (len != 0) {
+#endif
+    // Byte by byte up to and including the first byte that is not plain.
+    while (i < n) {
+      const unsigned char c = p[i];
+      if (kPlain[c]) {
+        *d++ = static_cast<char>(c);
+        ++i;
+        continue;
+      }
+      std::size_t len = 0;
+      if (c >= 0x80 && (len = Utf8Length(p + i, n - i)) != 0) {
         std::memcpy(d, p + i, len);
         d += len;
         i += len;
-        continue;
+      } else {
+        d = PutEscaped(d, c);
+        ++i;
       }
+      break;
     }
-    d = PutEscaped(d, c);
-    ++i;
   }
   *d++ = '"';
   return d;

@@ -203,12 +203,16 @@ class Handler {
 
   // The unescaped string `s` (in the reader's scratch stack) as a lasting view. The handler runs
   // right after the closing quote was taken, so the source text ends at Tell() - 1. When those
-  // source bytes equal the unescaped ones (no escape, the usual case) the view is into the line;
-  // otherwise the string goes to the arena. Comparing bytes rather than guessing from lengths keeps
-  // this exact whatever the escapes were.
+  // source bytes equal the unescaped ones the view is into the line; otherwise the string goes to
+  // the arena. In a line without a backslash (most of them) no string has an escape, so the source
+  // bytes are the string; otherwise comparing bytes rather than guessing from lengths keeps this
+  // exact whatever the escapes were.
   std::string_view Text(const char* s, std::size_t n) {
     const std::size_t end = stream_.Tell() - 1;
-    if (n < end && std::memcmp(line_.data() + end - n, s, n) == 0) return line_.substr(end - n, n);
+    assert(n < end);  // the opening quote is in the line too
+    if (!has_escape_ || std::memcmp(line_.data() + end - n, s, n) == 0) {
+      return line_.substr(end - n, n);
+    }
     return arena_.Copy({s, n});
   }
 

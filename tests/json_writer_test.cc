@@ -79,7 +79,8 @@ TEST(JsonWriterTest, InvalidUtf8IsLatin1Escaped) {
 }
 
 TEST(JsonWriterTest, EscapesAtEveryOffsetOfTheFastPath) {
-  // The scanner looks at 8 bytes at a time: put each special byte at each offset.
+  // The scanner looks at 16 bytes at a time and at the rest in one or two overlapping words of 4
+  // or 8 bytes: put each special byte at each offset of strings of every length up to 40.
   const std::pair<std::string, std::string> kCases[] = {
       {"\"", "\\\""},      {"\\", "\\\\"},           {"\n", "\\n"},
       {"\x01", "\\u0001"}, {"\x1f", "\\u001f"},      {"\x7f", "\\u007f"},
@@ -87,12 +88,15 @@ TEST(JsonWriterTest, EscapesAtEveryOffsetOfTheFastPath) {
       {"\xc3", "\\u00c3"}, {"\xc3\xa9", "\xc3\xa9"}, {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
   };
   for (const auto& [special, escaped] : kCases) {
-    for (std::size_t at = 0; at < 20; ++at) {
-      std::string text(24, 'x');
-      text.replace(at, 1, special);
-      const std::string expected =
-          "\"" + std::string(at, 'x') + escaped + std::string(23 - at, 'x') + "\"";
-      EXPECT_EQ(Str(text), expected) << Hex(special) << " at " << at;
+    for (std::size_t size = 1; size <= 40; ++size) {
+      EXPECT_EQ(Str(std::string(size, 'x')), "\"" + std::string(size, 'x') + "\"") << size;
+      for (std::size_t at = 0; at < size; ++at) {
+        std::string text(size, 'x');
+        text.replace(at, 1, special);
+        const std::string expected =
+            "\"" + std::string(at, 'x') + escaped + std::string(size - 1 - at, 'x') + "\"";
+        EXPECT_EQ(Str(text), expected) << Hex(special) << " at " << at << " of " << size;
+      }
     }
   }
 }
