@@ -24,20 +24,23 @@ constexpr FormatName kFormats[] = {
     {LogFormat::kLogfmt, "logfmt"}, {LogFormat::kRegex, "regex"}, {LogFormat::kRaw, "raw"},
 };
 
-constexpr std::size_t kTypicalFields = 12;
-
-// One loop per format rather than a switch per line.
+// One loop per format rather than a switch per line. A line is parsed into a per-thread record
+// first and its fields then copied into the batch's memory at their exact number: a batch's
+// fields are most of its memory, and reserving a typical count (12) took 576 bytes a line
+// whatever the format, 5 times the input for syslog lines, and as many cache lines to touch.
 template <typename Parse>
 void ParseAll(flow::RecordBatch& batch, Parse parse) {
+  thread_local flow::Record scratch;  // its fields keep their capacity from line to line
   for (flow::Record& record : batch.records) {
     if (!record.ok()) continue;
-    // The parsers promise to leave `truncated` alone; keeping it here does not depend on that.
-    const bool truncated = record.truncated;
-    // Room for the fields of a typical line in one step, from the batch's memory.
-    record.fields.reserve(kTypicalFields);
-    parse(record.raw, record, batch.arena);
-    record.truncated = truncated;
+    scratch.fields.clear();
+    scratch.error = {};
+    parse(record.raw, scratch, batch.arena);
+    record.fields.assign(scratch.fields.begin(), scratch.fields.end());
+    record.error = scratch.error;
   }
+  // A line with a great many fields (a huge JSON object) leaves no lasting capacity behind.
+  if (scratch.fields.capacity() > 4096) flow::FieldList().swap(scratch.fields);
 }
 
 }  // namespace

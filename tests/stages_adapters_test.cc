@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -275,6 +276,28 @@ TEST(ParseStageTest, JsonLinesGetTheirFields) {
   EXPECT_EQ(Str(r, "ok"), "true");
   EXPECT_EQ(Str(r, "msg"), "a\"b");  // unescaped into the batch's arena
   EXPECT_EQ(Str(r, "tags"), "[1,2]");
+}
+
+TEST(ParseStageTest, FieldsTakeTheirExactCountFromTheBatchMemory) {
+  // A huge object first (its fields must not linger in the next lines), then small lines.
+  std::string huge = "{";
+  for (int i = 0; i < 5000; ++i) huge += (i > 0 ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  huge += "}";
+  const Strings lines = {huge, R"({"a":1,"b":"x"})", "not json", R"({})", R"({"c":null})"};
+  flow::RecordBatch batch = Batch(lines);
+  ParseStage(LogFormat::kJson, 2026).Process(batch);
+  const std::size_t expected[] = {5000, 2, 0, 0, 1};
+  ASSERT_EQ(batch.records.size(), std::size(expected));
+  for (std::size_t i = 0; i < std::size(expected); ++i) {
+    const flow::Record& r = batch.records[i];
+    EXPECT_EQ(r.ok(), i != 2) << i;
+    EXPECT_EQ(r.fields.size(), expected[i]) << i;
+    EXPECT_EQ(r.fields.capacity(), expected[i]) << i;
+    EXPECT_EQ(r.fields.get_allocator().resource(), batch.memory.get()) << i;
+  }
+  EXPECT_EQ(Str(batch.records[0], "k4999"), "i:1");
+  EXPECT_EQ(Str(batch.records[1], "b"), "x");
+  EXPECT_EQ(batch.records[2].error, "not valid JSON");
 }
 
 TEST(ParseStageTest, SyslogUsesTheGivenYear) {
