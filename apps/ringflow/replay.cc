@@ -159,7 +159,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   engine.add_options()("queue-depth", po::value(&a.queue_depth)->value_name("N"),
                        "io_uring submission queue entries (default 256)")(
       "buffers", po::value(&a.buffers)->value_name("N"),
-      "registered read buffers (default 8); memory is bounded by buffers x buffer size")(
+      "registered read buffers (default 6); memory is bounded by buffers x buffer size")(
       "buffer-size", po::value(&a.buffer_size)->value_name("SIZE"),
       "bytes per buffer and read (default 512KiB)")("direct", po::bool_switch(&a.direct),
                                                     "O_DIRECT reads (bypass the page cache)")(
