@@ -38,4 +38,10 @@ inline constexpr int kMaxJsonDepth = 512;
 // REQUIRES: line.size() < 4 GiB (longer lines are rejected).
 bool ParseJsonLine(std::string_view line, flow::Record& out, flow::Arena& arena);
 
+namespace internal {
+// ParseJsonLine through RapidJSON alone, without the fast path for lines without escapes (the
+// same contract): tests compare the two.
+bool ParseJsonLineWithRapidJson(std::string_view line, flow::Record& out, flow::Arena& arena);
+}  // namespace internal
+
 }  // namespace ringflow::stages

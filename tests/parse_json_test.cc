@@ -2,12 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -307,6 +313,154 @@ TEST_F(ParseJsonTest, LongStrings) {
   EXPECT_EQ(Get("b").s, "\n" + big);
   ASSERT_TRUE(Parse(R"({"after":"ok"})"));  // the reader works after dropping its stack
   EXPECT_EQ(Get("after").s, "ok");
+}
+
+// A random JSON-ish line: mostly valid objects of every kind of value (nested ones, numbers of
+// every shape, strings with control characters and non-ASCII bytes, odd whitespace), some cut or
+// with a byte changed.
+std::string RandomJsonLine(std::mt19937_64& rng) {
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  static const char* const kWs[] = {"", "", "", " ", "\t", " \r\n "};
+  static const char* const kNumbers[] = {"0",
+                                         "-0",
+                                         "7",
+                                         "-42",
+                                         "123456789012345678",
+                                         "-999999999999999999",
+                                         "1234567890123456789",
+                                         "9223372036854775807",
+                                         "-9223372036854775808",
+                                         "18446744073709551616",
+                                         "0.1",
+                                         "-0.0",
+                                         "1e2",
+                                         "1E-2",
+                                         "2.5e+3",
+                                         "5e-324",
+                                         "1e-400",
+                                         "1e400",
+                                         "-1.5E+300",
+                                         "1.7976931348623157e308",
+                                         "01",
+                                         "1.",
+                                         ".5",
+                                         "-",
+                                         "1e",
+                                         "+1",
+                                         "0x10",
+                                         "1.0e",
+                                         "00",
+                                         "123.456e-7"};
+  static const char* const kStrings[] = {
+      "a", "", "Zo\xc3\xab", "\xe6\x9d\xb1\xe4\xba\xac", "with space", "tab\there", "nul\x00in"};
+  std::string out;
+  std::function<void(int)> value = [&](int depth) {
+    switch (pick(depth > 40 ? 5 : 7)) {
+      case 0:
+        out += kNumbers[pick(std::size(kNumbers))];
+        break;
+      case 1: {
+        const char* text = kStrings[pick(std::size(kStrings))];
+        out += '"';
+        out.append(text, text == kStrings[6] ? 7 : std::strlen(text));
+        out += '"';
+        break;
+      }
+      case 2:
+        out += std::array<const char*, 3>{"true", "false", "null"}[pick(3)];
+        break;
+      case 3:
+        out += std::to_string(static_cast<int64_t>(rng()) >> pick(64));
+        break;
+      case 4: {
+        char buf[64];
+        const double d =
+            std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(pick(200)) - 100);
+        const int n = std::snprintf(buf, sizeof buf, pick(2) ? "%.17g" : "%.6g", pick(2) ? d : -d);
+        out.append(buf, static_cast<std::size_t>(n));
+        break;
+      }
+      default: {
+        const bool object = pick(2) == 0;
+        out += object ? '{' : '[';
+        const std::size_t n = pick(4);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i > 0) out += ',';
+          out += kWs[pick(std::size(kWs))];
+          if (object) out += "\"k" + std::to_string(i) + "\"" + kWs[pick(std::size(kWs))] + ":";
+          out += kWs[pick(std::size(kWs))];
+          value(depth + 1);
+        }
+        out += object ? '}' : ']';
+      }
+    }
+  };
+  out += kWs[pick(std::size(kWs))];
+  out += '{';
+  const std::size_t n = pick(6);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ',';
+    out += kWs[pick(std::size(kWs))];
+    out += "\"" + std::string(kStrings[pick(6)]) + std::to_string(pick(3)) + "\":";
+    out += kWs[pick(std::size(kWs))];
+    value(2);
+  }
+  out += '}';
+  out += kWs[pick(std::size(kWs))];
+  if (pick(8) == 0 && !out.empty()) out.resize(pick(out.size()));                    // cut
+  if (pick(8) == 0 && !out.empty()) out[pick(out.size())] = "x,:}]\"\x01"[pick(7)];  // changed
+  return out;
+}
+
+std::string Describe(const flow::Record& r) {
+  std::string d = r.ok() ? "ok" : "error: " + std::string(r.error);
+  for (const flow::Field& f : r.fields) {
+    d += "\n  " + std::string(f.name) + " type " + std::to_string(static_cast<int>(f.value.type));
+    switch (f.value.type) {
+      case ValueType::kBool:
+        d += f.value.b ? " true" : " false";
+        break;
+      case ValueType::kInt:
+        d += " " + std::to_string(f.value.i);
+        break;
+      case ValueType::kDouble: {
+        uint64_t bits;
+        std::memcpy(&bits, &f.value.d, 8);
+        d += " bits " + std::to_string(bits);
+        break;
+      }
+      case ValueType::kString:
+      case ValueType::kRawJson:
+        d += " [" + std::string(f.value.s) + "]";
+        break;
+      case ValueType::kNull:
+        break;
+    }
+  }
+  return d;
+}
+
+// The fast path (lines without a backslash) must give exactly what RapidJSON gives, or decline.
+TEST_F(ParseJsonTest, FastPathAgreesWithRapidJson) {
+  std::mt19937_64 rng(20261123);
+  flow::Record fast, full;
+  std::size_t ok = 0;
+  for (int i = 0; i < 30000; ++i) {
+    const std::string line = RandomJsonLine(rng);
+    const bool a = ParseJsonLine(line, fast, arena_);
+    const bool b = internal::ParseJsonLineWithRapidJson(line, full, arena_);
+    ASSERT_EQ(a, b) << line;
+    ASSERT_EQ(Describe(fast), Describe(full)) << line;
+    if (a) {
+      ++ok;
+      for (const flow::Field& f : fast.fields) {
+        EXPECT_TRUE(Within(f.name, line)) << line;  // no escapes: views into the line
+      }
+    }
+  }
+  // Both kinds in good number: the generator is not all errors or all successes.
+  EXPECT_GT(ok, 10000u);
+  EXPECT_LT(ok, 28000u);
 }
 
 // Lines of the generated corpus and hand-written ones go through ParseJsonLine and
