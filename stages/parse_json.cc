@@ -16,6 +16,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "stages/internal/parse_util.h"
+
 namespace ringflow::stages {
 namespace {
 
@@ -116,13 +118,10 @@ constexpr std::size_t kMaxKeptStringBytes = std::size_t{1} << 20;
 
 class Handler {
  public:
-  Handler(std::string_view line, const LineStream& stream, flow::Arena& arena,
+  // `has_escape`: the line holds a backslash.
+  Handler(std::string_view line, bool has_escape, const LineStream& stream, flow::Arena& arena,
           flow::FieldList& fields)
-      : line_(line),
-        stream_(stream),
-        arena_(arena),
-        fields_(fields),
-        has_escape_(std::memchr(line.data(), '\\', line.size()) != nullptr) {}
+      : line_(line), stream_(stream), arena_(arena), fields_(fields), has_escape_(has_escape) {}
 
   const char* error() const { return error_; }
   std::size_t longest_string() const { return longest_string_; }
@@ -326,8 +325,8 @@ class FastJson {
     const bool minus = Take('-');
     const char* const digits = p_;
     if (Take('0')) {
-    } else if (p_ != end_ && *p_ >= '1' && *p_ <= '9') {
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else if (p_ != end_ && *p_ != '0' && internal::IsDigit(*p_)) {
+      SkipDigits();
     } else {
       return false;
     }
@@ -335,18 +334,21 @@ class FastJson {
     bool integral = true;
     if (Take('.')) {
       integral = false;
-      if (!Digits()) return false;
+      if (!SkipDigits()) return false;
     }
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       integral = false;
       ++p_;
       if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (!Digits()) return false;
+      if (!SkipDigits()) return false;
     }
     if (integral && int_digits <= 18) {
       if (out != nullptr) {
-        int64_t v = 0;
-        for (const char* d = digits; d != p_; ++d) v = v * 10 + (*d - '0');
+        int64_t v = 0;  // 18 digits always fit
+        if (!internal::ParseUnsigned(std::string_view(digits, int_digits),
+                                     std::numeric_limits<int64_t>::max(), v)) {
+          return false;
+        }
         *out = flow::Value::Int(minus ? -v : v);
       }
       return true;
@@ -359,9 +361,10 @@ class FastJson {
     if (out != nullptr) *out = flow::Value::Double(v);
     return true;
   }
-  bool Digits() {
+  // Skips digits; false when there were none.
+  bool SkipDigits() {
     const char* const first = p_;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    while (p_ != end_ && internal::IsDigit(*p_)) ++p_;
     return p_ != first;
   }
 
@@ -465,6 +468,10 @@ const char* Reason(rapidjson::ParseErrorCode code, std::string_view line) {
   }
 }
 
+bool HasBackslash(std::string_view line) {
+  return std::memchr(line.data(), '\\', line.size()) != nullptr;
+}
+
 // The checks both paths make first; false: out.error says why.
 bool CheckLine(std::string_view line, flow::Record& out) {
   out.raw = line;
@@ -481,12 +488,14 @@ bool CheckLine(std::string_view line, flow::Record& out) {
   return true;
 }
 
-bool ParseWithRapidJson(std::string_view line, flow::Record& out, flow::Arena& arena) {
+// `has_escape`: the line holds a backslash.
+bool ParseWithRapidJson(std::string_view line, bool has_escape, flow::Record& out,
+                        flow::Arena& arena) {
   thread_local std::optional<Reader> reader;
   if (!reader) reader.emplace();
 
   LineStream stream(line.data(), line.size());
-  Handler handler(line, stream, arena, out.fields);
+  Handler handler(line, has_escape, stream, arena, out.fields);
   const rapidjson::ParseResult result = reader->Parse<kParseFlags>(stream, handler);
   if (handler.longest_string() > kMaxKeptStringBytes) reader.reset();
 
@@ -508,17 +517,18 @@ bool ParseWithRapidJson(std::string_view line, flow::Record& out, flow::Arena& a
 
 bool ParseJsonLine(std::string_view line, flow::Record& out, flow::Arena& arena) {
   if (!CheckLine(line, out)) return false;
-  if (std::memchr(line.data(), '\\', line.size()) == nullptr) {
+  const bool has_escape = HasBackslash(line);
+  if (!has_escape) {
     if (FastJson(line, out.fields).Parse()) return true;
     out.fields.clear();
   }
-  return ParseWithRapidJson(line, out, arena);
+  return ParseWithRapidJson(line, has_escape, out, arena);
 }
 
 namespace internal {
 
 bool ParseJsonLineWithRapidJson(std::string_view line, flow::Record& out, flow::Arena& arena) {
-  return CheckLine(line, out) && ParseWithRapidJson(line, out, arena);
+  return CheckLine(line, out) && ParseWithRapidJson(line, HasBackslash(line), out, arena);
 }
 
 }  // namespace internal
