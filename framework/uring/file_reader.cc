@@ -94,15 +94,14 @@ Status FileReader::Run(FileSource& source, ReadHandler& handler) {
     status = IssueReads();
     if (!status.ok()) break;
     if (source_done && open_files_ == 0 && deferred_.empty()) break;
+    handler.Idle();  // the reader waits next, one way or the other
     if (in_flight_ == 0) {
       // Nothing in the ring and nothing to issue: every buffer is held by consumers. Wait for one
       // to come back (backpressure) rather than allocate.
       ++stats_.buffer_waits;
-      handler.Idle();
       pool_->WaitAvailable(std::chrono::milliseconds(100), std::exchange(wait_for_slice_, false));
       continue;
     }
-    handler.Idle();
     auto submitted = engine_->Submit(1);
     ++stats_.submits;
     if (!submitted.ok()) {
