@@ -20,8 +20,10 @@ class JsonSink final : public flow::SinkStage {
  public:
   // Output buffered before a write(2).
   static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
-  // A file output is streamed to the disk in windows of this many bytes (see WriteBehind).
-  static constexpr uint64_t kWriteBackWindow = uint64_t{32} << 20;
+  // A file output is streamed to the disk in windows of this many bytes (see WriteBehind),
+  // once it has passed kWriteBehindStart bytes.
+  static constexpr uint64_t kWriteBackWindow = uint64_t{128} << 20;
+  static constexpr uint64_t kWriteBehindStart = uint64_t{256} << 20;
 
   // `path` "-" or "" means stdout (see OpenFd). Otherwise creates ".<name>.tmp-<pid>-<random>"
   // beside `path` (O_EXCL, mode 0666 & ~umask) and writes there until Close renames it to `path`,
@@ -96,6 +98,12 @@ class JsonSink final : public flow::SinkStage {
   const std::string& name() const { return name_; }
   // The temporary file written until Close renames it; empty when written in place.
   const std::string& temp_path() const { return temp_path_; }
+  // Replaces kWriteBehindStart and kWriteBackWindow (window 0: never; the page cache keeps the
+  // whole output until the kernel writes it back). For tests, which need small windows.
+  void SetWriteBehind(uint64_t start, uint64_t window) {
+    write_behind_start_ = start;
+    write_behind_window_ = window;
+  }
 
  private:
   JsonSink(int fd, bool owns_fd, std::string name, std::string temp_path, bool fsync, bool regular);
@@ -121,8 +129,11 @@ class JsonSink final : public flow::SinkStage {
   std::string temp_path_;   // empty when written in place (Resume may adopt another)
   bool temp_exists_;        // temp_path_ is ours to rename or unlink
   bool synced_ = false;     // Prepare fsynced the file
-  // Write-behind: the file offset of this sink's first byte (an appended or resumed file's
-  // earlier length), bytes_ when the last window was handed to write-back, and that window.
+  // Write-behind: when it starts and its window, the file offset of this sink's first byte (an
+  // appended or resumed file's earlier length), bytes_ when the last window was handed to
+  // write-back, and that window.
+  uint64_t write_behind_start_ = kWriteBehindStart;
+  uint64_t write_behind_window_ = kWriteBackWindow;
   uint64_t file_base_ = 0;
   uint64_t written_back_ = 0;
   uint64_t window_at_ = 0, window_len_ = 0;

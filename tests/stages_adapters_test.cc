@@ -527,11 +527,13 @@ TEST(JsonSinkTest, AppendWritesInPlaceAndKeepsWhatWasThere) {
 }
 
 TEST(JsonSinkTest, OutputsOfSeveralWriteBackWindowsComeOutWholeAppendedOrNot) {
-  // Past two windows the sink waits for the disk and drops the written pages (WriteBehind):
-  // the bytes must all be there, in order, after what an appended file held before.
+  // Past its start and two windows the sink waits for the disk and drops the written pages
+  // (WriteBehind): the bytes must all be there, in order, after what an appended file held
+  // before. Small windows (the defaults would take a GiB of disk).
   TempDir dir;
   const std::size_t piece = std::size_t{1} << 20;
-  const std::size_t pieces = 2 * JsonSink::kWriteBackWindow / piece + 5;
+  const uint64_t start = 6 * piece, window = 4 * piece;
+  const std::size_t pieces = (start + 2 * window) / piece + 5;
   std::string expected;
   for (int append = 0; append < 2; ++append) {
     SCOPED_TRACE(append ? "--append" : "temporary file");
@@ -540,6 +542,7 @@ TEST(JsonSinkTest, OutputsOfSeveralWriteBackWindowsComeOutWholeAppendedOrNot) {
     if (append) WriteFile(path, before);
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink,
                          JsonSink::Open(path, /*fsync=*/append == 0, /*append=*/append == 1));
+    sink->SetWriteBehind(start, window);
     expected = before;
     flow::RecordBatch no_records(64);
     for (std::size_t i = 0; i < pieces; ++i) {
