@@ -289,30 +289,28 @@ class FastJson {
     return true;
   }
 
-  // At '"': a string up to the next '"' with no byte below 0x20 on the way.
-  bool String(std::string_view* out) {
-    if (!Take('"')) return false;
-    const char* q = p_;
+  // The first '"' or byte below 0x20 in [q, end), or end.
+  static const char* FindQuoteOrControl(const char* q, const char* end) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i max_control = _mm_set1_epi8(0x1f);
-    while (end_ - q >= 16) {
+    for (; end - q >= 16; q += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
       // max(v, 0x1f) == 0x1f exactly for the bytes 0x00..0x1f (unsigned).
       const __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
                                         _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control));
       const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
-      if (mask != 0) {
-        q += __builtin_ctz(mask);
-        goto found;
-      }
-      q += 16;
+      if (mask != 0) return q + __builtin_ctz(mask);
     }
 #endif
-    while (q != end_ && *q != '"' && static_cast<unsigned char>(*q) >= 0x20) ++q;
-#if defined(__SSE2__)
-  found:
-#endif
+    while (q != end && *q != '"' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+    return q;
+  }
+
+  // At '"': a string up to the next '"' with no byte below 0x20 on the way.
+  bool String(std::string_view* out) {
+    if (!Take('"')) return false;
+    const char* const q = FindQuoteOrControl(p_, end_);
     if (q == end_ || *q != '"') return false;
     if (out != nullptr) *out = std::string_view(p_, static_cast<std::size_t>(q - p_));
     p_ = q + 1;
@@ -368,7 +366,8 @@ class FastJson {
     return p_ != first;
   }
 
-  // A top-level member's value, added to the fields.
+  // A top-level member's value, added to the fields. Inner below checks the same grammar
+  // without a Value; one function for both, with a null `out`, measured 7% slower on JSON logs.
   bool Member(std::string_view key) {
     if (p_ == end_) return false;
     flow::Value value;
