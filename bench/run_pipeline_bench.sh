@@ -138,6 +138,7 @@ ORDER=$TMP/order.tsv      # corpus label bytes lines fluent_bit_s, in table orde
 META=$TMP/corpora.tsv     # corpus dir files bytes lines
 OUT_SIZES=$TMP/out_sizes.tsv  # corpus json_output_bytes
 MANIFEST_OUT=$TMP/manifest.ndjson
+REPLAY_CKPT=$TMP/replay.ckpt  # the --checkpoint row's
 : >"$RESULTS"
 : >"$ORDER"
 : >"$META"
@@ -335,9 +336,10 @@ warm_up() {
 }
 
 # prepare_run I: the untimed set-up before a timed run of command I. fresh: no output of an
-# earlier run left (the run writes a new file); replace: the output of an earlier run of this
-# command in place (made now if missing), for the run to replace. Then `sync`, so that nothing
-# of an earlier run is still being written back while this one runs.
+# earlier run left (the run writes a new file); replace: an earlier run's output in place for
+# the run to replace (every file row writes the same bytes; made now by this command if there is
+# none). Then `sync`, so that nothing of an earlier run is still being written back while this
+# one runs.
 prepare_run() {
   local i=$1
   if [[ ${PREPS[i]} == replace ]]; then
@@ -346,7 +348,7 @@ prepare_run() {
         { tail -n 20 "$TMP/cmd.err" >&2; die "'${LABELS[i]}' failed (making the output to replace)"; }
     fi
   else
-    rm -f -- "$OUT_FILE" "$MANIFEST_OUT" "$TMP/replay.ckpt"
+    rm -f -- "$OUT_FILE" "$MANIFEST_OUT" "$REPLAY_CKPT"
   fi
   sync
 }
@@ -438,7 +440,7 @@ bench_corpus() {
   add_cmd "$L_REPLAY_FILE" json-file "$b" "$l" "$fb" "$RINGFLOW" replay -q --out "$OUT_FILE" \
     --exclude '*/MANIFEST.tsv' "$dir"
   add_cmd "$L_REPLAY_CKPT" json-file "$b" "$l" "$fb" "$RINGFLOW" replay -q --out "$OUT_FILE" \
-    --checkpoint "$TMP/replay.ckpt" --exclude '*/MANIFEST.tsv' "$dir"
+    --checkpoint "$REPLAY_CKPT" --exclude '*/MANIFEST.tsv' "$dir"
   add_cmd "xargs cat > /dev/null" none "$b" "$l" "" xargs -d '\n' -a "$LIST" cat
   add_cmd "xargs wc -l" none "$b" "$l" "" xargs -d '\n' -a "$LIST" wc -l
   # Subsets by the corpus's own MANIFEST.tsv (path bytes lines format), measured on their bytes.
