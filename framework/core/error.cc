@@ -1,6 +1,8 @@
 #include "framework/core/error.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -161,6 +163,92 @@ std::string EscapeControl(std::string_view text) {
     }
   }
   return out;
+}
+
+namespace {
+
+// The length of the valid UTF-8 character at the start of `s` (1..4), or 0 when it is not one
+// (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
+std::size_t Utf8CharLength(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80) return 1;
+  std::size_t n = 0;
+  uint32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b0 & 0x1Fu;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b0 & 0x0Fu;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b0 & 0x07u;
+  } else {
+    return 0;
+  }
+  if (s.size() < n) return 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+// QuoteForMessage (`quote`) and ShortenForMessage: escapes and cuts; see error.h.
+std::string MessageText(std::string_view text, std::size_t max_bytes, bool quote) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  if (quote) out += '"';
+  const std::size_t start = out.size();
+  out.reserve(start + std::min(text.size(), max_bytes) + 8);
+  std::size_t i = 0;
+  char piece[8];
+  while (i < text.size()) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;  // bytes of `text` this character takes
+    std::string_view add;
+    if (quote && (u == '"' || u == '\\')) {
+      piece[0] = '\\';
+      piece[1] = static_cast<char>(u);
+      add = {piece, 2};
+      len = 1;
+    } else if (quote && (u == '\n' || u == '\t' || u == '\r')) {
+      piece[0] = '\\';
+      piece[1] = u == '\n' ? 'n' : u == '\t' ? 't' : 'r';
+      add = {piece, 2};
+      len = 1;
+    } else if (u >= 0x20 && u != 0x7f && (len = Utf8CharLength(text.substr(i))) != 0) {
+      add = text.substr(i, len);
+    } else {
+      piece[0] = '\\';
+      piece[1] = 'x';
+      piece[2] = kHex[u >> 4];
+      piece[3] = kHex[u & 15];
+      add = {piece, 4};
+      len = 1;
+    }
+    if (out.size() - start + add.size() > max_bytes) {
+      out += "\xE2\x80\xA6";  // "…"
+      break;
+    }
+    out += add;
+    i += len;
+  }
+  if (quote) out += '"';
+  return out;
+}
+
+}  // namespace
+
+std::string QuoteForMessage(std::string_view text, std::size_t max_bytes) {
+  return MessageText(text, max_bytes, /*quote=*/true);
+}
+
+std::string ShortenForMessage(std::string_view text, std::size_t max_bytes) {
+  return MessageText(text, max_bytes, /*quote=*/false);
 }
 
 }  // namespace ringflow

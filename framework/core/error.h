@@ -2,6 +2,7 @@
 // (operation and path). Value type; cheap to move. Thread-compatible.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -70,5 +71,20 @@ std::string DescribeErrno(int err);
 // `text` with every control byte (< 0x20, 0x7f) written as \xNN, so that a message that quotes
 // user input (a path, a pattern, an exception's text) stays on one line.
 std::string EscapeControl(std::string_view text);
+
+// The most bytes of a user string (after escaping) that a message quotes: a value, a name or a
+// path echoed whole could make one error line megabytes long.
+inline constexpr std::size_t kMaxQuotedBytes = 200;
+
+// `text` in double quotes for a one-line message: `"` and `\` as \" and \\, newline, tab and
+// carriage return as \n \t \r, other control bytes, DEL and bytes that are not valid UTF-8 as
+// \xNN. Past `max_bytes` of escaped text it is cut at a character boundary (never inside an
+// escape) and "…" (U+2026) comes before the closing quote, so the result is at most
+// max_bytes + 5 bytes. The one helper for quoting what a user wrote (paths, names, values).
+std::string QuoteForMessage(std::string_view text, std::size_t max_bytes = kMaxQuotedBytes);
+
+// The same without quotes, for text shown bare (a file name after "open "): control bytes, DEL
+// and bytes that are not valid UTF-8 as \xNN (as EscapeControl), cut after `max_bytes` with "…".
+std::string ShortenForMessage(std::string_view text, std::size_t max_bytes = kMaxQuotedBytes);
 
 }  // namespace ringflow
