@@ -4,6 +4,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +72,133 @@ std::string_view CompressionOf(std::string_view path) {
   }
   return {};
 }
+
+// ---- The run's own files.
+
+// The extended attribute that marks a file as an output ringflow wrote (MarkOwnOutputs), so that
+// a later run with the same output inside its inputs leaves it out instead of refusing it.
+constexpr char kOwnOutputAttribute[] = "user.ringflow";
+constexpr char kOwnOutputValue[] = "output";
+
+bool HasOwnOutputMark(const std::string& path) {
+  char value[sizeof(kOwnOutputValue)];
+  const ssize_t n = ::getxattr(path.c_str(), kOwnOutputAttribute, value, sizeof(value));
+  return n == static_cast<ssize_t>(sizeof(kOwnOutputValue) - 1) &&
+         std::memcmp(value, kOwnOutputValue, sizeof(kOwnOutputValue) - 1) == 0;
+}
+
+// Marks the run's finished output files (not stdout, not the checkpoint, not files appended to)
+// as ringflow's, so that a later run leaves them out of its inputs.
+// File systems without extended attributes keep no mark: a later run then refuses the output
+// as an input, which loses nothing.
+void MarkOwnOutputs(const std::vector<RunOutput>& outputs, const std::vector<bool>& appended) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const RunOutput& out = outputs[i];
+    if (out.path == "-" || out.checkpoint || appended[i]) continue;
+    // Best effort: the mark only spares the user an --exclude.
+    static_cast<void>(::setxattr(out.path.c_str(), kOwnOutputAttribute, kOwnOutputValue,
+                                 sizeof(kOwnOutputValue) - 1, 0));
+  }
+}
+
+// "dir/" for "dir/name", "" for "name"; and "name".
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {"", path};
+  return {path.substr(0, slash + 1), path.substr(slash + 1)};
+}
+
+// Tells which discovered files are the run's own (RunOutput), from a stat of each output at the
+// start and, per discovered file, the walk's identity hints: a discovered file costs a compare,
+// and a stat only when its inode or its name says it may be one of them.
+class OwnFiles {
+ public:
+  explicit OwnFiles(const std::vector<RunOutput>& outputs) {
+    for (const RunOutput& out : outputs) {
+      Own own;
+      own.output = &out;
+      struct stat st;
+      if (out.path == "-") {
+        if (::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        own.empty = st.st_size == 0;
+      } else {
+        auto [dir, name] = SplitPath(out.path);
+        struct stat dir_st;
+        if (!name.empty() && ::stat(dir.empty() ? "." : dir.c_str(), &dir_st) == 0) {
+          temps_.push_back(Temp{dir_st.st_dev, dir_st.st_ino,
+                                out.checkpoint ? name + ".tmp" : "." + name + ".tmp-", &out});
+        }
+        if (::stat(out.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        own.marked = !out.checkpoint && HasOwnOutputMark(out.path);
+      }
+      own.dev = st.st_dev;
+      own.ino = st.st_ino;
+      owns_.push_back(own);
+    }
+  }
+
+  // Whether `file` is the run's own: if it is, the note to print ("" for none); if it is an input
+  // the run would overwrite, nullopt with `refused` set to why the run must not start.
+  std::optional<std::string> Check(const WalkFile& file, std::optional<std::string>& refused) {
+    if (owns_.empty() && temps_.empty()) return std::nullopt;
+    auto [dir, name] = SplitPath(file.path);
+    for (const Temp& temp : temps_) {
+      if (!name.starts_with(temp.prefix)) continue;
+      struct stat dir_st;
+      if (::stat(dir.empty() ? "." : dir.c_str(), &dir_st) == 0 && dir_st.st_dev == temp.dev &&
+          dir_st.st_ino == temp.ino) {
+        // This process's own temporary files (".NAME.tmp-PID-...") go without a note; those of
+        // a run killed before, or of another run at work, are worth one.
+        if (name.compare(temp.prefix.size(), own_suffix_.size(), own_suffix_) == 0) return "";
+        return "left out ringflow's own temporary file " + EscapeControl(file.path);
+      }
+    }
+    const Own* own = nullptr;
+    for (const Own& o : owns_) {
+      if (file.inode_hint != 0 && file.inode_hint != o.ino) continue;
+      if (own == nullptr) own = &o;
+    }
+    if (own == nullptr) return std::nullopt;
+    struct stat st;
+    if (::stat(file.path.c_str(), &st) != 0) return std::nullopt;
+    own = nullptr;
+    for (const Own& o : owns_) {
+      if (o.dev == st.st_dev && o.ino == st.st_ino) own = &o;
+    }
+    if (own == nullptr) return std::nullopt;
+    const RunOutput& out = *own->output;
+    const std::string path = EscapeControl(file.path);
+    if (out.checkpoint) return "left out ringflow's own checkpoint " + path;
+    if (own->marked) return "left out ringflow's own output " + path;
+    if (out.path == "-" && own->empty) return "left out ringflow's own output (stdout) " + path;
+    if (!refused) {
+      refused =
+          (out.path == "-" ? std::string("stdout") : out.option + " " + EscapeControl(out.path)) +
+          " is the input file " + path +
+          ": an input is never overwritten (name an output outside the inputs)";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Own {
+    const RunOutput* output = nullptr;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool marked = false;  // carries ringflow's mark: an output of an earlier run
+    bool empty = false;
+  };
+  // The temporary files of an output: names starting with `prefix` in the directory (dev, ino).
+  struct Temp {
+    dev_t dev;
+    ino_t ino;
+    std::string prefix;
+    const RunOutput* output;
+  };
+  std::vector<Own> owns_;
+  std::vector<Temp> temps_;
+  const std::string own_suffix_ = std::to_string(::getpid()) + "-";
+};
 
 // ---- The sinks' wrappers.
 
@@ -392,12 +520,21 @@ Discovered Discover(const DiscoveryOptions& options) {
     found.jobs.emplace_back(id, std::move(path), std::move(skip));
     found.note.push_back(note);
   };
+  OwnFiles own(options.outputs);
+  // A file of the run's own is left out (with a note), or refuses the run.
+  auto is_own = [&](const WalkFile& file) {
+    std::optional<std::string> note = own.Check(file, found.refused);
+    if (!note) return false;
+    if (!note->empty()) found.own_files.push_back(std::move(*note));
+    return true;
+  };
   WalkOptions walk;
   walk.recursive = options.recursive;
   walk.skip_hidden = options.skip_hidden;
   if (options.skip_hidden) {
     walk.on_hidden = [&](const std::string& path) {
       if (GlobMatches(options.exclude, path)) return;
+      if (is_own(WalkFile{path})) return;
       add(path, Error(ErrorCode::kCancelled, "hidden (--hidden reads it)"), true);
     };
   }
@@ -408,6 +545,7 @@ Discovered Discover(const DiscoveryOptions& options) {
         if (g_stop.load(std::memory_order_relaxed)) return;
         if (!options.include.empty() && !GlobMatches(options.include, file.path)) return;
         if (GlobMatches(options.exclude, file.path)) return;
+        if (is_own(file)) return;
         if (options.skip_compressed) {
           if (const std::string_view kind = CompressionOf(file.path); !kind.empty()) {
             add(std::move(file.path),
@@ -442,6 +580,21 @@ Discovered Discover(const DiscoveryOptions& options) {
     found.bytes_total = total;
   }
   return found;
+}
+
+std::vector<RunOutput> RunOutputs(const config::PipelineConfig& pipeline,
+                                  const FrontEndOptions& front,
+                                  const std::vector<std::string>& labels) {
+  std::vector<RunOutput> outputs;
+  for (std::size_t k = 0; k < pipeline.sinks.size(); ++k) {
+    const std::string* path = pipeline.sinks[k].GetString("path");
+    if (path == nullptr || path->empty()) continue;
+    outputs.push_back(
+        {*path, k < labels.size() ? labels[k] : pipeline.sinks[k].json_path + ".path"});
+  }
+  if (!front.stats_json.empty()) outputs.push_back({front.stats_json, "--stats-json"});
+  if (!front.checkpoint.empty()) outputs.push_back({front.checkpoint, "--checkpoint", true});
+  return outputs;
 }
 
 std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, FrontEndOptions& front) {
@@ -656,6 +809,21 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
 
 int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options) {
+  if (discovered.refused) {
+    PrintError(options.command + ": " + *discovered.refused);
+    for (auto& sink : built.sinks) sink->Abort();
+    return 2;
+  }
+  // Files appended to may hold more than ringflow's output: they stay unmarked (MarkOwnOutputs).
+  const std::vector<RunOutput> outputs = RunOutputs(pipeline, options);
+  std::vector<bool> appended(outputs.size(), false);
+  for (std::size_t k = 0; k < pipeline.sinks.size(); ++k) {
+    const std::optional<bool> append = pipeline.sinks[k].GetBool("append");
+    const std::string* path = pipeline.sinks[k].GetString("path");
+    if (!append || !*append || path == nullptr) continue;
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      appended[i] = appended[i] || outputs[i].path == *path;
+  }
   std::unique_ptr<Checkpointer> checkpointer;
   uint64_t gone = 0;             // files of the checkpoint that are gone
   uint64_t problems_before = 0;  // files done before the resume that could not be read
@@ -775,6 +943,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
   if (signal != 0) summary.signal = SignalName(signal);
 
   std::string text = FormatSummary(summary);
+  for (const std::string& note : discovered.own_files) text += "ringflow: note: " + note + "\n";
   for (std::size_t k = 0; k < sinks.size(); ++k) {
     const RunSink& s = *sinks[k];
     text += "ringflow: sink " + pipeline.sinks[k].name + ": ";
@@ -794,6 +963,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
       exit_code = 1;
     }
   }
+  if (!kept) MarkOwnOutputs(outputs, appended);
   if (kept) resume_note("interrupted");
   return signal != 0 ? 128 + signal : exit_code;
 }

@@ -60,6 +60,13 @@ bool GlobMatches(const std::vector<std::string>& globs, const std::string& path)
 
 inline constexpr std::size_t kStatSizesMaxFiles = 1000;
 
+// A file the run itself writes: a sink's output, --stats-json, the checkpoint.
+struct RunOutput {
+  std::string path;    // "-": stdout
+  std::string option;  // how the user named it, for messages: "--out", "sinks[1].path", ...
+  bool checkpoint = false;
+};
+
 struct DiscoveryOptions {
   std::vector<std::string> paths;
   bool recursive = true;
@@ -69,6 +76,13 @@ struct DiscoveryOptions {
   bool skip_compressed = false;  // .gz .zst .bz2 .xz .lz4 .zip: left out with a note
   // Stat every file for the total (the progress line's ETA); only up to kStatSizesMaxFiles files.
   bool stat_sizes = false;
+  // What the run writes (RunOutputs). A run never reads its own files: its outputs from before
+  // (files that carry ringflow's mark, see MarkOwnOutputs), its temporary files (".NAME.tmp-*"
+  // beside an output, "NAME.tmp*" beside the checkpoint), the checkpoint, and stdout when it is
+  // an empty regular file, are left out, each with a note. Any other input that is one of these
+  // files (the same device and inode, so also through symlinks and hard links) is an input the
+  // run would overwrite: Discovered::refused says so.
+  std::vector<RunOutput> outputs;
 };
 
 struct Discovered {
@@ -76,6 +90,10 @@ struct Discovered {
   std::vector<uring::ReadJob> jobs;
   std::vector<bool> note;  // by job id: the skip is a note (hidden, compressed), not a problem
   std::optional<uint64_t> bytes_total;  // with stat_sizes
+  // Notes for the summary, one per file left out as the run's own ("ringflow's own output X").
+  std::vector<std::string> own_files;
+  // Set: an output is one of the inputs; the run must not start (ExecutePipeline exits 2).
+  std::optional<std::string> refused;
 };
 
 // Walks options.paths. Never fails: every problem becomes a job with a skip reason.
@@ -92,6 +110,12 @@ struct FrontEndOptions {
   uint64_t checkpoint_bytes = uint64_t{64} << 20;       // a cut every this many input bytes
   std::chrono::milliseconds checkpoint_interval{1000};  // or this often
 };
+
+// The files `pipeline` and `front` write: each sink's "path" (`labels[k]`, when given, names
+// sink k's option in messages; otherwise "sinks[k].path"), --stats-json and --checkpoint.
+std::vector<RunOutput> RunOutputs(const config::PipelineConfig& pipeline,
+                                  const FrontEndOptions& front,
+                                  const std::vector<std::string>& labels = {});
 
 struct CheckpointArgs;
 // Copies --checkpoint and friends into `front`; the message for the user when one is bad.

@@ -127,6 +127,7 @@ int RunCommand(const std::vector<std::string>& args) {
   discovery.recursive = l.pipeline.source.recursive;
   discovery.include = l.pipeline.source.include;
   discovery.exclude = l.pipeline.source.exclude;
+  discovery.outputs = RunOutputs(l.pipeline, front);
   return ExecutePipeline(l.pipeline, l.built, Discover(discovery), front);
 }
 

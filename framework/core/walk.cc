@@ -62,6 +62,7 @@ struct Frame {
     size_t offset;  // of the NUL-terminated name in `names`
     size_t length;
     unsigned char type;  // d_type
+    ino_t ino;           // d_ino
   };
 
   int fd = -1;
@@ -104,7 +105,7 @@ class Walker {
       return;
     }
     if (S_ISREG(st.st_mode)) {
-      on_file_(WalkFile{root, static_cast<uint64_t>(st.st_size)});
+      on_file_(WalkFile{root, static_cast<uint64_t>(st.st_size), st.st_dev, st.st_ino});
     } else if (S_ISDIR(st.st_mode)) {
       if (!options_.recursive) {
         on_skip_(root, ErrnoReason(EISDIR));
@@ -146,7 +147,7 @@ class Walker {
       if (frame.fd < 0) name = path_.c_str();
       switch (entry.type) {
         case DT_REG:
-          on_file_(WalkFile{path_, kWalkNoSize});
+          on_file_(WalkFile{path_, kWalkNoSize, frame.dev, entry.ino});
           break;
         case DT_DIR:
           PushDirectory(dir_fd, name);
@@ -173,7 +174,7 @@ class Walker {
       return;
     }
     if (S_ISREG(st.st_mode)) {
-      on_file_(WalkFile{path_, static_cast<uint64_t>(st.st_size)});
+      on_file_(WalkFile{path_, static_cast<uint64_t>(st.st_size), st.st_dev, st.st_ino});
     } else if (S_ISDIR(st.st_mode)) {
       PushDirectory(dir_fd, name);
     } else {
@@ -260,7 +261,7 @@ class Walker {
           if (options_.skip_hidden && !options_.on_hidden) continue;
         }
         const size_t length = std::strlen(entry_name);
-        frame.entries.push_back(Frame::Entry{frame.names.size(), length, d->d_type});
+        frame.entries.push_back(Frame::Entry{frame.names.size(), length, d->d_type, d->d_ino});
         frame.names.append(entry_name, length + 1);
       }
     }

@@ -40,6 +40,11 @@ struct WalkFile {
   // st_size where the walker had to stat anyway (roots, symlinks, file systems without d_type);
   // kWalkNoSize otherwise. Only a hint: the file may change before it is read.
   uint64_t size_hint = kWalkNoSize;
+  // The file's identity as the walk saw it, for telling whether two paths are one file without
+  // a stat each: st_dev/st_ino where the walker stat'ed the file; otherwise the directory's
+  // st_dev and the entry's d_ino (the same as st_ino except on a mount point). 0: not known.
+  uint64_t dev_hint = 0;
+  uint64_t inode_hint = 0;
 };
 
 using WalkFileCallback = std::function<void(WalkFile&& file)>;
