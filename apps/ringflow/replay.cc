@@ -291,9 +291,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
   discovery.skip_hidden = !a.hidden;
   discovery.skip_compressed = true;
   discovery.stat_sizes = front.progress;
-  discovery.outputs = RunOutputs(*pipeline, front,
-                                 with_config ? std::vector<std::string>{}
-                                             : std::vector<std::string>{"--out", "--manifest"});
+  discovery.outputs = RunOutputs(
+      *pipeline, front,
+      with_config ? std::vector<std::string>{} : std::vector<std::string>{"--out", "--manifest"});
   return ExecutePipeline(*pipeline, *built, Discover(discovery), front);
 }
 
