@@ -326,9 +326,137 @@ TEST(PipelineConfigTest, WrongJsonTypes) {
 
 TEST(PipelineConfigTest, LongStringsAreCutInMessages) {
   const std::string message =
-      LoadError(kExample, {"source.engine.buffers=" + std::string(200, 'x')});
-  EXPECT_EQ(message,
-            "source.engine.buffers: expected an integer, got \"" + std::string(60, 'x') + "...\"");
+      LoadError(kExample, {"source.engine.buffers=" + std::string(300, 'x')});
+  EXPECT_EQ(message, "source.engine.buffers: expected an integer, got \"" +
+                         std::string(kMaxQuotedBytes, 'x') + "\xE2\x80\xA6\"");
+}
+
+// Every line of `message` is under 1,000 bytes and starts with a JSON path (or an override).
+void ExpectShortLinesWithPaths(const std::string& message, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_FALSE(message.empty());
+  std::size_t start = 0;
+  while (start <= message.size()) {
+    std::size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    const std::string line = message.substr(start, end - start);
+    EXPECT_LT(line.size(), 1000u) << line.substr(0, 300);
+    const bool has_path = line.starts_with("(root): ") || line.starts_with("source") ||
+                          line.starts_with("stages") || line.starts_with("sinks") ||
+                          line.starts_with("override ") || line.starts_with("line ");
+    EXPECT_TRUE(has_path) << line.substr(0, 300);
+    EXPECT_NE(line.find(": "), std::string::npos) << line.substr(0, 300);
+    start = end + 1;
+  }
+}
+
+TEST(PipelineConfigTest, HugeStringsInEveryKindOfFieldGiveShortLines) {
+  const std::string huge(10 << 20, 'x');             // 10 MiB
+  const std::string huge_json = "\"" + huge + "\"";  // as a JSON string
+  const std::string lines = std::string(kLines);
+  struct Case {
+    const char* what;
+    std::string json;
+    std::vector<std::string> overrides;
+  };
+  const std::string null_sink = R"([{"name": "out", "type": "null", "input": "lines"}])";
+  const std::vector<Case> cases = {
+      {"int field", std::string(kExample), {"source.engine.buffers=" + huge}},
+      {"size field", std::string(kExample), {"source.engine.buffer_size=" + huge_json}},
+      {"bool field", std::string(kExample), {"source.recursive=" + huge_json}},
+      {"string list", std::string(kExample), {"source.paths=" + huge_json}},
+      {"list item", std::string(kExample), {"source.include=[1, " + huge_json + "]"}},
+      {"enum field", std::string(kExample), {"stages[1].format=" + huge_json}},
+      {"stage type", std::string(kExample), {"stages[2].type=" + huge_json}},
+      {"stage input", std::string(kExample), {"stages[2].input=" + huge_json}},
+      {"sink input list", std::string(kExample), {"sinks[0].input=[" + huge_json + "]"}},
+      {"unknown key", std::string(kExample), {"stages[0]." + huge + "=1"}},
+      {"unknown odd key", std::string(kExample), {"stages[0]." + huge + "!=1"}},
+      {"object expected", std::string(kExample), {"source.engine=" + huge_json}},
+      {"override without =", std::string(kExample), {huge}},
+      {"override bad path", std::string(kExample), {huge + "[x]=1"}},
+      {"override missing index", std::string(kExample), {"stages[99]." + huge + "=1"}},
+      {"name in document",
+       Pipeline("[" + lines + R"(, {"name": )" + huge_json +
+                R"(, "type": "parse", "input": "lines", "format": "raw"}, {"name": )" + huge_json +
+                R"(, "type": "parse", "input": "lines", "format": "raw"}])"),
+       {}},
+      {"type in document",
+       Pipeline("[" + lines + "]",
+                R"([{"name": "o", "type": )" + huge_json + R"(, "input": "lines"}])"),
+       {}},
+      {"key in document",
+       Pipeline("[" + lines + "]",
+                R"([{"name": "o", "type": "null", "input": "lines", )" + huge_json + ": 1}]"),
+       {}},
+      {"control bytes",
+       std::string(kExample),
+       {"stages[1].format=\"" + std::string(1 << 20, '\x01') + "\""}},
+  };
+  for (const Case& c : cases) ExpectShortLinesWithPaths(LoadError(c.json, c.overrides), c.what);
+}
+
+TEST(PipelineConfigTest, ListsOfKnownNamesAreBounded) {
+  // 2,000 stages with 100-byte names; a sink names one that does not exist.
+  std::string stages = "[" + std::string(kLines);
+  for (int i = 0; i < 2000; ++i) {
+    stages += R"(, {"name": ")" + std::string(96, 'n') + std::to_string(1000 + i) +
+              R"(", "type": "parse", "input": "lines", "format": "raw"})";
+  }
+  stages += "]";
+  const std::string message =
+      LoadError(Pipeline(stages, R"([{"name": "o", "type": "null", "input": "nope"}])"));
+  ExpectShortLinesWithPaths(message, "known stages");
+  EXPECT_NE(message.find("sinks[0].input: unknown stage \"nope\"; known: "), std::string::npos)
+      << message.substr(0, 300);
+  EXPECT_NE(message.find(" more)"), std::string::npos) << message.substr(0, 1000);
+}
+
+TEST(PipelineConfigTest, AStageListedTwiceNamesItsPath) {
+  EXPECT_EQ(LoadError(Pipeline("[" + std::string(kLines) + "]",
+                               R"([{"name": "x", "type": "null", "input": ["lines", "lines"]}])")),
+            "sinks[0].input[1]: stage \"lines\" is listed twice (first at sinks[0].input[0])");
+}
+
+// `depth` arrays nested in each other: "[[[...]]]".
+std::string Nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(PipelineConfigTest, DeepValuesAreRefusedWithTheirPath) {
+  // A 60,000-deep override value: copying it into the document used to recurse 60,000 deep.
+  std::string message = LoadError(kExample, {"sinks[0].extra=" + Nested(60000)});
+  ExpectShortLinesWithPaths(message, "deep override");
+  EXPECT_NE(message.find(": the value at sinks[0].extra[0][0]"), std::string::npos) << message;
+  EXPECT_NE(message.find("nested deeper than 64 levels"), std::string::npos) << message;
+  // The same in the document itself.
+  message = LoadError(
+      Pipeline("[" + std::string(kLines) + "]",
+               R"([{"name": "o", "type": "null", "input": "lines", "x": )" + Nested(60000) + "}]"));
+  ExpectShortLinesWithPaths(message, "deep document");
+  EXPECT_TRUE(message.starts_with("sinks[0].x[0][0]")) << message;
+  EXPECT_NE(message.find("nested deeper than 64 levels"), std::string::npos) << message;
+  // The limit exactly: the root is level 1, sinks 2, the sink 3, so "x" may hold 61 levels.
+  const auto with_x = [](std::size_t depth) {
+    return Pipeline(
+        "[" + std::string(kLines) + "]",
+        R"([{"name": "o", "type": "null", "input": "lines", "x": )" + Nested(depth) + "}]");
+  };
+  EXPECT_EQ(LoadError(with_x(61)), "sinks[0].x: unknown key; known: input, name, type");
+  std::string at_limit = "sinks[0].x";
+  for (int i = 0; i < 61; ++i) at_limit += "[0]";
+  EXPECT_EQ(LoadError(with_x(62)),
+            at_limit + ": nested deeper than 64 levels (the limit of a pipeline document)");
+  // An override's value counts from where it lands; its path counts too.
+  EXPECT_EQ(LoadError(kExample, {"sinks[0].extra=" + Nested(61)}),
+            "sinks[0].extra: unknown key; known: input, name, path, pretty, type");
+  EXPECT_NE(LoadError(kExample, {"sinks[0].extra=" + Nested(62)}).find("nested deeper"),
+            std::string::npos);
+  std::string long_path = "a";
+  for (int i = 0; i < 100; ++i) long_path += ".a";
+  message = LoadError(kExample, {long_path + "=1"});
+  EXPECT_NE(message.find("the path is 101 levels deep; nested deeper than 64"), std::string::npos)
+      << message;
+  // ReadPluginList applies overrides too, and must not recurse on them either.
+  EXPECT_TRUE(ReadPluginList(std::string(kExample), {"sinks[0].x=" + Nested(60000)}).size() == 1);
 }
 
 TEST(PipelineConfigTest, OutOfRangeNumbers) {

@@ -23,8 +23,11 @@ using rapidjson::Value;
 // Iterative: a hostile document nested a million deep must not overflow the stack.
 constexpr unsigned kParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-// Longer strings are cut in messages; a problem line should fit on a terminal.
-constexpr std::size_t kMaxQuoted = 60;
+// A problem line is cut to this many bytes (before the newline). Quoted values are already
+// short (QuoteForMessage); this holds whatever else a line is made of to the promise.
+constexpr std::size_t kMaxLineBytes = 996;
+// A list of names in a message ("known: a, b, ...") stops after this many bytes.
+constexpr std::size_t kMaxListBytes = 300;
 // A pipeline document is small; this only stops `--config /dev/zero` from eating memory.
 constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
 
@@ -35,6 +38,7 @@ class Problems {
     std::string line(where.empty() ? std::string_view("(root)") : where);
     line += ": ";
     line += problem;
+    if (line.size() > kMaxLineBytes) line = ShortenForMessage(line, kMaxLineBytes);
     lines_.push_back(std::move(line));
   }
   bool empty() const { return lines_.empty(); }
@@ -60,27 +64,15 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string JoinBounded(const std::vector<std::string>& items);
+
 std::string JoinSorted(std::vector<std::string> items) {
   std::sort(items.begin(), items.end());
-  return Join(items);
+  return JoinBounded(items);
 }
 
-// `s` as a JSON string literal, cut after kMaxQuoted bytes (at a character boundary).
-std::string Quote(std::string_view s) {
-  bool cut = false;
-  if (s.size() > kMaxQuoted) {
-    std::size_t n = kMaxQuoted;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-    cut = true;
-  }
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  std::string out(buffer.GetString(), buffer.GetSize());
-  if (cut) out.insert(out.size() - 1, "...");
-  return out;
-}
+// `s` quoted for a message, escaped and cut (QuoteForMessage).
+std::string Quote(std::string_view s) { return QuoteForMessage(s); }
 
 std::string_view StringOf(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
@@ -116,9 +108,28 @@ bool IsPlainKey(std::string_view key) {
   });
 }
 
+// Names (stage names, types) for "known: ..." in a message: each quoted when it is not a plain
+// key, the list stopped after kMaxListBytes with how many were left out, as a pipeline may
+// define thousands of stages with long names.
+std::string JoinBounded(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string item =
+        IsPlainKey(items[i]) && items[i].size() <= 60 ? items[i] : QuoteForMessage(items[i], 60);
+    if (!out.empty() && out.size() + item.size() + 2 > kMaxListBytes) {
+      out += ", \xE2\x80\xA6 (" + std::to_string(items.size() - i) + " more)";
+      break;
+    }
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
 std::string Child(std::string_view parent, std::string_view key) {
   std::string out(parent);
-  if (IsPlainKey(key)) {
+  // A long key is quoted, so that it is cut like any other user string.
+  if (IsPlainKey(key) && key.size() <= 64) {
     if (!out.empty()) out += '.';
     out += key;
   } else {
@@ -227,8 +238,8 @@ std::optional<ParamValue> CheckValue(const ParamSpec& spec, const Value& v, cons
       if (!v.IsString()) break;
       const std::string_view s = StringOf(v);
       if (std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
-        problems.Add(path,
-                     "unknown " + spec.name + " " + Quote(s) + "; known: " + Join(spec.choices));
+        problems.Add(path, "unknown " + spec.name + " " + Quote(s) +
+                               "; known: " + JoinBounded(spec.choices));
         return std::nullopt;
       }
       return ParamValue(std::string(s));
@@ -551,10 +562,17 @@ void CheckInput(const NodeListContext& ctx, std::size_t index, const TypeSpec* t
     problems.Add(path, Quote(type->type) + " takes one input, got " + std::to_string(value.Size()));
     return;
   }
+  std::map<std::string_view, rapidjson::SizeType> listed;  // name -> its first index
   for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
     const std::string item_path = Index(path, i);
     if (!value[i].IsString()) {
       problems.Add(item_path, "expected a stage name, got " + Describe(value[i]));
+      continue;
+    }
+    // The graph takes each input once; said here, where the JSON path is known.
+    if (auto [it, fresh] = listed.emplace(StringOf(value[i]), i); !fresh) {
+      problems.Add(item_path, "stage " + Quote(it->first) + " is listed twice (first at " +
+                                  Index(path, it->second) + ")");
       continue;
     }
     node.inputs.emplace_back(StringOf(value[i]));
@@ -605,7 +623,7 @@ std::optional<StageConfig> CheckNode(const NodeListContext& ctx, std::size_t ind
           const std::vector<std::string> names = ctx.catalog->Names();
           problems.Add(key_path, std::string("unknown ") + kind + " type " + Quote(text) +
                                      (names.empty() ? std::string("; none are known")
-                                                    : "; known: " + Join(names)));
+                                                    : "; known: " + JoinBounded(names)));
         }
       },
       node.params, problems);
@@ -695,6 +713,53 @@ void CheckPipeline(const Value& root, const TypeCatalog& stage_types, const Type
       problems.Add("sinks", "must not be empty; a pipeline needs at least one sink");
     }
   }
+}
+
+// ---- Nesting.
+
+// The JSON path of the first array or object in `root` (at `root_path`, `root_depth` levels
+// deep itself) that lies deeper than kMaxNestingDepth levels, or nullopt. Iterative, with a
+// stack that stops at the limit: it runs on documents that nothing recursive may touch yet.
+std::optional<std::string> FindTooDeep(const Value& root, const std::string& root_path,
+                                       std::size_t root_depth) {
+  if (!root.IsObject() && !root.IsArray()) return std::nullopt;
+  if (root_depth > kMaxNestingDepth) return root_path;
+  struct Frame {
+    const Value* value;
+    rapidjson::SizeType next;  // the child to visit next
+  };
+  std::vector<Frame> stack = {{&root, 0}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Value* child = nullptr;
+    if (top.value->IsArray()) {
+      if (top.next < top.value->Size()) child = &(*top.value)[top.next];
+    } else if (top.next < top.value->MemberCount()) {
+      child = &(top.value->MemberBegin() + top.next)->value;
+    }
+    if (child == nullptr) {
+      stack.pop_back();
+      continue;
+    }
+    ++top.next;
+    if (!child->IsObject() && !child->IsArray()) continue;
+    if (root_depth + stack.size() > kMaxNestingDepth) {
+      std::string path = root_path;
+      for (const Frame& f : stack) {
+        const rapidjson::SizeType at = f.next - 1;
+        path = f.value->IsArray() ? Index(path, at)
+                                  : Child(path, StringOf((f.value->MemberBegin() + at)->name));
+      }
+      return path;
+    }
+    stack.push_back({child, 0});
+  }
+  return std::nullopt;
+}
+
+std::string TooDeepProblem() {
+  return "nested deeper than " + std::to_string(kMaxNestingDepth) +
+         " levels (the limit of a pipeline document)";
 }
 
 // ---- Overrides.
@@ -803,10 +868,22 @@ void ApplyOverride(Document& doc, std::string_view text, Problems& problems) {
                             R"( (expected keys and [indexes], e.g. "stages[1].format"))");
     return;
   }
+  // The document's root is level 1 and each step one deeper: missing keys on the path are
+  // created, so a long path alone could nest the document beyond the limit.
+  if (steps->size() >= kMaxNestingDepth) {
+    problems.Add(where, "the path is " + std::to_string(steps->size()) + " levels deep; " +
+                            TooDeepProblem());
+    return;
+  }
   Document parsed;
   parsed.Parse<kParseFlags>(raw.data(), raw.size());
   Value value;
   if (!parsed.HasParseError()) {
+    // CopyFrom recurses: a value nested 20,000 deep would overflow a 1 MiB stack.
+    if (auto deep = FindTooDeep(parsed, std::string(path), steps->size() + 1)) {
+      problems.Add(where, "the value at " + *deep + " is " + TooDeepProblem());
+      return;
+    }
     value.CopyFrom(parsed, doc.GetAllocator());
   } else {
     value.SetString(raw.data(), static_cast<rapidjson::SizeType>(raw.size()), doc.GetAllocator());
@@ -1020,6 +1097,10 @@ Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalo
     if (!what.empty())
       what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
     problems.Add(LineColumn(json_text, doc.GetErrorOffset()), "syntax error: " + what);
+    return problems.ToError();
+  }
+  if (auto deep = FindTooDeep(doc, "", 1)) {
+    problems.Add(*deep, TooDeepProblem());
     return problems.ToError();
   }
   for (const std::string& override_text : overrides) ApplyOverride(doc, override_text, problems);

@@ -20,6 +20,12 @@
 
 namespace ringflow::config {
 
+// The deepest a pipeline document nests arrays and objects: the root is level 1, so
+// {"stages": [{"types": [...]}]} is 4 levels. Documents are shallow; a deeper one (in the file or
+// in an override's value or path) is refused with the JSON path where it passes the limit, so
+// that nothing recursive (RapidJSON's CopyFrom, a walk) can overflow the stack on it.
+inline constexpr std::size_t kMaxNestingDepth = 64;
+
 // ---- Parameter schema.
 
 enum class ParamType {
@@ -139,7 +145,10 @@ struct PipelineConfig {
 // value), then validated like any others; a missing array index is an error. Overrides apply in
 // order, before validation. Errors: kInvalidArgument whose message lists every problem, one per
 // line, each "<json path>: <problem>" ("line L, column C: syntax error: ..." for malformed JSON,
-// where nothing else is checked; "override \"<text>\": ..." for a bad override).
+// where nothing else is checked; "override \"<text>\": ..." for a bad override). A document or
+// override value nested deeper than kMaxNestingDepth is one problem at the path where it passes
+// the limit. Every line stays under 1,000 bytes: the strings it quotes are cut
+// (QuoteForMessage), lists of names are bounded.
 Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalog& stages,
                                     const TypeCatalog& sinks,
                                     const std::vector<std::string>& overrides = {});
