@@ -141,11 +141,14 @@ class OwnFiles {
   // the run would overwrite, nullopt with `refused` set to why the run must not start.
   std::optional<std::string> Check(const WalkFile& file, std::optional<std::string>& refused) {
     if (owns_.empty() && temps_.empty()) return std::nullopt;
-    auto [dir, name] = SplitPath(file.path);
+    const std::size_t slash = file.path.rfind('/');
+    const std::string_view name =
+        std::string_view(file.path).substr(slash == std::string::npos ? 0 : slash + 1);
     for (const Temp& temp : temps_) {
       if (!name.starts_with(temp.prefix)) continue;
+      const std::string dir = slash == std::string::npos ? "." : file.path.substr(0, slash + 1);
       struct stat dir_st;
-      if (::stat(dir.empty() ? "." : dir.c_str(), &dir_st) == 0 && dir_st.st_dev == temp.dev &&
+      if (::stat(dir.c_str(), &dir_st) == 0 && dir_st.st_dev == temp.dev &&
           dir_st.st_ino == temp.ino) {
         // This process's own temporary files (".NAME.tmp-PID-...") go without a note; those of
         // a run killed before, or of another run at work, are worth one.
@@ -153,15 +156,15 @@ class OwnFiles {
         return "left out ringflow's own temporary file " + EscapeControl(file.path);
       }
     }
-    const Own* own = nullptr;
-    for (const Own& o : owns_) {
-      if (file.inode_hint != 0 && file.inode_hint != o.ino) continue;
-      if (own == nullptr) own = &o;
+    // The walk's inode rules out all but the rare candidate; a stat confirms it.
+    if (std::none_of(owns_.begin(), owns_.end(), [&](const Own& o) {
+          return file.inode_hint == 0 || file.inode_hint == o.ino;
+        })) {
+      return std::nullopt;
     }
-    if (own == nullptr) return std::nullopt;
     struct stat st;
     if (::stat(file.path.c_str(), &st) != 0) return std::nullopt;
-    own = nullptr;
+    const Own* own = nullptr;
     for (const Own& o : owns_) {
       if (o.dev == st.st_dev && o.ino == st.st_ino) own = &o;
     }
