@@ -44,16 +44,33 @@ std::atomic<int> g_signal{0};
 constexpr std::size_t kMaxTemps = 8;
 std::array<std::array<char, 4096>, kMaxTemps> g_temps{};
 
+// Ends the process at once as stopped by g_signal's signal: the temporary outputs go, nothing
+// else runs (no atexit handler, no stdio flush that could block on a full pipe).
+[[noreturn]] void QuitNow() {
+  for (const auto& temp : g_temps) {
+    if (temp[0] != '\0') ::unlink(temp.data());
+  }
+  ::_exit(128 + g_signal.load());
+}
+
+// The stop deadline ran out: the drain is stuck (a write to a pipe nobody reads blocks forever,
+// and a blocked write cannot be cancelled from another thread), so do what a second signal does.
+extern "C" void OnStopDeadline(int) { QuitNow(); }
+
 extern "C" void OnStopSignal(int sig) {
   int expected = 0;
   if (!g_signal.compare_exchange_strong(expected, sig)) {
     // The second signal: the user does not want to wait for the drain.
-    for (const auto& temp : g_temps) {
-      if (temp[0] != '\0') ::unlink(temp.data());
-    }
-    ::_exit(128 + expected);
+    QuitNow();
   }
   g_stop.store(true);
+  // The drain gets kStopDeadlineSeconds. SIGALRM is taken only now (sigaction and alarm are
+  // async-signal-safe), so a run that is never stopped leaves SIGALRM alone.
+  struct sigaction deadline {};
+  deadline.sa_handler = OnStopDeadline;
+  sigemptyset(&deadline.sa_mask);
+  ::sigaction(SIGALRM, &deadline, nullptr);
+  ::alarm(kStopDeadlineSeconds);
 }
 
 // ---- Discovery.
@@ -456,6 +473,8 @@ StopSignals::~StopSignals() {
   ::sigaction(SIGINT, &old_int_, nullptr);
   ::sigaction(SIGTERM, &old_term_, nullptr);
   for (auto& temp : g_temps) temp[0] = '\0';
+  // A stopped run keeps its deadline armed: the process is on its way out with 128 + N, and
+  // what is left (the exit's flush of stdout) may block on the same full pipe.
 }
 
 void StopSignals::RemoveOnQuit(const stages::BuiltPipeline& built) {

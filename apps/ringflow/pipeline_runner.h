@@ -22,11 +22,17 @@
 
 namespace ringflow::app {
 
+// How long the first SIGINT/SIGTERM lets a run drain before the process quits regardless.
+inline constexpr unsigned kStopDeadlineSeconds = 2;
+
 // SIGINT and SIGTERM for the life of a command (install it first, before any output file is
 // created): the first signal stops the run cleanly (the reader takes no more files and ends the
 // open ones as "interrupted", the sinks are closed, ExecutePipeline returns 128 + N); a second
 // one exits at once with 128 + the first's number, removing the temporary files registered with
-// RemoveOnQuit. One at a time per process; restores the previous handlers when destroyed.
+// RemoveOnQuit. So does the first signal itself, through SIGALRM, when the process has not ended
+// kStopDeadlineSeconds after it (a write blocked on a pipe nobody reads never returns): the
+// deadline stays armed after destruction. One at a time per process; restores the previous
+// SIGINT and SIGTERM handlers when destroyed.
 class StopSignals {
  public:
   StopSignals();
