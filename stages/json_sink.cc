@@ -15,17 +15,49 @@
 
 namespace ringflow::stages {
 
+namespace {
+
+// A path in a message: escaped and cut (a path given on the command line may be megabytes long).
+std::string Shown(const std::string& path) { return ShortenForMessage(path); }
+
+}  // namespace
+
+Status JsonSink::Check(const std::string& path, bool append) {
+  if (path.empty() || path == "-") return OkStatus();
+  // stat and access only: neither opens the file, so neither blocks on a FIFO nor creates it.
+  struct stat st;
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return Error::FromErrno(EISDIR, "open " + Shown(path));
+  if (exists && (append || !S_ISREG(st.st_mode))) {
+    // Written in place (as Open does).
+    if (::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0) {
+      return Error::FromErrno(errno, "open " + Shown(path));
+    }
+    return OkStatus();
+  }
+  const std::size_t slash = path.rfind('/');
+  if (slash + 1 == path.size()) return Error::FromErrno(EISDIR, "open " + Shown(path));
+  // Open creates a file in the directory (the temporary one, or `path` itself when appending):
+  // the directory must exist, be one, and be writable and searchable. The trailing "/" makes
+  // access(2) fail with ENOTDIR on anything but a directory.
+  const std::string dir = slash == std::string::npos ? "./" : path.substr(0, slash + 1);
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    return Error::FromErrno(errno, (append ? "open " : "create ") + Shown(path));
+  }
+  return OkStatus();
+}
+
 Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool fsync, bool append) {
   if (path.empty() || path == "-") return OpenFd(STDOUT_FILENO, "stdout");
   // Refuse a directory now rather than at the rename, after the whole run.
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;
-  if (exists && S_ISDIR(st.st_mode)) return Error::FromErrno(EISDIR, "open " + path);
+  if (exists && S_ISDIR(st.st_mode)) return Error::FromErrno(EISDIR, "open " + Shown(path));
   if (append || (exists && !S_ISREG(st.st_mode))) {
     const bool regular = !exists || S_ISREG(st.st_mode);
     const int fd =
         ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (append ? O_CREAT | O_APPEND : 0), 0666);
-    if (fd < 0) return Error::FromErrno(errno, "open " + path);
+    if (fd < 0) return Error::FromErrno(errno, "open " + Shown(path));
     // fsync means nothing for a device or a FIFO (and fails there with EINVAL).
     std::unique_ptr<JsonSink> sink(
         new JsonSink(fd, /*owns_fd=*/true, path, "", fsync && regular, regular));
@@ -37,7 +69,7 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.empty()) return Error::FromErrno(EISDIR, "open " + path);
+  if (base.empty()) return Error::FromErrno(EISDIR, "open " + Shown(path));
   // Same directory, so the rename stays within one file system and is atomic. The process id
   // alone does not make the name unique: a run killed earlier may have left its temporary file
   // (kept for --resume), and in a container every run may be process 1.
@@ -54,7 +86,7 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
   if (fd < 0) {
     // Name the file the user asked for, unless the temporary name itself is the problem.
     const int err = errno;
-    return Error::FromErrno(err, "create " + (err == EEXIST ? temp : path));
+    return Error::FromErrno(err, "create " + Shown(err == EEXIST ? temp : path));
   }
   return std::unique_ptr<JsonSink>(
       new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync, /*regular=*/true));
@@ -82,7 +114,8 @@ JsonSink::~JsonSink() { Discard(); }
 
 Status JsonSink::Write(const flow::RecordBatch& batch) {
   if (!status_.ok()) return status_;
-  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  if (closed_)
+    return Fail(Error(ErrorCode::kInternal, "write " + Shown(name_) + ": sink is closed"));
   const std::size_t skip = Track(batch);
   for (std::size_t i = skip; i < batch.records.size(); ++i) {
     AppendRecordJson(buffer_, batch.records[i]);
@@ -95,7 +128,8 @@ Status JsonSink::Write(const flow::RecordBatch& batch) {
 
 Status JsonSink::WriteRecord(const flow::Record& record) {
   if (!status_.ok()) return status_;
-  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  if (closed_)
+    return Fail(Error(ErrorCode::kInternal, "write " + Shown(name_) + ": sink is closed"));
   AppendRecordJson(buffer_, record);
   ++records_;
   if (buffer_.size() >= kBufferBytes) return Flush();
@@ -109,7 +143,8 @@ void JsonSink::Format(std::size_t, const flow::RecordBatch& batch, std::string& 
 Status JsonSink::WriteFormatted(std::size_t, const flow::RecordBatch& batch,
                                 std::string_view bytes) {
   if (!status_.ok()) return status_;
-  if (closed_) return Fail(Error(ErrorCode::kInternal, "write " + name_ + ": sink is closed"));
+  if (closed_)
+    return Fail(Error(ErrorCode::kInternal, "write " + Shown(name_) + ": sink is closed"));
   if (skip_left_ > 0 && batch.file_id == skip_file_) {
     // A resumed file's first records are in the output already: format the rest one by one.
     return Write(batch);
@@ -176,14 +211,14 @@ Status JsonSink::WriteAll(std::string_view bytes) {
         // A non-blocking stdout (set by whoever shares the pipe): wait until it drains.
         pollfd pfd{fd_, POLLOUT, 0};
         if (::poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-          return Fail(Error::FromErrno(errno, "poll " + name_));
+          return Fail(Error::FromErrno(errno, "poll " + Shown(name_)));
         }
         continue;
       }
-      return Fail(Error::FromErrno(errno, "write " + name_));
+      return Fail(Error::FromErrno(errno, "write " + Shown(name_)));
     }
     // write(2) returns 0 for a non-empty buffer only on odd devices; do not spin on it.
-    if (n == 0) return Fail(Error::FromErrno(EIO, "write " + name_));
+    if (n == 0) return Fail(Error::FromErrno(EIO, "write " + Shown(name_)));
     const auto written = static_cast<std::size_t>(n);
     p += written;
     left -= written;
@@ -203,7 +238,7 @@ Status JsonSink::Prepare() {
   if (!status_.ok()) return status_;
   RINGFLOW_RETURN_IF_ERROR(Flush());
   if (owns_fd_ && fsync_ && !synced_) {
-    if (::fsync(fd_) != 0) return Fail(Error::FromErrno(errno, "fsync " + name_));
+    if (::fsync(fd_) != 0) return Fail(Error::FromErrno(errno, "fsync " + Shown(name_)));
     synced_ = true;
   }
   return OkStatus();
@@ -216,16 +251,16 @@ Status JsonSink::Close() {
     // fsync before rename: the final name must never point at data still only in page cache,
     // or a crash right after the run could leave an empty or partial file under it.
     if (fsync_ && !synced_ && ::fsync(fd_) != 0) {
-      s = Fail(Error::FromErrno(errno, "fsync " + name_));
+      s = Fail(Error::FromErrno(errno, "fsync " + Shown(name_)));
     } else {
       const int fd = std::exchange(fd_, -1);
       // close(2) can report a deferred write error (NFS); the descriptor is gone either way.
       if (::close(fd) != 0) {
-        s = Fail(Error::FromErrno(errno, "close " + name_));
+        s = Fail(Error::FromErrno(errno, "close " + Shown(name_)));
       } else if (temp_path_.empty()) {
         // Written in place: nothing to rename.
       } else if (::rename(temp_path_.c_str(), name_.c_str()) != 0) {
-        s = Fail(Error::FromErrno(errno, "rename " + temp_path_ + " to " + name_));
+        s = Fail(Error::FromErrno(errno, "rename " + Shown(temp_path_) + " to " + Shown(name_)));
       } else {
         temp_exists_ = false;
       }
@@ -255,7 +290,8 @@ std::size_t JsonSink::Track(const flow::RecordBatch& batch) {
 Result<flow::SinkPosition> JsonSink::Checkpoint() {
   if (!status_.ok()) return status_.error();
   if (closed_) {
-    return Fail(Error(ErrorCode::kInternal, "checkpoint " + name_ + ": sink is closed")).error();
+    return Fail(Error(ErrorCode::kInternal, "checkpoint " + Shown(name_) + ": sink is closed"))
+        .error();
   }
   RINGFLOW_RETURN_IF_ERROR(Flush());
   flow::SinkPosition at;
@@ -267,7 +303,8 @@ Result<flow::SinkPosition> JsonSink::Checkpoint() {
   }
   at.file = temp_path_.empty() ? name_ : temp_path_;
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) return Fail(Error::FromErrno(errno, "stat " + at.file)).error();
+  if (::fstat(fd_, &st) != 0)
+    return Fail(Error::FromErrno(errno, "stat " + Shown(at.file))).error();
   at.length = static_cast<uint64_t>(st.st_size);
   checkpointed_ = true;
   return at;
@@ -275,23 +312,24 @@ Result<flow::SinkPosition> JsonSink::Checkpoint() {
 
 Status JsonSink::Resume(const flow::SinkPosition& at) {
   if (bytes_ > 0 || !buffer_.empty() || closed_) {
-    return Error(ErrorCode::kInternal, "resume " + name_ + ": the sink has written already");
+    return Error(ErrorCode::kInternal, "resume " + Shown(name_) + ": the sink has written already");
   }
   skip_file_ = at.file_id;
   skip_total_ = at.file_records;
   skip_left_ = at.file_records;
   if (!regular_ || at.file.empty()) return OkStatus();  // at least once: no cutting back
   const int fd = ::open(at.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return Error::FromErrno(errno, "open " + at.file + " (the interrupted run's output)");
+  if (fd < 0)
+    return Error::FromErrno(errno, "open " + Shown(at.file) + " (the interrupted run's output)");
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
-    return Error::FromErrno(err, "stat " + at.file);
+    return Error::FromErrno(err, "stat " + Shown(at.file));
   }
   if (static_cast<uint64_t>(st.st_size) < at.length) {
     ::close(fd);
-    return Error(ErrorCode::kInvalidArgument, at.file + ": " + std::to_string(st.st_size) +
+    return Error(ErrorCode::kInvalidArgument, Shown(at.file) + ": " + std::to_string(st.st_size) +
                                                   " bytes, shorter than the checkpoint's " +
                                                   std::to_string(at.length));
   }
@@ -300,7 +338,7 @@ Status JsonSink::Resume(const flow::SinkPosition& at) {
   if (::ftruncate(fd, static_cast<off_t>(at.length)) != 0) {
     const int err = errno;
     ::close(fd);
-    return Error::FromErrno(err, "truncate " + at.file);
+    return Error::FromErrno(err, "truncate " + Shown(at.file));
   }
   // This run's own (empty) temporary file is not needed.
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
@@ -314,7 +352,7 @@ Status JsonSink::Resume(const flow::SinkPosition& at) {
 }
 
 void JsonSink::Abort() {
-  if (status_.ok()) status_ = Error(ErrorCode::kCancelled, "output " + name_ + " discarded");
+  if (status_.ok()) status_ = Error(ErrorCode::kCancelled, "output " + Shown(name_) + " discarded");
   Discard();
 }
 

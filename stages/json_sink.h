@@ -39,6 +39,13 @@ class JsonSink final : public flow::SinkStage {
   static Result<std::unique_ptr<JsonSink>> Open(const std::string& path, bool fsync = true,
                                                 bool append = false);
 
+  // What Open(path, ..., append) would refuse, found without creating, opening or truncating
+  // anything (for `ringflow validate`; a FIFO at `path` cannot block it): `path` is a directory
+  // or ends in "/" (kIsDirectory), its directory is missing, not a directory or not writable, or
+  // a file to be written in place is not writable. Errors read as Open's. Open may still fail
+  // (the disk fills, the file system changes in between).
+  static Status Check(const std::string& path, bool append = false);
+
   // Writes to the already-open descriptor `fd`, called `name` in error messages. The caller
   // keeps ownership: the sink never closes `fd`. REQUIRES: fd stays open until Close returns.
   // Never fails today; returns a Result to match Open.

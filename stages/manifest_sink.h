@@ -32,6 +32,8 @@ class ManifestSink final : public flow::SinkStage {
   // [checksum, stage], without a second chunk stage and a second input: cheaper per message.
   static Result<std::unique_ptr<ManifestSink>> Open(const std::string& path, bool count_records,
                                                     bool fsync = true, bool digest = false);
+  // What Open would refuse, found without creating or opening anything (see JsonSink::Check).
+  static Status Check(const std::string& path) { return JsonSink::Check(path); }
   // Writes to a caller-owned descriptor (see JsonSink::OpenFd).
   static Result<std::unique_ptr<ManifestSink>> OpenFd(int fd, std::string name, bool count_records);
 

@@ -51,8 +51,8 @@ int CurrentYear() {
 
 Status StageRegistry::RegisterChunkStage(config::TypeSpec spec, ChunkStageFactory factory) {
   if (spec.takes_input) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "stage type \"" + spec.type + "\": a chunk stage reads the source, not an input");
+    return Error(ErrorCode::kInvalidArgument, "stage type " + QuoteForMessage(spec.type) +
+                                                  ": a chunk stage reads the source, not an input");
   }
   const std::string type = spec.type;
   RINGFLOW_RETURN_IF_ERROR(stage_types_.Add(std::move(spec)));
@@ -74,7 +74,16 @@ Status StageRegistry::RegisterSink(config::TypeSpec spec, SinkFactory factory) {
   return OkStatus();
 }
 
-Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipeline) const {
+Status StageRegistry::RegisterSink(config::TypeSpec spec, SinkFactory factory,
+                                   SinkChecker checker) {
+  const std::string type = spec.type;
+  RINGFLOW_RETURN_IF_ERROR(RegisterSink(std::move(spec), std::move(factory)));
+  if (checker) sink_checkers_.emplace(type, std::move(checker));
+  return OkStatus();
+}
+
+Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipeline,
+                                           BuildMode mode) const {
   BuiltPipeline built;
   std::map<std::string, std::size_t, std::less<>> index;  // stage name -> position
   std::vector<bool> read(pipeline.stages.size(), false);
@@ -82,7 +91,8 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
                       const std::string& name) -> Result<std::size_t> {
     auto it = index.find(name);
     if (it == index.end()) {
-      return Unsupported(c.json_path + ".input", "no stage \"" + name + "\" before this one");
+      return Unsupported(c.json_path + ".input",
+                         "no stage " + QuoteForMessage(name) + " before this one");
     }
     read[it->second] = true;
     return it->second;
@@ -106,7 +116,8 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
       node.transform = made->get();
       built.transforms.push_back(std::move(made).value());
     } else {
-      return Unsupported(stage.json_path + ".type", "no factory for \"" + stage.type + "\"");
+      return Unsupported(stage.json_path + ".type",
+                         "no factory for " + QuoteForMessage(stage.type));
     }
     index.emplace(stage.name, i);
     built.graph.stages.push_back(std::move(node));
@@ -121,8 +132,9 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
     auto [it, fresh] = outputs.emplace(where, &sink);
     if (!fresh) {
       return Unsupported(sink.json_path + ".path",
-                         "sinks \"" + it->second->name + "\" and \"" + sink.name +
-                             "\" both write to " + (where == "-" ? "stdout" : "\"" + where + "\""));
+                         "sinks " + QuoteForMessage(it->second->name) + " and " +
+                             QuoteForMessage(sink.name) + " both write to " +
+                             (where == "-" ? "stdout" : QuoteForMessage(where)));
     }
   }
   for (const config::StageConfig& sink : pipeline.sinks) {
@@ -150,7 +162,18 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
     }
     auto factory = sinks_.find(sink.type);
     if (factory == sinks_.end()) {
-      return Unsupported(sink.json_path + ".type", "no factory for \"" + sink.type + "\"");
+      return Unsupported(sink.json_path + ".type", "no factory for " + QuoteForMessage(sink.type));
+    }
+    if (mode == BuildMode::kCheck) {
+      // Checked without being made: a sink's factory creates its output.
+      if (auto checker = sink_checkers_.find(sink.type); checker != sink_checkers_.end()) {
+        if (Status s = checker->second(sink); !s.ok()) {
+          return std::move(s).error().WithContext(sink.json_path);
+        }
+      }
+      node.sink = built.sinks.emplace_back(std::make_unique<NullSink>()).get();
+      built.graph.sinks.push_back(std::move(node));
+      continue;
     }
     auto made = factory->second(sink);
     if (!made.ok()) return std::move(made).error().WithContext(sink.json_path);
@@ -161,8 +184,8 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
   for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
     if (!read[i]) {
       return Unsupported(pipeline.stages[i].json_path,
-                         "nothing reads stage \"" + pipeline.stages[i].name +
-                             "\": name it in a later stage's or a sink's \"input\"");
+                         "nothing reads stage " + QuoteForMessage(pipeline.stages[i].name) +
+                             ": name it in a later stage's or a sink's \"input\"");
     }
   }
   RINGFLOW_RETURN_IF_ERROR(built.graph.Check());
@@ -288,6 +311,9 @@ Status RegisterBuiltins(StageRegistry& registry) {
             auto sink,
             JsonSink::Open(*c.GetString("path"), *c.GetBool("fsync"), *c.GetBool("append")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
+      },
+      [](const config::StageConfig& c) {
+        return JsonSink::Check(*c.GetString("path"), *c.GetBool("append"));
       }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(
       {"manifest",
@@ -320,12 +346,14 @@ Status RegisterBuiltins(StageRegistry& registry) {
                                   ManifestSink::Open(*c.GetString("path"), c.inputs.size() > 1,
                                                      *c.GetBool("fsync"), *c.GetBool("digest")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
-      }));
+      },
+      [](const config::StageConfig& c) { return ManifestSink::Check(*c.GetString("path")); }));
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterSink(
       {"null", "discards the records (to measure the pipeline without output)", {}},
       [](const config::StageConfig&) -> Result<std::unique_ptr<flow::SinkStage>> {
         return std::unique_ptr<flow::SinkStage>(new NullSink());
-      }));
+      },
+      [](const config::StageConfig&) { return OkStatus(); }));
   return OkStatus();
 }
 

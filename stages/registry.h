@@ -23,6 +23,16 @@ using TransformFactory =
     std::function<Result<std::unique_ptr<flow::TransformStage>>(const config::StageConfig&)>;
 using SinkFactory =
     std::function<Result<std::unique_ptr<flow::SinkStage>>(const config::StageConfig&)>;
+// Checks what a sink's factory would refuse without its side effects (creating or opening the
+// output): for `ringflow validate`.
+using SinkChecker = std::function<Status(const config::StageConfig&)>;
+
+// kOpen builds everything (the sinks open their outputs). kCheck is for `ringflow validate`:
+// stages are built as for a run (their factories have no side effects) and every check of
+// Build runs, but no sink factory is called: a sink with a SinkChecker is checked by it, one
+// without (a plugin's) only against its schema; BuiltPipeline::sinks then holds placeholders
+// that discard everything. Nothing is created, opened or truncated.
+enum class BuildMode { kOpen, kCheck };
 
 // The stages of one run and the graph that connects them (which views the stages owned here).
 // graph.stages[i] and graph.sinks[k] are the document's stages[i] and sinks[k].
@@ -41,14 +51,18 @@ class StageRegistry {
   Status RegisterChunkStage(config::TypeSpec spec, ChunkStageFactory factory);
   Status RegisterTransform(config::TypeSpec spec, TransformFactory factory);
   Status RegisterSink(config::TypeSpec spec, SinkFactory factory);
+  // The same, with a checker for BuildMode::kCheck.
+  Status RegisterSink(config::TypeSpec spec, SinkFactory factory, SinkChecker checker);
 
   const config::TypeCatalog& stages() const { return stage_types_; }
   const config::TypeCatalog& sinks() const { return sink_types_; }
 
-  // Builds the stages and sinks of a validated document (opening the sinks' files). Errors, each
-  // with the JSON path: a factory's error; a stage whose output nothing reads; a "manifest"
-  // sink whose first input is not a "checksum" stage or that has more than two inputs.
-  Result<BuiltPipeline> Build(const config::PipelineConfig& pipeline) const;
+  // Builds the stages and sinks of a validated document (with kOpen, opening the sinks' files;
+  // see BuildMode). Errors, each with the JSON path: a factory's (or checker's) error; a stage
+  // whose output nothing reads; a "manifest" sink whose first input is not a "checksum" stage or
+  // that has more than two inputs; two sinks writing to the same place.
+  Result<BuiltPipeline> Build(const config::PipelineConfig& pipeline,
+                              BuildMode mode = BuildMode::kOpen) const;
 
  private:
   config::TypeCatalog stage_types_;
@@ -56,6 +70,7 @@ class StageRegistry {
   std::map<std::string, ChunkStageFactory, std::less<>> chunk_stages_;
   std::map<std::string, TransformFactory, std::less<>> transforms_;
   std::map<std::string, SinkFactory, std::less<>> sinks_;
+  std::map<std::string, SinkChecker, std::less<>> sink_checkers_;
 };
 
 // Stages lines, checksum, parse, filter, select; sinks json, manifest and null.
