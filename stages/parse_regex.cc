@@ -73,7 +73,7 @@ bool Convert(GroupType type, std::string_view s, Value& out) {
 
 Error InvalidTypesItem(const std::string& item, const std::string& why) {
   return Error(ErrorCode::kInvalidArgument,
-               "regex types: \"" + EscapeControl(item) + "\": " + EscapeControl(why));
+               "regex types: \"" + ShortenForMessage(item) + "\": " + ShortenForMessage(why, 500));
 }
 
 }  // namespace
@@ -113,7 +113,9 @@ Result<RegexParser> RegexParser::Create(std::string_view pattern,
   options.set_encoding(RE2::Options::EncodingLatin1);
   auto impl = std::make_shared<Impl>(pattern, options);
   if (!impl->re.ok()) {
-    return Error(ErrorCode::kInvalidArgument, "regex pattern: " + EscapeControl(impl->re.error()));
+    // RE2's message quotes the pattern from the error on, however long it is.
+    return Error(ErrorCode::kInvalidArgument,
+                 "regex pattern: " + ShortenForMessage(impl->re.error(), 500));
   }
   // std::map: ordered by group number, which is the field order.
   for (const auto& [index, name] : impl->re.CapturingGroupNames()) {
@@ -121,7 +123,7 @@ Result<RegexParser> RegexParser::Create(std::string_view pattern,
       // Newer RE2 versions reject this themselves; older ones accept it.
       if (g.name == name) {
         return Error(ErrorCode::kInvalidArgument,
-                     "regex pattern: duplicate group name \"" + name + "\"");
+                     "regex pattern: duplicate group name \"" + ShortenForMessage(name) + "\"");
       }
     }
     impl->groups.push_back({index, name, GroupType::kString, {}});

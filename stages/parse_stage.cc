@@ -55,7 +55,7 @@ Result<LogFormat> ParseLogFormat(std::string_view name) {
     known += f.name;
   }
   return Error(ErrorCode::kInvalidArgument,
-               "unknown format \"" + std::string(name) + "\"; known: " + known);
+               "unknown format " + QuoteForMessage(name) + "; known: " + known);
 }
 
 std::string_view LogFormatName(LogFormat format) {

@@ -19,7 +19,8 @@ Error Invalid(std::string message) {
   return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-std::string Quoted(std::string_view s) { return "\"" + EscapeControl(s) + "\""; }
+// Escaped and cut after kMaxQuotedBytes: an item may be megabytes long.
+std::string Quoted(std::string_view s) { return "\"" + ShortenForMessage(s) + "\""; }
 
 }  // namespace
 

@@ -142,8 +142,9 @@ std::string Escape(std::string_view s, bool quoted) {
   return EscapeControl(out);
 }
 
-// `s` in double quotes, with quotes, backslashes and control bytes escaped.
-std::string Quote(std::string_view s) { return "\"" + Escape(s, true) + "\""; }
+// `s` in double quotes, with quotes, backslashes and control bytes escaped, cut after
+// kMaxQuotedBytes (a number or a word in a hostile expression may be megabytes long).
+std::string Quote(std::string_view s) { return "\"" + ShortenForMessage(Escape(s, true)) + "\""; }
 
 // A recursive-descent parser straight over the text: which token comes next depends on where
 // it stands (`-x` is a field name where a field is expected, `-5` a number after an operator).
@@ -365,7 +366,8 @@ class Parser {
       options.set_log_errors(false);  // the error comes back in the Result instead
       auto regex = std::make_unique<const RE2>(node.literal.text, options);
       if (!regex->ok())
-        return Fail(value_pos, "bad regular expression: " + Escape(regex->error(), false));
+        return Fail(value_pos,
+                    "bad regular expression: " + ShortenForMessage(Escape(regex->error(), false)));
       node.regex = std::move(regex);
     }
     return Add(std::move(node));
