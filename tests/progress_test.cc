@@ -377,5 +377,53 @@ TEST(ProgressLineTest, TheThreadRedrawsUntilStopped) {
   ExpectWellFormed(out);
 }
 
+// The name as a checksum or count line writes it (with the line's leading backslash when escaped).
+std::string SumName(std::string_view path) {
+  std::string out;
+  const bool escape = SumNameNeedsEscape(path);
+  if (escape) out += '\\';
+  AppendSumName(out, path, escape);
+  return out;
+}
+
+TEST(SumNameTest, PlainNamesStayAsTheyAre) {
+  EXPECT_EQ(SumName("logs/a.log"), "logs/a.log");
+  // Only a line break makes a name need escaping: xxhsum 0.8.1 checks these as they are.
+  EXPECT_EQ(SumName("a\\b.log"), "a\\b.log");
+  EXPECT_EQ(SumName("tab\tesc\x1b[2J \"q\" ringflow: x"), "tab\tesc\x1b[2J \"q\" ringflow: x");
+  EXPECT_EQ(SumName(""), "");
+}
+
+TEST(SumNameTest, LineBreaksAreEscapedAsSha256sumDoes) {
+  EXPECT_EQ(SumName("a\nringflow: forged"), "\\a\\nringflow: forged");
+  EXPECT_EQ(SumName("cr\rx"), "\\cr\\rx");
+  // Once escaped, a backslash must be doubled, or "\\n" could not be told from a newline.
+  EXPECT_EQ(SumName("back\\slash\nnewline"), "\\back\\\\slash\\nnewline");
+  EXPECT_EQ(SumName("ends\\\n"), "\\ends\\\\\\n");
+  EXPECT_EQ(SumName("\n\r\\"), "\\\\n\\r\\\\");
+  // Other bytes, NUL and bytes that are not UTF-8 included, pass through.
+  EXPECT_EQ(SumName("\nx\0\xff"s), "\\\\nx\0\xff"s);
+}
+
+TEST(SumNameTest, EscapedNamesHoldNoLineBreak) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  const std::string escaped = SumName(all);
+  EXPECT_EQ(escaped.find_first_of("\n\r"), std::string::npos);
+  // Undoing the escapes gives the name back (as `sha256sum -c` reads it).
+  std::string back;
+  for (std::size_t i = 1; i < escaped.size(); ++i) {
+    if (escaped[i] != '\\') {
+      back += escaped[i];
+      continue;
+    }
+    ASSERT_LT(i + 1, escaped.size());
+    const char next = escaped[++i];
+    ASSERT_TRUE(next == 'n' || next == 'r' || next == '\\') << next;
+    back += next == 'n' ? '\n' : next == 'r' ? '\r' : '\\';
+  }
+  EXPECT_EQ(back, all);
+}
+
 }  // namespace
 }  // namespace ringflow::app

@@ -11,6 +11,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "framework/core/error.h"
+
 namespace ringflow::app {
 namespace {
 
@@ -23,11 +25,14 @@ void ClearProgressLocked() {
   progress_drawn = false;
 }
 
+// One line whatever the name holds: a newline in a file name must not forge a second
+// "ringflow:" line, nor an escape sequence repaint the terminal (the message may quote it too).
 void Report(std::string_view path, const Error& error) {
+  const std::string line =
+      "ringflow: " + EscapeControl(path) + ": " + EscapeControl(error.message()) + "\n";
   std::lock_guard lock(stderr_mu);
   ClearProgressLocked();
-  std::fprintf(stderr, "ringflow: %.*s: %s\n", static_cast<int>(path.size()), path.data(),
-               error.message().c_str());
+  std::fputs(line.c_str(), stderr);
 }
 
 // What a reader thread learned about one file; merged into the BatchResult after the run, so

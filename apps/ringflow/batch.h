@@ -80,8 +80,9 @@ inline std::size_t DefaultBufferSize(bool direct) { return direct ? 4u << 20 : 6
 uint32_t ResolveThreads(const BatchOptions& options);
 
 // Walks and reads. Every problem is printed once on stderr as "ringflow: PATH: reason" as it
-// happens. `consumers` holds one consumer per reader thread (ResolveThreads(options) of them),
-// owned by the caller. Returns an error only when no engine could be set up at all.
+// happens, control bytes in it escaped (EscapeControl). `consumers` holds one consumer per reader
+// thread (ResolveThreads(options) of them), owned by the caller. Returns an error only when no
+// engine could be set up at all.
 Result<BatchResult> RunBatch(const BatchOptions& options,
                              const std::vector<FileConsumer*>& consumers);
 

@@ -8,6 +8,7 @@
 #include "apps/ringflow/batch.h"
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
+#include "apps/ringflow/progress.h"
 #include "framework/core/xxh3.h"
 #include "stages/json_writer.h"
 
@@ -77,6 +78,9 @@ constexpr char kUsage[] =
     "  XXH3 (./logs/a.log) = 0123456789abcdef\n"
     "Lines are sorted by path (bytewise), so `ringflow checksum . > sums` equals\n"
     "`find -L . -type f | LC_ALL=C sort | xargs xxhsum -H3`, and `xxhsum -c sums` verifies it.\n"
+    "A name with a newline or a carriage return is written as sha256sum and xxhsum 0.8.2 write\n"
+    "it: the line starts with a backslash, and \\n, \\r, \\\\ stand for newline, carriage\n"
+    "return, backslash.\n"
     "FIFOs, sockets and devices are skipped without being opened; every problem is reported on\n"
     "stderr as `ringflow: PATH: reason (ERRNO)` and the run goes on.\n"
     "\n"
@@ -120,8 +124,10 @@ int ChecksumCommand(const std::vector<std::string>& args) {
       out += ",\"bytes\":" + std::to_string(result.files[i].bytes) +
              ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {
+      const bool escape = SumNameNeedsEscape(path);
+      if (escape) out += '\\';
       out += "XXH3 (";
-      out += path;
+      AppendSumName(out, path, escape);
       out += ") = ";
       out += HexDigest(d.xxh3);
       out += '\n';

@@ -8,6 +8,7 @@
 #include "apps/ringflow/batch.h"
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
+#include "apps/ringflow/progress.h"
 
 namespace ringflow::app {
 namespace {
@@ -97,7 +98,9 @@ constexpr char kUsage[] =
     "Counts the occurrences of the byte string STR in every regular file under each PATH\n"
     "(leftmost, non-overlapping, like `grep -o STR | wc -l` for a STR without newline; matches\n"
     "that cross read boundaries are counted). Prints `COUNT PATH` per file, sorted by path, and\n"
-    "`COUNT total` at the end.\n"
+    "`COUNT total` at the end. A name with a newline or a carriage return is written as\n"
+    "sha256sum writes it: the line starts with a backslash, and \\n, \\r, \\\\ stand for\n"
+    "newline, carriage return, backslash.\n"
     "\n"
     "Exit status: 0 all files read, 1 some file was skipped or failed, 2 bad usage.\n"
     "\n"
@@ -133,9 +136,12 @@ int CountCommand(const std::vector<std::string>& args) {
   std::string out;
   for (uint32_t i : result.OkFilesByPath()) {
     total += counts[i];
+    const std::string_view path = result.path(i);
+    const bool escape = SumNameNeedsEscape(path);
+    if (escape) out += '\\';
     out += std::to_string(counts[i]);
     out += ' ';
-    out += result.path(i);
+    AppendSumName(out, path, escape);
     out += '\n';
   }
   out += std::to_string(total) + " total\n";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apps/ringflow/commands.h"
+#include "framework/core/error.h"
 
 namespace {
 
@@ -53,12 +54,13 @@ int main(int argc, char** argv) {
     if (command == "stages") return ringflow::app::StagesCommand(args);
   } catch (const std::exception& e) {
     // Nothing in the framework throws; this catches what the standard library or Boost might.
-    std::fprintf(stderr, "ringflow: %s: %s\n", command.c_str(), e.what());
+    std::fprintf(stderr, "ringflow: %s: %s\n", command.c_str(),
+                 ringflow::EscapeControl(e.what()).c_str());
     return 1;
   }
   std::fprintf(stderr,
                "ringflow: unknown command \"%s\"; known: checksum, count, doctor, replay, run, "
                "validate, stages\n",
-               command.c_str());
+               ringflow::EscapeControl(command).c_str());
   return 2;
 }

@@ -321,4 +321,30 @@ void ProgressLine::EraseLocked() {
   drawn_ = false;
 }
 
+bool SumNameNeedsEscape(std::string_view path) {
+  return path.find_first_of("\n\r") != std::string_view::npos;
+}
+
+void AppendSumName(std::string& out, std::string_view path, bool escape) {
+  if (!escape) {
+    out += path;
+    return;
+  }
+  for (const char c : path) {
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
 }  // namespace ringflow::app

@@ -1,5 +1,6 @@
 // Progress and summary for `ringflow replay`: counters the pipeline's sinks update, a live
-// progress line on stderr (a terminal), and the end-of-run summary as text and as JSON.
+// progress line on stderr (a terminal), and the end-of-run summary as text and as JSON. Also how
+// `checksum` and `count` write file names in their output lines.
 // RunCounters is thread-safe (relaxed atomics: totals for people, not for synchronisation).
 // ProgressLine is thread-safe: Note may be called from any thread while it runs.
 #pragma once
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace ringflow::app {
@@ -52,6 +54,16 @@ std::string FormatSummary(const RunSummary& summary);
 // null). Strings escaped for any bytes (control characters as \u00XX, invalid UTF-8 as \u00XX
 // per byte).
 std::string SummaryJson(const RunSummary& summary);
+
+// File names in output lines, as sha256sum and xxhsum (0.8.2 and later) write them: a name with
+// a newline or a carriage return cannot stand on its line as it is, so such a line starts with a
+// backslash and its name is written with "\n", "\r" and "\\" for newline, carriage return and
+// backslash (`xxhsum -c` and `sha256sum -c` undo it). Every other name is written as it is, a
+// backslash included, so that xxhsum 0.8.1 (which unescapes nothing) still checks it.
+// True when `path` needs that escaping.
+bool SumNameNeedsEscape(std::string_view path);
+// Appends `path`, escaped as above when `escape` (= SumNameNeedsEscape(path)).
+void AppendSumName(std::string& out, std::string_view path, bool escape);
 
 // One progress line, redrawn in place ("\r" + text + erase to end of line) every `interval`:
 //   "ringflow: 1234/20000 files, 812.3 MiB, 402.1 MB/s, 1.21 M lines/s, ETA 0:03"
