@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "framework/config/pipeline_config.h"
+#include "framework/core/error.h"
 
 namespace ringflow::app {
 
@@ -102,8 +103,17 @@ bool ParseArgs(const std::vector<std::string>& args, const po::options_descripti
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    PrintError(std::string(e.what()) + " (see --help)");
+    // Boost quotes the offending argument: one line whatever it holds.
+    PrintError(EscapeControl(e.what()) + " (see --help)");
     return false;
+  }
+  // "" names no file: without this it would reach open() and come back as a puzzling
+  // "ringflow: : No such file or directory", a run-time failure instead of bad usage.
+  for (const std::string& path : paths) {
+    if (path.empty()) {
+      PrintError("empty PATH argument: a path cannot be empty (see --help)");
+      return false;
+    }
   }
   return true;
 }
@@ -125,7 +135,7 @@ std::variant<BatchOptions, int> ParseReadCommand(const char* name, const char* u
   }
   auto options = ToBatchOptions(raw, vm, std::move(paths));
   if (!options.ok()) {
-    PrintError(std::string(name) + ": " + options.error().message());
+    PrintError(std::string(name) + ": " + EscapeControl(options.error().message()));
     return 2;
   }
   return std::move(options).value();

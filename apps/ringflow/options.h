@@ -39,7 +39,7 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
                                     std::vector<std::string> paths);
 
 // Parses `args` against `desc` plus positional PATH...; prints the error and returns false on
-// bad usage. `help` is set when --help was given.
+// bad usage (an empty PATH is bad usage too). `help` is set when --help was given.
 bool ParseArgs(const std::vector<std::string>& args, const po::options_description& desc,
                std::vector<std::string>& paths, po::variables_map& vm);
 
