@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 #include <oneapi/tbb/global_control.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -54,8 +55,25 @@ std::array<std::array<char, 4096>, kMaxTemps> g_temps{};
 }
 
 // The stop deadline ran out: the drain is stuck (a write to a pipe nobody reads blocks forever,
-// and a blocked write cannot be cancelled from another thread), so do what a second signal does.
-extern "C" void OnStopDeadline(int) { QuitNow(); }
+// and a blocked write cannot be cancelled from another thread), so do what a second signal does,
+// saying why first: the summary will not come. Only when stderr can take the line without
+// blocking (poll; a line under PIPE_BUF goes into a pipe whole or not at all): stderr may be
+// the pipe nobody reads.
+extern "C" void OnStopDeadline(int) {
+  static constexpr std::string_view kInt =
+      "ringflow: interrupted by SIGINT, and the run did not end within 2 s (an output blocked?): "
+      "quit without finishing the outputs\n";
+  static constexpr std::string_view kTerm =
+      "ringflow: interrupted by SIGTERM, and the run did not end within 2 s (an output "
+      "blocked?): quit without finishing the outputs\n";
+  static_assert(kStopDeadlineSeconds == 2, "the messages say 2 s");
+  const std::string_view line = g_signal.load() == SIGINT ? kInt : kTerm;
+  pollfd err{STDERR_FILENO, POLLOUT, 0};
+  if (::poll(&err, 1, 0) == 1 && (err.revents & POLLOUT) != 0) {
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+  }
+  QuitNow();
+}
 
 extern "C" void OnStopSignal(int sig) {
   int expected = 0;

@@ -30,9 +30,10 @@ inline constexpr unsigned kStopDeadlineSeconds = 2;
 // open ones as "interrupted", the sinks are closed, ExecutePipeline returns 128 + N); a second
 // one exits at once with 128 + the first's number, removing the temporary files registered with
 // RemoveOnQuit. So does the first signal itself, through SIGALRM, when the process has not ended
-// kStopDeadlineSeconds after it (a write blocked on a pipe nobody reads never returns): the
-// deadline stays armed after destruction. One at a time per process; restores the previous
-// SIGINT and SIGTERM handlers when destroyed.
+// kStopDeadlineSeconds after it (a write blocked on a pipe nobody reads never returns), after one
+// line on stderr saying so ("ringflow: interrupted by SIGTERM, and the run did not end within
+// 2 s ..."): the deadline stays armed after destruction. One at a time per process; restores the
+// previous SIGINT and SIGTERM handlers when destroyed.
 class StopSignals {
  public:
   StopSignals();

@@ -66,6 +66,11 @@ kill -TERM "$BG" 2>/dev/null || true
 wait_exit "$BG" 3
 expect_rc "replay >FIFO after one SIGTERM (exited ${WAITED} s after it)" 143 "$RC"
 no_temps stdout_run "one SIGTERM on a blocked stdout"
+if [[ $(tail -n 1 stdout_run/err.txt) == "ringflow: interrupted by SIGTERM, and the run did not end within 2 s"* ]]; then
+  pass "stderr's last line says why there is no summary"
+else
+  fail "stderr does not end with the deadline's line: $(tail -n 3 stdout_run/err.txt | cat -A)"
+fi
 
 check "replay --out FIFO nobody reads, one SIGINT: exit 130 within 3 s, no temporary file"
 mkdir out_run
@@ -77,6 +82,18 @@ kill -INT "$BG" 2>/dev/null || true
 wait_exit "$BG" 3
 expect_rc "replay --out FIFO after one SIGINT (exited ${WAITED} s after it)" 130 "$RC"
 no_temps out_run "one SIGINT on a blocked --out"
+grep -q '^ringflow: interrupted by SIGINT, and the run did not end within 2 s' out_run/err.txt &&
+  pass "stderr says SIGINT's deadline passed" || fail "no deadline line: $(cat -A out_run/err.txt | tail -3)"
+
+check "stderr itself a pipe nobody reads: one SIGTERM still ends the run within 3 s"
+mkdir both_run
+"$RF" replay --quiet big --manifest both_run/man.ndjson >sink 2>sink </dev/null 7<&- &
+BG=$!
+alive_after_1s "replay >FIFO 2>FIFO" "$BG"
+kill -TERM "$BG" 2>/dev/null || true
+wait_exit "$BG" 3
+expect_rc "replay >FIFO 2>FIFO after one SIGTERM (exited ${WAITED} s after it)" 143 "$RC"
+no_temps both_run "one SIGTERM with stdout and stderr blocked"
 
 check "run (a document) to a stdout nobody reads, one SIGTERM: exit 143 within 3 s"
 cat >doc.json <<'EOF'
