@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -218,8 +219,8 @@ TEST(CheckpointTextTest, RoundTripKeepsEveryFieldAndPathBytes) {
   EXPECT_EQ(back.sinks[2].at.file, kOddPath);
   // Written again, the same text: nothing is lost or normalised on the way.
   EXPECT_EQ(SerializeCheckpoint(back), text);
-  // The text is one JSON line and the checksum line.
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+  // The text begins with the header and ends with the checksum line.
+  EXPECT_EQ(text.rfind("ringflow-checkpoint 2\n", 0), 0u) << Visible(text);
   EXPECT_EQ(text.compare(text.rfind('\n', text.size() - 2) + 1, 5, "xxh3 "), 0);
 
   CheckpointState complete;
@@ -260,29 +261,98 @@ TEST(CheckpointTextTest, WrongVersionFormatOrShapeIsRefusedEvenWithAGoodChecksum
   // Rechecksum itself is right: on the unchanged text it changes nothing.
   ASSERT_EQ(Rechecksum(text), text);
   const std::pair<std::string, std::string> cases[] = {
-      {"\"version\":1", "\"version\":2"},
-      {"\"version\":1", "\"version\":\"1\""},
-      {"\"format\":\"ringflow-checkpoint\"", "\"format\":\"ringflow-checkpoinx\""},
-      {"\"format\":\"ringflow-checkpoint\",", ""},
-      {"\"state\":\"partial\",\"offset\":4096017", "\"state\":\"partial\""},
-      {"\"state\":\"done\"", "\"state\":\"finished\""},
-      {"\"head_bytes\":1024", "\"head_bytes\":1025"},
-      {"\"head\":\"fedcba9876543210\"", "\"head\":\"FEDCBA9876543210\""},
-      {"\"records\":42", "\"records\":-42"},
-      {"\"problem\":true", "\"problem\":1"},
-      {"\"sinks\":[", "\"sinks\":[1,"},
-      {"{\"format\"", "[{\"format\""},
+      {"ringflow-checkpoint 2\n", "ringflow-checkpoint 3\n"},
+      {"ringflow-checkpoint 2\n", "ringflow-checkpoint 02\n"},
+      {"ringflow-checkpoint 2\n", "ringflow-checkpoint\n"},
+      {"\npipeline 16:", "\npipeline 17:"},
+      {"\ncomplete 0\n", "\ncomplete 2\n"},
+      {"\ncomplete 0\n", "\n"},
+      {"sink 8:json out", "sink 9:json out"},
+      {" 1234567 42\n", " 1234567 -42\n"},
+      {" 1234567 42\n", " 1234567 042\n"},
+      {"fedcba9876543210/1024 ", "FEDCBA9876543210/1024 "},
+      {"fedcba9876543210/1024 ", "fedcba9876543210/1025 "},
+      {"fedcba9876543210/1024 0\n", "fedcba9876543210/1024 7\n"},  // done with an offset
+      {"\nD 0 ", "\nX 0 "},
+      {"\nD 0 ", "\nD 99 "},  // more shared bytes than the path before has
+      {"/17 4096017\n", "/17\n"},
+      {"\np ", "\np  "},
   };
   for (const auto& [from, to] : cases) {
     SCOPED_TRACE(from + " -> " + to);
     const std::string bad = Rechecksum(Replace(text, from, to));
     ExpectDamaged(ParseCheckpoint(bad, "v.ckpt"), "v.ckpt", from + " -> " + to);
   }
-  const Result<CheckpointState> version =
-      ParseCheckpoint(Rechecksum(Replace(text, "\"version\":1", "\"version\":2")), "v.ckpt");
-  ASSERT_FALSE(version.ok());
-  EXPECT_NE(version.error().message().find("version"), std::string::npos)
-      << version.error().message();
+  for (const std::string& other :
+       {Replace(text, "ringflow-checkpoint 2\n", "ringflow-checkpoint 3\n"),
+        std::string("{\"format\":\"ringflow-checkpoint\",\"version\":1,\"files\":[]}\nxxh3 0\n")}) {
+    const Result<CheckpointState> version = ParseCheckpoint(Rechecksum(other), "v.ckpt");
+    ExpectDamaged(version, "v.ckpt", other.substr(0, 30));
+    ASSERT_FALSE(version.ok());
+    EXPECT_NE(version.error().message().find("version"), std::string::npos)
+        << version.error().message();
+  }
+}
+
+// Item 9 of issue 14: the file list is compact (a path shares its beginning with the one
+// before), and what a resume reads back is what was written.
+TEST(CheckpointTextTest, TenThousandFilesTakeFewBytesEachAndRoundTrip) {
+  CheckpointState state;
+  state.pipeline = "0123456789abcdef";
+  for (int i = 0; i < 10000; ++i) {
+    char path[64];
+    std::snprintf(path, sizeof path, "corpus/access/%02d/%02d/s%07d.log", i % 7, i % 31, i);
+    state.files.push_back(Entry(path,
+                                Identity(2049, 10969110 + static_cast<uint64_t>(i), 1500,
+                                         i == 3 ? INT64_MIN : 1764975600123456789 + i,
+                                         {{0x9e3779b97f4a7c15 * static_cast<uint64_t>(i), 1024}}),
+                                i < 9999, i == 9999 ? 12345 : 0));
+  }
+  state.sinks.push_back(Sink("out", "out.ndjson", ".out.ndjson.tmp-1-2", 1, 2));
+  const std::string text = SerializeCheckpoint(state);
+  // Format 1 (one JSON object per file) took about 200 bytes a file.
+  EXPECT_LT(text.size(), 10000u * 90) << text.substr(0, 400);
+  ASSERT_OK_AND_ASSIGN(CheckpointState back, ParseCheckpoint(text, "ck"));
+  EXPECT_EQ(Describe(back), Describe(state));
+}
+
+// Issue 14, item 1: a --checkpoint FILE that is someone else's (a log, a JSON document, ...) is
+// told apart from a damaged checkpoint of ours: kUnsupported, "not a ringflow checkpoint".
+TEST(CheckpointTextTest, SomeoneElsesTextIsNotACheckpoint) {
+  const std::string good = SerializeCheckpoint(SampleState());
+  for (const std::string& text : {
+           std::string("127.0.0.1 - - [10/Oct/2024:13:55:36 +0000] \"GET / HTTP/1.1\" 200 2326\n"),
+           std::string("{\"level\":\"info\",\"msg\":\"hello\"}\n{\"level\":\"warn\"}\n"),
+           std::string("{\"format\":\"something else\"}\n"),
+           std::string("x"),
+           std::string("\n"),
+           std::string("ringflow replay logs\n"),  // not the header: '-' after "ringflow"
+           std::string("\x00\x01\x02binary\xff", 10),
+           std::string("a log line\nxxh3 0123456789abcdef"),    // no final newline
+           std::string("a log line\nxxh3 0123456789ABCDEF\n"),  // not our hex
+           std::string(2000, 'y'),
+       }) {
+    const Result<CheckpointState> parsed = ParseCheckpoint(text, "my.log");
+    ASSERT_FALSE(parsed.ok()) << Visible(text);
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kUnsupported) << Visible(text);
+    EXPECT_NE(parsed.error().message().find("my.log: not a ringflow checkpoint"), std::string::npos)
+        << parsed.error().message();
+    EXPECT_FALSE(LooksLikeCheckpoint(text, text)) << Visible(text);
+  }
+  // Ours however damaged: the header or its beginning (cut short, the empty file too), format
+  // 1's header, or an intact checksum line under a damaged header.
+  for (const std::string& text : {
+           std::string(""),
+           std::string("ring"),
+           std::string("ringflow-checkpoint "),
+           std::string("ringflow-checkpoint 2\npipeline"),
+           std::string("{\"format\":\"ringflow-checkpoint\",\"version\":1}"),
+           "R" + good.substr(1),
+           "garbage\n" + good.substr(good.rfind('\n', good.size() - 2) + 1),
+       }) {
+    EXPECT_TRUE(LooksLikeCheckpoint(text, text)) << Visible(text);
+    ExpectDamaged(ParseCheckpoint(text, "dir/x.ckpt"), "dir/x.ckpt", Visible(text));
+  }
 }
 
 // ---- 2. On disk.
@@ -299,7 +369,7 @@ TEST(CheckpointFileTest, WriteLoadOverwriteAndMissing) {
   ASSERT_OK_AND_ASSIGN(std::optional<CheckpointState> loaded, LoadCheckpoint(path));
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(Describe(*loaded), Describe(first));
-  EXPECT_FALSE(Exists(path + ".tmp"));
+  EXPECT_EQ(FilesNamed(dir.path(), ".tmp"), 0);
   EXPECT_EQ(FilesNamed(dir.path(), ""), 1);  // the checkpoint and nothing else
 
   CheckpointState second;
@@ -312,7 +382,7 @@ TEST(CheckpointFileTest, WriteLoadOverwriteAndMissing) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(Describe(*loaded), Describe(second));
   EXPECT_EQ(ReadAll(path), SerializeCheckpoint(second));  // no tail of the longer first text
-  EXPECT_FALSE(Exists(path + ".tmp"));
+  EXPECT_EQ(FilesNamed(dir.path(), ".tmp"), 0);
   EXPECT_EQ(FilesNamed(dir.path(), ""), 1);
 
   // A damaged file on disk is refused, naming the path.
@@ -326,6 +396,134 @@ TEST(CheckpointFileTest, WriteLoadOverwriteAndMissing) {
 
   // A directory that does not exist: an error, not a silent success.
   EXPECT_FALSE(WriteCheckpoint(dir.Join("missing/run.ckpt"), second).ok());
+}
+
+// Issue 14, item 1: --checkpoint naming someone else's file (a log, a JSON document, a directory,
+// a FIFO, a device) is refused as "not a ringflow checkpoint" (kUnsupported) and left as it is;
+// the empty file is a checkpoint cut short (damaged), as is any beginning of one.
+TEST(CheckpointFileTest, SomeoneElsesFileIsNotACheckpointAndStaysAsItIs) {
+  TempDir dir;
+  const std::string log = dir.Join("app.log");
+  const std::string json = dir.Join("doc.json");
+  const std::string big = dir.Join("big.log");
+  WriteFile(log, "Dec  5 23:05:07 host app[12]: started\nDec  5 23:05:08 host app[12]: ok\n");
+  WriteFile(json, "{\"format\":\"not ours\",\"files\":[]}\n");
+  WriteFile(big, std::string(3 << 20, 'z') + "\n");
+  const std::string fifo = dir.Join("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);  // opened for reading, it would block: it must not
+  for (const std::string& path :
+       {log, json, big, dir.path().string(), fifo, std::string("/dev/null")}) {
+    SCOPED_TRACE(path);
+    const std::string before = path == log || path == json ? ReadAll(path) : "";
+    auto loaded = LoadCheckpoint(path);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().code(), ErrorCode::kUnsupported) << loaded.error().message();
+    EXPECT_NE(loaded.error().message().find(path + ": not a ringflow checkpoint ("),
+              std::string::npos)
+        << loaded.error().message();
+    if (!before.empty()) {
+      EXPECT_EQ(ReadAll(path), before);
+    }
+  }
+  const std::string empty = dir.Join("empty.ckpt");
+  WriteFile(empty, "");
+  auto cut = LoadCheckpoint(empty);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(cut.error().message().find("is damaged"), std::string::npos) << cut.error().message();
+}
+
+// Issue 14, item 10: two writers of one checkpoint path (two runs, before the lock existed; here
+// two threads) never share a temporary file, so neither fails and no temporary file stays.
+// (With the one fixed name PATH.tmp, one writer's rename took the other's file away.)
+TEST(CheckpointFileTest, WritersOfOnePathNeverShareATemporaryFile) {
+  TempDir dir;
+  const std::string path = dir.Join("run.ckpt");
+  CheckpointState a = SampleState();
+  CheckpointState b = SampleState();
+  b.pipeline = "bbbbbbbbbbbbbbbb";
+  std::atomic<int> failures{0};
+  std::string first_error;
+  std::mutex mu;
+  auto writer = [&](const CheckpointState& state) {
+    for (int i = 0; i < 150; ++i) {
+      const Status s = WriteCheckpoint(path, state);
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (failures.fetch_add(1) == 0) first_error = s.error().UserMessage();
+      }
+    }
+  };
+  std::thread ta(writer, std::cref(a)), tb(writer, std::cref(b));
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failures.load(), 0) << first_error;
+  ASSERT_OK_AND_ASSIGN(std::optional<CheckpointState> loaded, LoadCheckpoint(path));
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_TRUE(loaded->pipeline == a.pipeline || loaded->pipeline == b.pipeline);
+  EXPECT_EQ(FilesNamed(dir.path(), ".tmp"), 0);
+  EXPECT_EQ(FilesNamed(dir.path(), ""), 1);
+}
+
+// Issue 14, item 10: one run at a time per checkpoint. (flock conflicts between two open file
+// descriptions in one process too, so one test process can play both runs.)
+TEST(CheckpointLockTest, ASecondHolderIsRefusedUntilTheFirstLetsGo) {
+  TempDir dir;
+  const std::string path = dir.Join("run.ckpt");
+  std::optional<CheckpointLock> first;
+  {
+    ASSERT_OK_AND_ASSIGN(CheckpointLock lock, CheckpointLock::Acquire(path));
+    first.emplace(std::move(lock));
+  }
+  EXPECT_TRUE(Exists(path + ".lock"));
+  for (int i = 0; i < 3; ++i) {
+    auto second = CheckpointLock::Acquire(path);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(second.error().message().find(path + ": in use by another ringflow run"),
+              std::string::npos)
+        << second.error().message();
+  }
+  // Its own lock file goes with the holder (no checkpoint was written: nothing stays).
+  first.reset();
+  EXPECT_FALSE(Exists(path + ".lock"));
+  ASSERT_OK_AND_ASSIGN(CheckpointLock again, CheckpointLock::Acquire(path));
+  EXPECT_TRUE(Exists(path + ".lock"));
+  // Moved, the lock stays held; a moved-from lock releases nothing.
+  CheckpointLock moved = std::move(again);
+  EXPECT_FALSE(CheckpointLock::Acquire(path).ok());
+}
+
+TEST(CheckpointLockTest, RemovesStaleTemporariesAndOnlyItsOwnLockFile) {
+  TempDir dir;
+  const std::string path = dir.Join("run.ckpt");
+  // A killed run's: its lock file (empty, unlocked), its temporary checkpoints, its checkpoint.
+  WriteFile(path + ".lock", "");
+  WriteFile(path + ".tmp-123-0123456789abcdef", "half a checkpoint");
+  WriteFile(path + ".tmp-99-00000000deadbeef", "");
+  WriteFile(path + ".tmp-99-x", "a user's: not PID-16HEX");
+  WriteFile(path, SerializeCheckpoint(SampleState()));
+  // Not its temporaries.
+  WriteFile(path + ".tmpx", "a user's");
+  WriteFile(dir.Join("other.ckpt.tmp-1-2"), "another checkpoint's");
+  {
+    ASSERT_OK_AND_ASSIGN(CheckpointLock lock, CheckpointLock::Acquire(path));
+    EXPECT_FALSE(Exists(path + ".tmp-123-0123456789abcdef"));
+    EXPECT_FALSE(Exists(path + ".tmp-99-00000000deadbeef"));
+    EXPECT_TRUE(Exists(path + ".tmp-99-x"));
+    EXPECT_TRUE(Exists(path + ".tmpx"));
+    EXPECT_TRUE(Exists(dir.Join("other.ckpt.tmp-1-2")));
+  }
+  // The checkpoint stays (for --resume): so does the lock file this run did not create.
+  EXPECT_TRUE(Exists(path + ".lock"));
+  // The run is over (no checkpoint): the empty lock file goes.
+  std::filesystem::remove(path);
+  { ASSERT_OK_AND_ASSIGN(CheckpointLock lock, CheckpointLock::Acquire(path)); }
+  EXPECT_FALSE(Exists(path + ".lock"));
+  // A user's file of that name with something in it stays, whatever happens.
+  WriteFile(path + ".lock", "my notes");
+  { ASSERT_OK_AND_ASSIGN(CheckpointLock lock, CheckpointLock::Acquire(path)); }
+  EXPECT_EQ(ReadAll(path + ".lock"), "my notes");
 }
 
 // ---- 3. PipelineDigest.
@@ -1048,7 +1246,7 @@ TEST(CheckpointerTest, AFileThatEndsWithAnErrorIsMarkedAProblem) {
   EXPECT_TRUE(got.files[3].problem);
   EXPECT_TRUE(got.files[3].identity.has_head);
   EXPECT_FALSE(got.files[4].problem);
-  EXPECT_NE(ReadAll(f.path).find("\"problem\":true"), std::string::npos);
+  EXPECT_NE(ReadAll(f.path).find("\nD "), std::string::npos);  // a done file, a problem
 }
 
 TEST(CheckpointerTest, FailedWriteIsAnError) {

@@ -1,17 +1,20 @@
 #include "apps/ringflow/checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <initializer_list>
 #include <utility>
 #include <variant>
 
@@ -20,28 +23,174 @@
 namespace ringflow::app {
 namespace {
 
-constexpr std::string_view kFormat = "ringflow-checkpoint";
-constexpr int kVersion = 1;
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Key(Writer& w, const char* key) { w.Key(key); }
-void String(Writer& w, std::string_view s) {
-  // Paths are bytes: written as they are (no UTF-8 validation) and read back the same way.
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+constexpr std::string_view kHeader = "ringflow-checkpoint ";
+constexpr uint64_t kVersion = 2;
+// Format 1 (one JSON object): recognised as ours, refused as another version.
+constexpr std::string_view kHeaderV1 = "{\"format\":\"ringflow-checkpoint\"";
+// "xxh3 " + 16 hex digits + "\n", after the newline that ends the body.
+constexpr std::size_t kSumLine = 22;
 
 std::string Hex(uint64_t v) { return HexDigest(v); }
 
-Result<uint64_t> ParseHex(std::string_view s) {
-  if (s.size() != 16) return Error(ErrorCode::kInvalidArgument, "not 16 hex digits");
-  uint64_t v = 0;
-  for (char c : s) {
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return Error(ErrorCode::kInvalidArgument, "not 16 hex digits");
-    v = v << 4 | static_cast<uint64_t>(d);
+bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+void AppendNumber(std::string& out, uint64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  static_cast<void>(ec);  // 24 bytes hold every uint64_t
+  out.append(buf, end);
+}
+
+void AppendSigned(std::string& out, int64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  static_cast<void>(ec);
+  out.append(buf, end);
+}
+
+// <byte count>:<bytes>: paths are bytes, kept as they are (newlines, quotes, invalid UTF-8).
+void AppendBytes(std::string& out, std::string_view s) {
+  AppendNumber(out, s.size());
+  out += ':';
+  out.append(s);
+}
+
+void AppendHex(std::string& out, uint64_t v) {
+  char hex[16];
+  HexDigest(v, hex);
+  out.append(hex, sizeof hex);
+}
+
+void AppendHeader(std::string& out, std::string_view pipeline, bool complete,
+                  const std::vector<CheckpointSink>& sinks) {
+  out += kHeader;
+  AppendNumber(out, kVersion);
+  out += "\npipeline ";
+  AppendBytes(out, pipeline);
+  out += complete ? "\ncomplete 1\n" : "\ncomplete 0\n";
+  for (const CheckpointSink& s : sinks) {
+    out += "sink ";
+    AppendBytes(out, s.name);
+    out += ' ';
+    AppendBytes(out, s.output);
+    out += ' ';
+    AppendBytes(out, s.at.file);
+    out += ' ';
+    AppendNumber(out, s.at.length);
+    out += ' ';
+    AppendNumber(out, s.at.file_records);
+    out += '\n';
   }
-  return v;
+}
+
+// One file's line; `previous` is the path on the line before (its shared beginning is not
+// written again: files come in walk order, so mostly only the name is).
+void AppendFileLine(std::string& out, std::string_view previous, std::string_view path,
+                    const FileIdentity& id, bool done, bool problem, uint64_t offset) {
+  std::size_t shared = 0;
+  const std::size_t most = std::min(previous.size(), path.size());
+  while (shared < most && previous[shared] == path[shared]) ++shared;
+  out += done ? (problem ? 'D' : 'd') : (problem ? 'P' : 'p');
+  out += ' ';
+  AppendNumber(out, shared);
+  out += ' ';
+  AppendBytes(out, path.substr(shared));
+  out += ' ';
+  AppendNumber(out, id.dev);
+  out += ' ';
+  AppendNumber(out, id.ino);
+  out += ' ';
+  AppendNumber(out, id.size);
+  out += ' ';
+  AppendSigned(out, id.mtime_ns);
+  out += ' ';
+  if (id.has_head) {
+    AppendHex(out, id.head);
+    out += '/';
+    AppendNumber(out, id.head_bytes);
+  } else {
+    out += '-';
+  }
+  out += ' ';
+  AppendNumber(out, done ? 0 : offset);
+  out += '\n';
+}
+
+std::string SumLine(uint64_t digest) {
+  std::string line = "xxh3 ";
+  AppendHex(line, digest);
+  line += '\n';
+  return line;
+}
+
+// A strict reader of the text SerializeCheckpoint writes: numbers in their canonical form only,
+// so that a text that parses is the one that would be written again.
+class TextReader {
+ public:
+  explicit TextReader(std::string_view text) : rest_(text) {}
+  bool AtEnd() const { return rest_.empty(); }
+  char Peek() const { return rest_.empty() ? '\0' : rest_.front(); }
+  bool Literal(std::string_view lit) {
+    if (rest_.substr(0, lit.size()) != lit) return false;
+    rest_.remove_prefix(lit.size());
+    return true;
+  }
+  bool Char(char& c) {
+    if (rest_.empty()) return false;
+    c = rest_.front();
+    rest_.remove_prefix(1);
+    return true;
+  }
+  bool Number(uint64_t& v) {
+    const char* begin = rest_.data();
+    const char* end = begin + rest_.size();
+    if (begin == end || *begin < '0' || *begin > '9') return false;
+    if (*begin == '0' && end - begin > 1 && begin[1] >= '0' && begin[1] <= '9') return false;
+    const auto [stop, ec] = std::from_chars(begin, end, v);
+    if (ec != std::errc()) return false;
+    rest_.remove_prefix(static_cast<std::size_t>(stop - begin));
+    return true;
+  }
+  bool Signed(int64_t& v) {
+    const bool negative = Literal("-");
+    uint64_t magnitude = 0;
+    if (!Number(magnitude)) return false;
+    if (negative) {
+      if (magnitude == 0 || magnitude > uint64_t{1} << 63) return false;
+      v = static_cast<int64_t>(~magnitude + 1);  // (two's complement: INT64_MIN too)
+    } else {
+      if (magnitude > static_cast<uint64_t>(INT64_MAX)) return false;
+      v = static_cast<int64_t>(magnitude);
+    }
+    return true;
+  }
+  bool Bytes(std::string_view& s) {
+    uint64_t n = 0;
+    if (!Number(n) || !Literal(":") || n > rest_.size()) return false;
+    s = rest_.substr(0, static_cast<std::size_t>(n));
+    rest_.remove_prefix(static_cast<std::size_t>(n));
+    return true;
+  }
+  bool Hex16(uint64_t& v) {
+    if (rest_.size() < 16) return false;
+    v = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+      const char c = rest_[i];
+      if (!IsHex(c)) return false;
+      v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    rest_.remove_prefix(16);
+    return true;
+  }
+
+ private:
+  std::string_view rest_;
+};
+
+Error NotACheckpoint(const std::string& name, std::string_view why) {
+  return Error(ErrorCode::kUnsupported,
+               ShortenForMessage(name) + ": not a ringflow checkpoint (" + std::string(why) +
+                   "); it is left as it is: name another --checkpoint FILE");
 }
 
 Status WriteAllFd(int fd, std::string_view bytes, const std::string& name) {
@@ -66,208 +215,56 @@ Status FsyncDirectoryOf(const std::string& path) {
   return OkStatus();
 }
 
-}  // namespace
+// The temporary files of checkpoint `path` start with this (PATH.tmp-PID-RANDOM).
+std::string TempPrefix(const std::string& path) { return path + ".tmp-"; }
 
-std::string SerializeCheckpoint(const CheckpointState& state) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  Key(w, "format");
-  String(w, kFormat);
-  Key(w, "version");
-  w.Int(kVersion);
-  Key(w, "pipeline");
-  String(w, state.pipeline);
-  Key(w, "complete");
-  w.Bool(state.complete);
-  Key(w, "files");
-  w.StartArray();
-  for (const CheckpointEntry& f : state.files) {
-    w.StartObject();
-    Key(w, "path");
-    String(w, f.path);
-    Key(w, "dev");
-    w.Uint64(f.identity.dev);
-    Key(w, "ino");
-    w.Uint64(f.identity.ino);
-    Key(w, "size");
-    w.Uint64(f.identity.size);
-    Key(w, "mtime_ns");
-    w.Int64(f.identity.mtime_ns);
-    if (f.identity.has_head) {
-      Key(w, "head");
-      String(w, Hex(f.identity.head));
-      Key(w, "head_bytes");
-      w.Uint(f.identity.head_bytes);
-    }
-    Key(w, "state");
-    String(w, f.done ? "done" : "partial");
-    if (!f.done) {
-      Key(w, "offset");
-      w.Uint64(f.offset);
-    }
-    if (f.problem) {
-      Key(w, "problem");
-      w.Bool(true);
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  Key(w, "sinks");
-  w.StartArray();
-  for (const CheckpointSink& s : state.sinks) {
-    w.StartObject();
-    Key(w, "name");
-    String(w, s.name);
-    Key(w, "output");
-    String(w, s.output);
-    Key(w, "file");
-    String(w, s.at.file);
-    Key(w, "length");
-    w.Uint64(s.at.length);
-    Key(w, "records");
-    w.Uint64(s.at.file_records);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  std::string text(buffer.GetString(), buffer.GetSize());
-  text += '\n';
-  text += "xxh3 " + Hex(Xxh3::Hash(text.data(), text.size())) + "\n";
-  return text;
+// Whether `name` is PREFIX<pid>-<16 hex>, a temporary checkpoint of ReplaceFile's (and not, say,
+// a user's file that happens to begin like one).
+bool IsTempName(std::string_view name, std::string_view prefix) {
+  if (name.substr(0, prefix.size()) != prefix) return false;
+  name.remove_prefix(prefix.size());
+  const std::size_t dash = name.find('-');
+  if (dash == 0 || dash == std::string_view::npos || name.size() - dash - 1 != 16) return false;
+  return std::all_of(name.begin(), name.begin() + static_cast<std::ptrdiff_t>(dash),
+                     [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dash) + 1, name.end(), IsHex);
 }
 
-Result<CheckpointState> ParseCheckpoint(std::string_view text, const std::string& name) {
-  auto bad = [&](const std::string& why) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "checkpoint " + name + " is damaged: " + why +
-                     " (run without --resume to start over, or restore the file)");
-  };
-  // The last line: "xxh3 <16 hex>" over everything before it.
-  if (text.empty() || text.back() != '\n') return bad("cut short (no final line)");
-  const std::size_t last = text.rfind('\n', text.size() - 2);
-  if (last == std::string_view::npos) return bad("cut short (one line)");
-  const std::string_view body = text.substr(0, last + 1);
-  const std::string_view sum = text.substr(last + 1, text.size() - last - 2);
-  if (sum.substr(0, 5) != "xxh3 ") return bad("no checksum line");
-  Result<uint64_t> want = ParseHex(sum.substr(5));
-  if (!want.ok()) return bad("malformed checksum line");
-  if (*want != Xxh3::Hash(body.data(), body.size())) return bad("checksum mismatch");
-
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return bad("not a JSON object");
-  auto str = [](const rapidjson::Value& o, const char* key) -> std::optional<std::string> {
-    auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsString()) return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-  };
-  auto u64 = [](const rapidjson::Value& o, const char* key) -> std::optional<uint64_t> {
-    auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsUint64()) return std::nullopt;
-    return it->value.GetUint64();
-  };
-  if (str(doc, "format") != std::string(kFormat)) return bad("not a ringflow checkpoint");
-  if (!doc.HasMember("version") || !doc["version"].IsInt() || doc["version"].GetInt() != kVersion) {
-    return bad("version is not " + std::to_string(kVersion));
-  }
-  CheckpointState state;
-  const auto pipeline = str(doc, "pipeline");
-  if (!pipeline || !doc.HasMember("complete") || !doc["complete"].IsBool() ||
-      !doc.HasMember("files") || !doc["files"].IsArray() || !doc.HasMember("sinks") ||
-      !doc["sinks"].IsArray()) {
-    return bad("keys missing");
-  }
-  state.pipeline = *pipeline;
-  state.complete = doc["complete"].GetBool();
-  for (const rapidjson::Value& f : doc["files"].GetArray()) {
-    if (!f.IsObject()) return bad("files: not an object");
-    CheckpointEntry e;
-    const auto path = str(f, "path");
-    const auto dev = u64(f, "dev"), ino = u64(f, "ino"), size = u64(f, "size");
-    const auto st = str(f, "state");
-    if (!path || !dev || !ino || !size || !st || !f.HasMember("mtime_ns") ||
-        !f["mtime_ns"].IsInt64()) {
-      return bad("files: keys missing");
-    }
-    e.path = *path;
-    e.identity.dev = *dev;
-    e.identity.ino = *ino;
-    e.identity.size = *size;
-    e.identity.mtime_ns = f["mtime_ns"].GetInt64();
-    if (const auto head = str(f, "head")) {
-      Result<uint64_t> h = ParseHex(*head);
-      const auto bytes = u64(f, "head_bytes");
-      if (!h.ok() || !bytes || *bytes > kHeadBytes) return bad("files: bad head");
-      e.identity.head = *h;
-      e.identity.head_bytes = static_cast<uint32_t>(*bytes);
-      e.identity.has_head = true;
-    }
-    if (*st == "done") {
-      e.done = true;
-    } else if (*st == "partial") {
-      const auto offset = u64(f, "offset");
-      if (!offset) return bad("files: partial without offset");
-      e.offset = *offset;
-    } else {
-      return bad("files: unknown state");
-    }
-    if (f.HasMember("problem")) {
-      if (!f["problem"].IsBool()) return bad("files: bad problem");
-      e.problem = f["problem"].GetBool();
-    }
-    state.files.push_back(std::move(e));
-  }
-  for (const rapidjson::Value& s : doc["sinks"].GetArray()) {
-    if (!s.IsObject()) return bad("sinks: not an object");
-    CheckpointSink sink;
-    const auto sink_name = str(s, "name"), output = str(s, "output"), file = str(s, "file");
-    const auto length = u64(s, "length"), records = u64(s, "records");
-    if (!sink_name || !output || !file || !length || !records) return bad("sinks: keys missing");
-    sink.name = *sink_name;
-    sink.output = *output;
-    sink.at.file = *file;
-    sink.at.length = *length;
-    sink.at.file_records = *records;
-    state.sinks.push_back(std::move(sink));
-  }
-  return state;
-}
-
-Result<std::optional<CheckpointState>> LoadCheckpoint(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<CheckpointState>();
-    return Error::FromErrno(errno, "open " + path);
-  }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return Error::FromErrno(err, "read " + path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  RINGFLOW_ASSIGN_OR_RETURN(CheckpointState state, ParseCheckpoint(text, path));
-  return std::optional<CheckpointState>(std::move(state));
-}
-
-Status WriteCheckpoint(const std::string& path, const CheckpointState& state) {
-  const std::string text = SerializeCheckpoint(state);
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+// Writes `parts` one after another to a new temporary file beside `path` (its name unique to
+// this process and call), fsyncs it, renames it over `path` and fsyncs the directory.
+Status ReplaceFile(const std::string& path, std::initializer_list<std::string_view> parts) {
+  static std::atomic<uint64_t> serial{0};
+  static const uint64_t seed = [] {
+    uint64_t s = 0;
+    if (::getentropy(&s, sizeof s) != 0) s = static_cast<uint64_t>(::time(nullptr));
+    return s;
+  }();
+  const uint64_t mix[2] = {seed, serial.fetch_add(1)};
+  char suffix[48];
+  std::snprintf(suffix, sizeof suffix, "%ld-%016llx", static_cast<long>(::getpid()),
+                static_cast<unsigned long long>(Xxh3::Hash(mix, sizeof mix)));
+  const std::string temp = TempPrefix(path) + suffix;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return Error::FromErrno(errno, "create " + temp);
-  const std::size_t half = text.size() / 2;
-  Status s = WriteAllFd(fd, std::string_view(text).substr(0, half), temp);
-  if (s.ok()) {
-    CrashPoint("checkpoint-half");
-    s = WriteAllFd(fd, std::string_view(text).substr(half), temp);
+  std::size_t total = 0;
+  for (std::string_view part : parts) total += part.size();
+  // The crash seam fires once half of the bytes are written (inside the part that holds the
+  // middle).
+  std::size_t before_half = total / 2;
+  bool crashed_half = false;
+  Status s = OkStatus();
+  for (std::string_view part : parts) {
+    if (!s.ok()) break;
+    if (!crashed_half && part.size() >= before_half) {
+      s = WriteAllFd(fd, part.substr(0, before_half), temp);
+      if (!s.ok()) break;
+      CrashPoint("checkpoint-half");
+      crashed_half = true;
+      part.remove_prefix(before_half);
+    } else if (!crashed_half) {
+      before_half -= part.size();
+    }
+    s = WriteAllFd(fd, part, temp);
   }
   if (s.ok() && ::fsync(fd) != 0) s = Error::FromErrno(errno, "fsync " + temp);
   if (::close(fd) != 0 && s.ok()) s = Error::FromErrno(errno, "close " + temp);
@@ -282,6 +279,258 @@ Status WriteCheckpoint(const std::string& path, const CheckpointState& state) {
     return Error::FromErrno(err, "rename " + temp + " to " + path);
   }
   return FsyncDirectoryOf(path);
+}
+
+}  // namespace
+
+bool LooksLikeCheckpoint(std::string_view head, std::string_view tail) {
+  if (head.size() < kHeader.size() && kHeader.substr(0, head.size()) == head) return true;
+  if (head.substr(0, kHeader.size()) == kHeader) return true;
+  if (head.substr(0, kHeaderV1.size()) == kHeaderV1) return true;
+  // The header damaged, the checksum line intact: "\nxxh3 <16 hex>\n" at the end.
+  if (tail.size() < kSumLine + 1) return false;
+  const std::string_view line = tail.substr(tail.size() - kSumLine - 1);
+  if (line.substr(0, 6) != "\nxxh3 " || line.back() != '\n') return false;
+  return std::all_of(line.begin() + 6, line.end() - 1, IsHex);
+}
+
+std::string SerializeCheckpoint(const CheckpointState& state) {
+  std::string text;
+  AppendHeader(text, state.pipeline, state.complete, state.sinks);
+  std::string_view previous;
+  for (const CheckpointEntry& f : state.files) {
+    AppendFileLine(text, previous, f.path, f.identity, f.done, f.problem, f.offset);
+    previous = f.path;
+  }
+  text += SumLine(Xxh3::Hash(text.data(), text.size()));
+  return text;
+}
+
+Result<CheckpointState> ParseCheckpoint(std::string_view text, const std::string& name) {
+  if (!LooksLikeCheckpoint(text, text)) {
+    return NotACheckpoint(name, "no \"ringflow-checkpoint\" header, no checksum line");
+  }
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "checkpoint " + ShortenForMessage(name) + " is damaged: " + why +
+                     " (run without --resume to start over, or restore the file)");
+  };
+  // The last line: "xxh3 <16 hex>" over everything before it.
+  if (text.empty() || text.back() != '\n') return bad("cut short (no final line)");
+  const std::size_t last = text.rfind('\n', text.size() - 2);
+  if (last == std::string_view::npos) return bad("cut short (one line)");
+  const std::string_view body = text.substr(0, last + 1);
+  TextReader sum(text.substr(last + 1));
+  uint64_t want = 0;
+  if (!sum.Literal("xxh3 ")) return bad("no checksum line");
+  if (!sum.Hex16(want) || !sum.Literal("\n") || !sum.AtEnd()) return bad("malformed checksum line");
+  if (want != Xxh3::Hash(body.data(), body.size())) return bad("checksum mismatch");
+
+  if (body.substr(0, kHeaderV1.size()) == kHeaderV1) {
+    return bad("version is not " + std::to_string(kVersion) + " (format 1, an older ringflow's)");
+  }
+  TextReader in(body);
+  uint64_t version = 0;
+  if (!in.Literal(kHeader) || !in.Number(version)) return bad("no header");
+  if (version != kVersion) {
+    return bad("version is not " + std::to_string(kVersion) + " (" + std::to_string(version) + ")");
+  }
+  CheckpointState state;
+  std::string_view pipeline;
+  char complete = 0;
+  if (!in.Literal("\npipeline ") || !in.Bytes(pipeline) || !in.Literal("\ncomplete ") ||
+      !in.Char(complete) || (complete != '0' && complete != '1') || !in.Literal("\n")) {
+    return bad("header lines");
+  }
+  state.pipeline = pipeline;
+  state.complete = complete == '1';
+  while (in.Literal("sink ")) {
+    CheckpointSink sink;
+    std::string_view sink_name, output, file;
+    if (!in.Bytes(sink_name) || !in.Literal(" ") || !in.Bytes(output) || !in.Literal(" ") ||
+        !in.Bytes(file) || !in.Literal(" ") || !in.Number(sink.at.length) || !in.Literal(" ") ||
+        !in.Number(sink.at.file_records) || !in.Literal("\n")) {
+      return bad("sinks: malformed line");
+    }
+    sink.name = sink_name;
+    sink.output = output;
+    sink.at.file = file;
+    state.sinks.push_back(std::move(sink));
+  }
+  std::string_view previous;
+  while (!in.AtEnd()) {
+    CheckpointEntry e;
+    char letter = 0;
+    uint64_t shared = 0;
+    std::string_view suffix;
+    if (!in.Char(letter) || std::string_view("dDpP").find(letter) == std::string_view::npos) {
+      return bad("files: unknown state");
+    }
+    e.done = letter == 'd' || letter == 'D';
+    e.problem = letter == 'D' || letter == 'P';
+    FileIdentity& id = e.identity;
+    if (!in.Literal(" ") || !in.Number(shared) || shared > previous.size() || !in.Literal(" ") ||
+        !in.Bytes(suffix) || !in.Literal(" ") || !in.Number(id.dev) || !in.Literal(" ") ||
+        !in.Number(id.ino) || !in.Literal(" ") || !in.Number(id.size) || !in.Literal(" ") ||
+        !in.Signed(id.mtime_ns) || !in.Literal(" ")) {
+      return bad("files: malformed line");
+    }
+    if (!in.Literal("-")) {
+      uint64_t bytes = 0;
+      if (!in.Hex16(id.head) || !in.Literal("/") || !in.Number(bytes) || bytes > kHeadBytes) {
+        return bad("files: bad head");
+      }
+      id.head_bytes = static_cast<uint32_t>(bytes);
+      id.has_head = true;
+    }
+    if (!in.Literal(" ") || !in.Number(e.offset) || !in.Literal("\n")) {
+      return bad("files: malformed line");
+    }
+    if (e.done && e.offset != 0) return bad("files: a done file with an offset");
+    e.path.reserve(static_cast<std::size_t>(shared) + suffix.size());
+    e.path.assign(previous.substr(0, static_cast<std::size_t>(shared)));
+    e.path += suffix;
+    state.files.push_back(std::move(e));
+    previous = state.files.back().path;
+  }
+  return state;
+}
+
+Result<std::optional<CheckpointState>> LoadCheckpoint(const std::string& path) {
+  // O_NONBLOCK: a FIFO must not block the open (it is refused below, never read).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<CheckpointState>();
+    if (errno == ENXIO) return NotACheckpoint(path, "not a regular file");  // a socket
+    return Error::FromErrno(errno, "open " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Error::FromErrno(err, "stat " + path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return NotACheckpoint(path, S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+  }
+  auto read_at = [&](std::string& out, std::size_t n, off_t at) -> Status {
+    out.resize(n);
+    std::size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd, out.data() + got, n - got, at + static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error::FromErrno(errno, "read " + path);
+      if (r == 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    out.resize(got);
+    return OkStatus();
+  };
+  // Someone else's file (a log, a JSON document) is told from its first and last bytes, not
+  // read whole: it may be large.
+  const std::size_t size = static_cast<std::size_t>(st.st_size);
+  std::string head, tail;
+  Status s = read_at(head, std::min<std::size_t>(size, kHeaderV1.size()), 0);
+  if (s.ok()) {
+    const std::size_t n = std::min<std::size_t>(size, kSumLine + 1);
+    s = read_at(tail, n, static_cast<off_t>(size - n));
+  }
+  if (s.ok() && !LooksLikeCheckpoint(head, tail)) {
+    ::close(fd);
+    return NotACheckpoint(path, "no \"ringflow-checkpoint\" header, no checksum line");
+  }
+  std::string text;
+  if (s.ok()) s = read_at(text, size, 0);
+  ::close(fd);
+  RINGFLOW_RETURN_IF_ERROR(s);
+  RINGFLOW_ASSIGN_OR_RETURN(CheckpointState state, ParseCheckpoint(text, path));
+  return std::optional<CheckpointState>(std::move(state));
+}
+
+Status WriteCheckpoint(const std::string& path, const CheckpointState& state) {
+  const std::string text = SerializeCheckpoint(state);
+  return ReplaceFile(path, {text});
+}
+
+Result<CheckpointLock> CheckpointLock::Acquire(const std::string& path) {
+  const std::string name = path + ".lock";
+  for (int attempt = 0;; ++attempt) {
+    bool created = true;
+    int fd = ::open(name.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0 && errno == EEXIST) {
+      created = false;
+      fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      if (fd < 0 && errno == ENOENT && attempt < 100) continue;  // removed meanwhile
+    }
+    if (fd < 0) return Error::FromErrno(errno, "create " + name);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Error(ErrorCode::kUnavailable,
+                     ShortenForMessage(path) +
+                         ": in use by another ringflow run (it holds the lock on " +
+                         ShortenForMessage(name) +
+                         "); wait for it to end, or name another "
+                         "--checkpoint FILE");
+      }
+      return Error::FromErrno(err, "lock " + name);
+    }
+    // The lock is good if the name still leads to the file locked: the run before may have
+    // removed it between our open and our flock (it removes the name while holding the lock).
+    struct stat held {
+    }, named{};
+    if (::fstat(fd, &held) == 0 && ::stat(name.c_str(), &named) == 0 &&
+        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      CheckpointLock lock(path, fd, created);
+      // Runs killed between creating their temporary checkpoint and renaming it left it behind.
+      const std::size_t slash = path.rfind('/');
+      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+      const std::string prefix =
+          TempPrefix(slash == std::string::npos ? path : path.substr(slash + 1));
+      if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* entry = ::readdir(d)) {
+          if (IsTempName(entry->d_name, prefix)) {
+            ::unlinkat(::dirfd(d), entry->d_name, 0);
+          }
+        }
+        ::closedir(d);
+      }
+      return lock;
+    }
+    ::close(fd);
+    if (attempt >= 100) return Error(ErrorCode::kUnavailable, "lock " + name + ": keeps changing");
+  }
+}
+
+CheckpointLock::CheckpointLock(CheckpointLock&& other) noexcept
+    : checkpoint_(std::move(other.checkpoint_)), fd_(other.fd_), created_(other.created_) {
+  other.fd_ = -1;
+}
+
+CheckpointLock& CheckpointLock::operator=(CheckpointLock&& other) noexcept {
+  if (this != &other) {
+    this->~CheckpointLock();
+    checkpoint_ = std::move(other.checkpoint_);
+    fd_ = other.fd_;
+    created_ = other.created_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+CheckpointLock::~CheckpointLock() {
+  if (fd_ < 0) return;
+  // Removed while still held: a run that opened the name before sees, once it has the lock,
+  // that the name leads elsewhere and starts again (see Acquire).
+  struct stat st {};
+  const bool empty = ::fstat(fd_, &st) == 0 && st.st_size == 0;
+  struct stat ck {};
+  const bool gone = ::lstat(checkpoint_.c_str(), &ck) != 0 && errno == ENOENT;
+  if (created_ || (gone && empty)) ::unlink((checkpoint_ + ".lock").c_str());
+  ::close(fd_);
+  fd_ = -1;
 }
 
 std::string PipelineDigest(const config::PipelineConfig& pipeline) {
@@ -425,19 +674,64 @@ void CrashPoint(const char* name) {
   if (hits.fetch_add(1) + 1 == target.second) ::kill(::getpid(), SIGKILL);
 }
 
-Checkpointer::Checkpointer(std::string path, std::string pipeline_digest, std::vector<File> files,
+Checkpointer::Checkpointer(std::string path, std::string pipeline_digest,
                            std::vector<CheckpointSink> sinks, const std::atomic<bool>* stop)
     : path_(std::move(path)),
       pipeline_(std::move(pipeline_digest)),
       stop_(stop),
-      sinks_(std::move(sinks)),
-      files_(std::move(files)) {
-  for (std::size_t i = 0; i < files_.size(); ++i) {
-    if (!files_[i].job) continue;
-    const uint64_t job = *files_[i].job;
-    if (by_job_.size() <= job) by_job_.resize(job + 1, SIZE_MAX);
-    by_job_[job] = i;
+      sinks_(std::move(sinks)) {}
+
+Checkpointer::Checkpointer(std::string path, std::string pipeline_digest, std::vector<File> files,
+                           std::vector<CheckpointSink> sinks, const std::atomic<bool>* stop)
+    : Checkpointer(std::move(path), std::move(pipeline_digest), std::move(sinks), stop) {
+  std::size_t path_bytes = 0;
+  for (const File& f : files) path_bytes += f.entry.path.size();
+  Reserve(files.size(), path_bytes);
+  for (const File& f : files) {
+    if (f.job) {
+      AddJob(f.entry.path, *f.job, f.entry.identity);
+      if (f.entry.problem) flags_.back() |= kProblem;
+    } else {
+      AddDone(f.entry);
+    }
   }
+  Start();
+}
+
+void Checkpointer::AddDone(const CheckpointEntry& entry) {
+  if (path_end_.empty()) {
+    AppendFileLine(done_lines_, last_path_, entry.path, entry.identity, true, entry.problem, 0);
+    last_path_ = entry.path;
+    return;
+  }
+  // (After a file of this run: a row, encoded in its turn.)
+  paths_ += entry.path;
+  path_end_.push_back(paths_.size());
+  ids_.push_back(entry.identity);
+  flags_.push_back(entry.problem ? kProblem : 0);
+}
+
+void Checkpointer::AddJob(std::string_view path, uint64_t job, const FileIdentity& identity) {
+  const std::size_t row = path_end_.size();
+  paths_ += path;
+  path_end_.push_back(paths_.size());
+  ids_.push_back(identity);
+  flags_.push_back(kHasJob);
+  if (by_job_.size() <= job) by_job_.resize(job + 1, SIZE_MAX);
+  by_job_[job] = row;
+}
+
+void Checkpointer::Reserve(std::size_t files, std::size_t path_bytes) {
+  paths_.reserve(paths_.size() + path_bytes);
+  path_end_.reserve(path_end_.size() + files);
+  ids_.reserve(ids_.size() + files);
+  flags_.reserve(flags_.size() + files);
+  // A line is some 70 bytes besides the part of its path not shared with the line before.
+  done_lines_.reserve(done_lines_.size() + files * 80 + path_bytes);
+}
+
+void Checkpointer::Start() {
+  if (thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -447,7 +741,7 @@ Checkpointer::~Checkpointer() {
     quit_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void Checkpointer::Observe(const flow::Chunk& message) {
@@ -465,13 +759,13 @@ void Checkpointer::Observe(const flow::Chunk& message) {
   }
   std::lock_guard lock(mu_);
   if (message.file_id >= by_job_.size() || by_job_[message.file_id] == SIZE_MAX) return;
-  CheckpointEntry& entry = files_[by_job_[message.file_id]].entry;
+  const std::size_t i = by_job_[message.file_id];
   if (first) {
-    entry.identity.head = head;
-    entry.identity.head_bytes = static_cast<uint32_t>(n);
-    entry.identity.has_head = true;
+    ids_[i].head = head;
+    ids_[i].head_bytes = static_cast<uint32_t>(n);
+    ids_[i].has_head = true;
   }
-  if (failed) entry.problem = true;
+  if (failed) flags_[i] |= kProblem;
 }
 
 Status Checkpointer::Cut(const flow::Chunk& cut, const std::vector<flow::SinkPosition>& sinks) {
@@ -549,59 +843,71 @@ Status Checkpointer::Write(const Pending& cut) {
     }
   }
   CrashPoint("cut-synced");
-  CheckpointState state;
-  state.pipeline = pipeline_;
-  state.complete = cut.complete;
+  std::vector<CheckpointSink> sinks;
   for (std::size_t k = 0; k < sinks_.size() && k < cut.sinks.size(); ++k) {
     CheckpointSink s = sinks_[k];
     s.at = cut.sinks[k];
-    state.sinks.push_back(std::move(s));
+    sinks.push_back(std::move(s));
   }
+  std::string head;
+  AppendHeader(head, pipeline_, cut.complete, sinks);
   if (cut.complete) {
     // All that is left to do is renaming the outputs into place: no file list needed.
-    RINGFLOW_RETURN_IF_ERROR(WriteCheckpoint(path_, state));
+    RINGFLOW_RETURN_IF_ERROR(
+        ReplaceFile(path_, {head, SumLine(Xxh3::Hash(head.data(), head.size()))}));
     cuts_.fetch_add(1);
     return OkStatus();
   }
   // 2. The files finished since the last cut: their identity as they are now (stat'ed here,
-  //    off the sinks' thread; their heads came from the run).
-  // files_ is in the order the run reads its files (done-before ones first): the files before
+  //    off the sinks' thread; their heads came from the run), encoded once for good.
+  // The files are in the order the run reads them (done-before ones first): the files before
   // the cut's are finished, and the cut's too when the cut is its end.
   if (cut.job >= by_job_.size() || by_job_[cut.job] == SIZE_MAX) {
     return Error(ErrorCode::kInternal, "checkpoint: a cut in a file the run does not know");
   }
   const std::size_t at = by_job_[cut.job];
   const std::size_t finished = cut.end ? at + 1 : at;
+  // The file's identity as it is now: a done-before file keeps the old checkpoint's; one that
+  // is gone or unreadable keeps what it had (the run reported it).
   auto identify = [&](std::size_t i) {
-    std::string path;
+    FileIdentity id;
+    bool problem = false;
+    bool job = false;
     {
       std::lock_guard lock(mu_);
-      if (!files_[i].job) return;  // done before: identity from the old checkpoint
-      path = files_[i].entry.path;
+      id = ids_[i];
+      problem = (flags_[i] & kProblem) != 0;
+      job = (flags_[i] & kHasJob) != 0;
     }
-    Result<FileIdentity> now = stat_at_.Stat(path);
-    if (!now.ok()) return;  // gone or unreadable: the run reported it; identity stays empty
-    std::lock_guard lock(mu_);
-    FileIdentity& id = files_[i].entry.identity;
-    id.dev = now->dev;
-    id.ino = now->ino;
-    id.size = now->size;
-    id.mtime_ns = now->mtime_ns;
+    if (job) {
+      const std::string path(PathOf(i));
+      if (Result<FileIdentity> now = stat_at_.Stat(path); now.ok()) {
+        id.dev = now->dev;
+        id.ino = now->ino;
+        id.size = now->size;
+        id.mtime_ns = now->mtime_ns;
+      }
+    }
+    return std::pair(id, problem);
   };
-  for (; stat_next_ < finished; ++stat_next_) identify(stat_next_);
-  // The partial file too (again at its end: as it is when finished).
-  if (!cut.end) identify(at);
-  // 3. The checkpoint.
-  {
-    std::lock_guard lock(mu_);
-    state.files.reserve(at + 1);
-    for (std::size_t i = 0; i <= at; ++i) {
-      CheckpointEntry& e = state.files.emplace_back(files_[i].entry);
-      e.done = i < finished;
-      e.offset = e.done ? 0 : cut.offset;
-    }
+  for (; encoded_ < finished; ++encoded_) {
+    const auto [id, problem] = identify(encoded_);
+    const std::string_view path = PathOf(encoded_);
+    AppendFileLine(done_lines_, last_path_, path, id, true, problem, 0);
+    last_path_.assign(path);
   }
-  RINGFLOW_RETURN_IF_ERROR(WriteCheckpoint(path_, state));
+  // The partial file too (again at its end: as it is when finished).
+  std::string partial;
+  if (!cut.end) {
+    const auto [id, problem] = identify(at);
+    AppendFileLine(partial, last_path_, PathOf(at), id, false, problem, cut.offset);
+  }
+  // 3. The checkpoint: the lines of the finished files are written as they were kept.
+  Xxh3 sum;
+  sum.Update(head.data(), head.size());
+  sum.Update(done_lines_.data(), done_lines_.size());
+  sum.Update(partial.data(), partial.size());
+  RINGFLOW_RETURN_IF_ERROR(ReplaceFile(path_, {head, done_lines_, partial, SumLine(sum.Digest())}));
   cuts_.fetch_add(1);
   return OkStatus();
 }

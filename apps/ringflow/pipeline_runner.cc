@@ -702,7 +702,17 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     }
   }
   const std::string digest = PipelineDigest(pipeline);
+  // One run at a time per checkpoint (held until the checkpointer goes).
+  Result<CheckpointLock> lock = CheckpointLock::Acquire(options.checkpoint);
+  if (!lock.ok()) return refuse(lock.error().UserMessage());
   Result<std::optional<CheckpointState>> loaded = LoadCheckpoint(options.checkpoint);
+  if (!loaded.ok() && loaded.error().code() == ErrorCode::kUnsupported) {
+    // Someone else's file (no header, no checksum line): never read as a damaged checkpoint,
+    // overwritten or removed.
+    PrintError(loaded.error().UserMessage());
+    for (auto& sink : built.sinks) sink->Abort();
+    return 2;
+  }
   if (!loaded.ok()) {
     if (options.resume || loaded.error().code() != ErrorCode::kInvalidArgument) {
       return refuse(loaded.error().UserMessage());
@@ -750,21 +760,22 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     const std::string* path = s.GetString("path");
     sinks.push_back({s.name, path != nullptr && *path != "-" ? *path : "", {}});
   }
-  std::unordered_map<std::string, const CheckpointEntry*> before;
+  // (Keys: the paths in `previous`, which outlives the map.)
+  std::unordered_map<std::string_view, const CheckpointEntry*> before;
   if (previous) {
+    before.reserve(previous->files.size());
     for (const CheckpointEntry& e : previous->files) before.emplace(e.path, &e);
   }
   // The order of this run: the files done before (not read), then the partial file (its output
   // continues where the checkpoint's ends), then the others in discovery order (files that
-  // changed since they were finished included).
-  std::vector<Checkpointer::File> files, rest;
-  std::vector<uring::ReadJob> jobs, rest_jobs;
-  std::optional<uint64_t> resumed;  // the job of the partial file, continued where it was
-  uint64_t done_before = 0;
-  for (uring::ReadJob& job : discovered.jobs) {
-    Checkpointer::File f;
-    f.entry.path = job.path;  // (its identity is taken once it is finished)
-    f.job = job.id;
+  // changed since they were finished included). The jobs are reordered in place and the
+  // checkpointer keeps a compact table: no copy of the file list (100,000 files: megabytes).
+  std::vector<const CheckpointEntry*> done;  // the files done before, in discovery order
+  std::optional<uint64_t> resumed;           // the job of the partial file, continued where it was
+  std::size_t resumed_at = 0;                // its index among the jobs kept
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < discovered.jobs.size(); ++i) {
+    uring::ReadJob& job = discovered.jobs[i];
     if (auto it = before.find(job.path); it != before.end()) {
       const CheckpointEntry& then = *it->second;
       before.erase(it);
@@ -782,33 +793,34 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
                      : FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
       }
       if (change.empty() && then.done) {
-        f.entry = then;  // finished before: not read again
-        f.job.reset();
-        ++done_before;
+        done.push_back(&then);  // finished before: not read again
         // (A note, e.g. a hidden file, is no problem; discovery says so again.)
         const bool note = job.id < discovered.note.size() && discovered.note[job.id];
         if (then.problem && !note) ++problems_before;
-      } else if (change.empty()) {
+        continue;
+      }
+      if (change.empty()) {
         resumed = job.id;
+        resumed_at = kept;
       } else if (!job.skip) {
         std::fprintf(stderr, "ringflow: %s: %s since the checkpoint: replayed from the start\n",
                      EscapeControl(job.path).c_str(), change.c_str());
       }
     }
-    if (!f.job) {
-      files.push_back(std::move(f));
-    } else if (resumed == job.id) {
-      jobs.insert(jobs.begin(), std::move(job));
-      rest.insert(rest.begin(), std::move(f));
-    } else {
-      rest_jobs.push_back(std::move(job));
-      rest.push_back(std::move(f));
-    }
+    if (kept != i) discovered.jobs[kept] = std::move(job);
+    ++kept;
   }
-  std::move(rest_jobs.begin(), rest_jobs.end(), std::back_inserter(jobs));
-  std::move(rest.begin(), rest.end(), std::back_inserter(files));
+  discovered.jobs.erase(discovered.jobs.begin() + static_cast<std::ptrdiff_t>(kept),
+                        discovered.jobs.end());
+  if (resumed) {
+    const auto first = discovered.jobs.begin();
+    std::rotate(first, first + static_cast<std::ptrdiff_t>(resumed_at),
+                first + static_cast<std::ptrdiff_t>(resumed_at) + 1);
+  }
+  const uint64_t done_before = done.size();
   for (const auto& [path, entry] : before) {
-    std::fprintf(stderr, "ringflow: %s: gone since the checkpoint%s\n", EscapeControl(path).c_str(),
+    std::fprintf(stderr, "ringflow: %s: gone since the checkpoint%s\n",
+                 EscapeControl(std::string(path)).c_str(),
                  entry->done ? " (its records are in the output)" : "");
     ++gone;
   }
@@ -832,7 +844,7 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     }
     std::fprintf(stderr, "ringflow: resuming from %s: %llu files done before, %zu to go\n",
                  EscapeControl(options.checkpoint).c_str(),
-                 static_cast<unsigned long long>(done_before), jobs.size());
+                 static_cast<unsigned long long>(done_before), discovered.jobs.size());
     if (problems_before > 0) {
       std::fprintf(stderr,
                    "ringflow: %llu of the files done before could not be read (or not whole); "
@@ -840,9 +852,17 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
                    static_cast<unsigned long long>(problems_before));
     }
   }
-  discovered.jobs = std::move(jobs);
-  return std::make_unique<Checkpointer>(options.checkpoint, digest, std::move(files),
-                                        std::move(sinks), &g_stop);
+  auto checkpointer =
+      std::make_unique<Checkpointer>(options.checkpoint, digest, std::move(sinks), &g_stop);
+  std::size_t path_bytes = 0;
+  for (const CheckpointEntry* e : done) path_bytes += e->path.size();
+  for (const uring::ReadJob& job : discovered.jobs) path_bytes += job.path.size();
+  checkpointer->Reserve(done.size() + discovered.jobs.size(), path_bytes);
+  for (const CheckpointEntry* e : done) checkpointer->AddDone(*e);
+  for (const uring::ReadJob& job : discovered.jobs) checkpointer->AddJob(job.path, job.id);
+  checkpointer->Start();
+  checkpointer->Hold(std::move(*lock));
+  return checkpointer;
 }
 
 }  // namespace

@@ -287,7 +287,7 @@ crash_case() {
       if [[ -e $OUT || -e $MAN ]]; then fail "$what: an output is under its final name after the crash: [$(listing)]"; else
         pass "$what: no output under its final name after the crash"; fi
       if [[ $point == checkpoint-half || $point == checkpoint-written ]]; then
-        if [[ -f $CKPT.tmp ]]; then pass "$what: $CKPT.tmp is there"; else fail "$what: no $CKPT.tmp after the crash: [$(listing)]"; fi
+        if compgen -G "$CKPT.tmp-*" >/dev/null; then pass "$what: $CKPT.tmp-* is there"; else fail "$what: no $CKPT.tmp-* after the crash: [$(listing)]"; fi
       fi
       if [[ -f $CKPT ]]; then pass "$what: a checkpoint is in place"; else fail "$what: no checkpoint after the crash: [$(listing)]"; fi
       ;;
