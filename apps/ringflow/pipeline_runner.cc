@@ -160,8 +160,13 @@ class OwnFiles {
         auto [dir, name] = SplitPath(out.path);
         struct stat dir_st;
         if (!name.empty() && ::stat(dir.empty() ? "." : dir.c_str(), &dir_st) == 0) {
+          // Temporary files as the sinks name them (".NAME.tmp-PID-RANDOM") and as the
+          // checkpoint names its own ("NAME.tmp-PID-RANDOM", and its lock "NAME.lock").
           temps_.push_back(Temp{dir_st.st_dev, dir_st.st_ino,
-                                out.checkpoint ? name + ".tmp" : "." + name + ".tmp-", &out});
+                                out.checkpoint ? name + ".tmp-" : "." + name + ".tmp-", &out});
+          if (out.checkpoint) {
+            temps_.push_back(Temp{dir_st.st_dev, dir_st.st_ino, name + ".lock", &out});
+          }
         }
         if (::stat(out.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
         own.marked = !out.checkpoint && HasOwnOutputMark(out.path);

@@ -85,10 +85,10 @@ struct DiscoveryOptions {
   bool stat_sizes = false;
   // What the run writes (RunOutputs). A run never reads its own files: its outputs from before
   // (files that carry ringflow's mark, see MarkOwnOutputs), its temporary files (".NAME.tmp-*"
-  // beside an output, "NAME.tmp*" beside the checkpoint), the checkpoint, and stdout when it is
-  // an empty regular file, are left out, each with a note. Any other input that is one of these
-  // files (the same device and inode, so also through symlinks and hard links) is an input the
-  // run would overwrite: Discovered::refused says so.
+  // beside an output; "NAME.tmp-*" and "NAME.lock" beside the checkpoint), the checkpoint, and
+  // stdout when it is an empty regular file, are left out, each with a note. Any other input that
+  // is one of these files (the same device and inode, so also through symlinks and hard links) is
+  // an input the run would overwrite: Discovered::refused says so.
   std::vector<RunOutput> outputs;
 };
 
