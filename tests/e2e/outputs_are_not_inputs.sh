@@ -148,4 +148,23 @@ fi
 grep -qF "left out ringflow's own temporary file tree/.out.ndjson.tmp-12345-1" err.txt &&
   pass "its note is printed" || { fail "no note for the temporary file"; sed 's/^/    /' err.txt | head; }
 
+check "a checkpoint inside the tree: a crashed run's checkpoint, lock and temporary files are not replayed on --resume"
+rm -rf tree2 && cp -r logs tree2
+rf out.txt err.txt replay -q tree2 --out whole.ndjson --manifest whole.manifest
+expect_rc "an uninterrupted run" 0 "$RC"
+RC=0
+env RINGFLOW_CRASH_AT=checkpoint-written:2 timeout 60 "$RF" replay -q tree2 --out tree2/out.ndjson \
+  --manifest tree2/m.ndjson --checkpoint tree2/run.ckpt --checkpoint-every 1 --hidden \
+  >/dev/null 2>err.txt </dev/null || RC=$?
+[[ $RC != 0 && $RC != 124 && -f tree2/run.ckpt ]] && pass "the run crashed after a checkpoint (exit $RC)" ||
+  fail "the crash seam did not stop the run with a checkpoint in place (exit $RC)"
+touch tree2/run.ckpt.lock  # as a kill -9 may leave it
+rf out.txt err.txt replay -q tree2 --out tree2/out.ndjson --manifest tree2/m.ndjson \
+  --checkpoint tree2/run.ckpt --resume --hidden
+expect_rc "--resume with the checkpoint inside the tree" 0 "$RC"
+same_file "the resumed output equals the uninterrupted run's" whole.ndjson tree2/out.ndjson
+same_file "the resumed manifest equals the uninterrupted run's" whole.manifest tree2/m.ndjson
+grep -qF "left out ringflow's own checkpoint tree2/run.ckpt" err.txt && pass "the checkpoint's note" ||
+  { fail "no note for the checkpoint"; sed 's/^/    /' err.txt | head; }
+
 e2e_done
