@@ -62,12 +62,115 @@ class LineStream {
 using Reader = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>>;
 
 // Iterative: nesting costs heap (8 bytes a level, bounded by kMaxJsonDepth) instead of C stack.
-// Full precision: "40.501" must come back as exactly the double Python reads. No
-// kParseValidateEncodingFlag: IsValidUtf8 checks the whole line first, which is the same check
-// (outside strings any non-ASCII byte is a syntax error anyway) at a fraction of the cost
-// (RapidJSON's per-byte validation took a third of the parse time on the generated corpus).
+// Numbers as strings: the Handler converts each number's text with NumberValue below, the
+// fast path's own conversion, so both paths agree by construction. RapidJSON's own conversion
+// is not used: its full-precision path crashed (SIGSEGV) on a fraction with 348+ leading zeros
+// and gave wrong values from 323 on (null, -2.1e+301 for 1e-331), and its normal precision is
+// not correctly rounded. No kParseValidateEncodingFlag: IsValidUtf8 checks the whole line first,
+// which is the same check (outside strings any non-ASCII byte is a syntax error anyway) at a
+// fraction of the cost (RapidJSON's per-byte validation took a third of the parse time on the
+// generated corpus).
 constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+
+// The reason of a line with a number beyond double range. RapidJSON's grammar itself refuses
+// (with kParseErrorNumberTooBig, whatever the flags) an exponent above 308 plus the count of
+// fraction digits, even for a zero ("0e400"), and an integer part of 309 digits from about
+// 1.8e308 up; the fast path leaves any such number to it, so both paths still agree.
+constexpr const char* kOutOfRange = "number out of range";
+
+// Whether a number whose conversion was out of range (std::from_chars said ERANGE) is below
+// the smallest subnormal rather than above the largest double: its first significant digit
+// stands at 10^m with m < 0. `digits`: the text after the sign; `int_digits`: how many digits
+// come before '.', 'e', 'E' or the end. Only called for a number with a nonzero digit (a zero
+// never leaves double range).
+bool Underflows(std::string_view digits, std::size_t int_digits) {
+  // The exponent, saturated far beyond any line's digit count (lines are under 4 GiB).
+  constexpr int64_t kSaturated = int64_t{1} << 40;
+  int64_t exponent = 0;
+  const std::size_t e = digits.find_first_of("eE", int_digits);
+  if (e != std::string_view::npos) {
+    std::size_t i = e + 1;
+    const bool negative = digits[i] == '-';
+    if (digits[i] == '-' || digits[i] == '+') ++i;
+    for (; i < digits.size() && exponent < kSaturated; ++i) {
+      exponent = exponent * 10 + (digits[i] - '0');
+    }
+    if (negative) exponent = -exponent;
+  }
+  int64_t magnitude;
+  if (digits[0] != '0') {  // JSON has no leading zeros: the integer part is not 0
+    magnitude = static_cast<int64_t>(int_digits) - 1;
+  } else {  // "0.000ddd": 10^-(zeros + 1)
+    const std::size_t zeros = digits.find_first_not_of('0', int_digits + 1) - (int_digits + 1);
+    magnitude = -static_cast<int64_t>(zeros) - 1;
+  }
+  return magnitude + exponent < 0;
+}
+
+// The integer of `n` <= 18 digits at `digits` (always fits int64), negative when `minus`; "-0" is
+// the double -0.0, as strtod reads it, so the sign is kept.
+inline flow::Value SmallInteger(const char* digits, std::size_t n, bool minus) {
+  int64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = v * 10 + (digits[i] - '0');
+  return minus && v == 0 ? flow::Value::Double(-0.0) : flow::Value::Int(minus ? -v : v);
+}
+
+// NumberValue's uncommon cases, out of line: an integer of 19+ digits, a number beyond double
+// range either way.
+[[gnu::noinline]] bool UncommonNumberValue(std::string_view text, bool minus,
+                                           std::size_t int_digits, bool integral,
+                                           flow::Value& out) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  if (integral) {
+    int64_t v = 0;
+    if (std::from_chars(begin, end, v).ec == std::errc()) {
+      out = flow::Value::Int(v);
+      return true;
+    }
+    // Beyond int64: a double, never a wrapped integer.
+  }
+  double d = 0;
+  const std::errc ec = std::from_chars(begin, end, d).ec;
+  if (ec == std::errc()) {
+    out = flow::Value::Double(d);
+    return true;
+  }
+  // from_chars reports both ends of the range as ERANGE and leaves `d` alone; strtod returns 0
+  // for an underflow (nonzero subnormals come back without error).
+  assert(ec == std::errc::result_out_of_range);
+  if (Underflows(text.substr(minus ? 1 : 0), int_digits)) {
+    out = flow::Value::Double(minus ? -0.0 : 0.0);
+    return true;
+  }
+  return false;
+}
+
+// The value of `text`, a number by JSON's grammar, that starts with '-' when `minus`, has
+// `int_digits` digits before '.', 'e', 'E' or its end, and is `integral` when it has neither a
+// fraction nor an exponent. An integer that fits int64 is kInt ("-0" excepted: the double -0.0,
+// as strtod reads it, keeps the sign); anything else is kDouble, the correctly rounded double
+// (std::from_chars, as strtod in the C locale), an underflow included (0, -0.0). Returns false
+// when the number is beyond double range (rounds to infinity). Inline, as the fast path's
+// numbers were before it: out of line it cost 4% more instructions on the generated corpus.
+inline bool NumberValue(std::string_view text, bool minus, std::size_t int_digits, bool integral,
+                        flow::Value& out) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  if (integral && int_digits <= 18) {
+    out = SmallInteger(begin + (minus ? 1 : 0), int_digits, minus);
+    return true;
+  }
+  if (!integral) {
+    double d = 0;
+    if (std::from_chars(begin, end, d).ec == std::errc()) {
+      out = flow::Value::Double(d);
+      return true;
+    }
+  }
+  return UncommonNumberValue(text, minus, int_digits, integral, out);
+}
 
 // Whether `s` is valid UTF-8: shortest forms only, no surrogates (ED A0..BF), at most U+10FFFF.
 bool IsValidUtf8(std::string_view s) {
@@ -128,17 +231,28 @@ class Handler {
 
   bool Null() { return AddScalar(Value::Null()); }
   bool Bool(bool b) { return AddScalar(Value::Bool(b)); }
-  bool Int(int i) { return AddScalar(Value::Int(i)); }
-  bool Uint(unsigned u) { return AddScalar(Value::Int(u)); }
-  bool Int64(int64_t i) { return AddScalar(Value::Int(i)); }
-  bool Uint64(uint64_t u) {
-    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return AddScalar(Value::Int(static_cast<int64_t>(u)));
+  // With kParseNumbersAsStringsFlag every number comes to RawNumber as its text; the reader
+  // still needs the typed callbacks to compile.
+  bool Int(int) { return Fail("not valid JSON"); }
+  bool Uint(unsigned) { return Fail("not valid JSON"); }
+  bool Int64(int64_t) { return Fail("not valid JSON"); }
+  bool Uint64(uint64_t) { return Fail("not valid JSON"); }
+  bool Double(double) { return Fail("not valid JSON"); }
+  // `s`: the number's text as RapidJSON checked it (JSON's grammar), copied to its stack. A
+  // nested number is converted too, for its range only: a line holds no number beyond double
+  // range, wherever it stands.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    if (n > longest_string_) longest_string_ = n;  // the copy grew the reader's stack as much
+    if (depth_ == 0) return Fail("not a JSON object");
+    const bool minus = s[0] == '-';
+    std::size_t int_end = minus ? 1 : 0;
+    while (int_end < n && internal::IsDigit(s[int_end])) ++int_end;
+    Value value;
+    if (!NumberValue({s, n}, minus, int_end - (minus ? 1 : 0), int_end == n, value)) {
+      return Fail(kOutOfRange);
     }
-    return AddScalar(Value::Double(static_cast<double>(u)));
+    return AddScalar(value);
   }
-  bool Double(double d) { return AddScalar(Value::Double(d)); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return Fail("not valid JSON"); }
 
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (!CheckString(s, n)) return false;
@@ -235,12 +349,11 @@ class Handler {
 // The fast path for the common line: an object whose strings hold no escape (the caller checked
 // that the line has no backslash) and no control character, and whose numbers convert exactly.
 // It declines (returns false; `fields` is then cleared and the line goes to RapidJSON) at
-// anything else: an error, an escape, a number it does not convert exactly the way RapidJSON
-// does, deep nesting. So it only has to be right about the lines it accepts, and for those it
-// gives what the Handler above gives: views into the line, kInt for integers of up to 18 digits,
-// correctly rounded doubles (std::from_chars, as RapidJSON's full precision), kRawJson with the
-// exact text of a nested value. RapidJSON copied every string into its stack first, and was
-// about a tenth of the time of a run over JSON logs.
+// anything else: an error, an escape, a number beyond double range or that RapidJSON's grammar
+// might refuse, deep nesting. So it only has to be right about the lines it accepts, and for those
+// it gives what the Handler above gives: views into the line, numbers through NumberValue, kRawJson
+// with the exact text of a nested value. RapidJSON copied every string into its stack first, and
+// was about a tenth of the time of a run over JSON logs.
 class FastJson {
  public:
   FastJson(std::string_view line, flow::FieldList& fields)
@@ -317,7 +430,9 @@ class FastJson {
     return true;
   }
 
-  // A number by JSON's grammar. `out` null: only checked (a nested value).
+  // A number by JSON's grammar, converted by NumberValue as the Handler does. `out` null: only
+  // checked, its range included (a nested value). Declines a number beyond double range (the
+  // Handler gives the reason) and the ones RapidJSON's grammar refuses (kOutOfRange).
   bool Number(flow::Value* out) {
     const char* const start = p_;
     const bool minus = Take('-');
@@ -337,27 +452,25 @@ class FastJson {
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       integral = false;
       ++p_;
+      const bool negative = p_ != end_ && *p_ == '-';
       if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* exponent = p_;
       if (!SkipDigits()) return false;
-    }
-    if (integral && int_digits <= 18) {
-      if (out != nullptr) {
-        int64_t v = 0;  // 18 digits always fit
-        if (!internal::ParseUnsigned(std::string_view(digits, int_digits),
-                                     std::numeric_limits<int64_t>::max(), v)) {
+      if (!negative) {  // RapidJSON refuses some exponents above 308, a zero's too ("0e400")
+        while (*exponent == '0' && exponent + 1 != p_) ++exponent;
+        if (p_ - exponent > 3 || (p_ - exponent == 3 && std::memcmp(exponent, "308", 3) > 0)) {
           return false;
         }
-        *out = flow::Value::Int(minus ? -v : v);
       }
+    }
+    if (integral && int_digits <= 18) {  // the common case first: it fits int64
+      if (out != nullptr) *out = SmallInteger(digits, int_digits, minus);
       return true;
     }
-    if (integral) return false;  // beyond int64, or a double: RapidJSON decides
-    double v = 0;
-    const auto [ptr, ec] = std::from_chars(start, p_, v);
-    // Out of range (overflow, and underflow, which RapidJSON reads as 0) is RapidJSON's call.
-    if (ec != std::errc() || ptr != p_) return false;
-    if (out != nullptr) *out = flow::Value::Double(v);
-    return true;
+    if (int_digits > 308) return false;  // RapidJSON refuses some from about 1.8e308 up
+    flow::Value unused;
+    return NumberValue(std::string_view(start, static_cast<std::size_t>(p_ - start)), minus,
+                       int_digits, integral, out != nullptr ? *out : unused);
   }
   // Skips digits; false when there were none.
   bool SkipDigits() {

@@ -23,8 +23,10 @@ inline constexpr int kMaxJsonDepth = 512;
 // names are kept, in order):
 //   string       -> kString, unescaped; a view into the line when it held no escape, else a copy
 //                   in `arena`. Always valid UTF-8 (may contain NUL from "\u0000").
-//   integer      -> kInt when it fits int64, else kDouble (nearest double).
-//   fraction/exp -> kDouble (correctly rounded).
+//   integer      -> kInt when it fits int64, else kDouble (nearest double, never wrapped);
+//                   "-0" is the double -0.0, so the sign survives.
+//   fraction/exp -> kDouble, correctly rounded: bit for bit what strtod gives in the C locale,
+//                   however many digits, subnormals and underflows (0, -0.0) included.
 //   true/false   -> kBool;  null -> kNull.
 //   object/array -> kRawJson: a view of its exact text in the line (inner whitespace and
 //                   escapes kept as written), itself valid JSON.
@@ -32,9 +34,11 @@ inline constexpr int kMaxJsonDepth = 512;
 //
 // Returns false, with out.fields empty and out.error a static reason, when the line is not valid
 // JSON (RFC 8259), is not valid UTF-8 (overlongs and UTF-8-encoded surrogates included), holds a
-// lone "\uDC00"-style low surrogate escape, a number out of double range
-// ("1e400"), nesting deeper than kMaxJsonDepth, a top-level value that is not an object, or
-// anything but whitespace after the object (a NUL byte included).
+// lone "\uDC00"-style low surrogate escape, a number anywhere in the line that is beyond double
+// range ("1e400", "1.8e308": strtod would give infinity; RapidJSON's grammar also refuses a few
+// at the edge that are not, such as "0e400"), nesting deeper than kMaxJsonDepth, a top-level
+// value that is not an object, or anything but whitespace after the object (a NUL byte
+// included).
 // REQUIRES: line.size() < 4 GiB (longer lines are rejected).
 bool ParseJsonLine(std::string_view line, flow::Record& out, flow::Arena& arena);
 
