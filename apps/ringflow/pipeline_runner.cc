@@ -490,6 +490,12 @@ StopSignals::StopSignals() {
   // with SIGINT ignored, and `kill -INT` should still stop it cleanly.
   ::sigaction(SIGINT, &action, &old_int_);
   ::sigaction(SIGTERM, &action, &old_term_);
+  // The stop deadline needs SIGALRM delivered; a blocked mask is inherited across exec. Threads
+  // started from here on (the readers, oneTBB's workers) inherit the unblocked one.
+  sigset_t alarm_set;
+  sigemptyset(&alarm_set);
+  sigaddset(&alarm_set, SIGALRM);
+  ::pthread_sigmask(SIG_UNBLOCK, &alarm_set, nullptr);
 }
 
 StopSignals::~StopSignals() {

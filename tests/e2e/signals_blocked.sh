@@ -95,6 +95,25 @@ wait_exit "$BG" 3
 expect_rc "replay >FIFO 2>FIFO after one SIGTERM (exited ${WAITED} s after it)" 143 "$RC"
 no_temps both_run "one SIGTERM with stdout and stderr blocked"
 
+check "SIGALRM blocked by the parent (the mask is inherited): one SIGTERM still ends the run within 3 s"
+python3 - "$RF" big <<'PY' && pass "exit 143 within 3 s with SIGALRM blocked at exec" || fail "not ended within 3 s with SIGALRM blocked at exec"
+import signal, subprocess, sys, time
+def block():
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+p = subprocess.Popen([sys.argv[1], "replay", "--quiet", sys.argv[2]], stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, preexec_fn=block)
+time.sleep(1)
+p.send_signal(signal.SIGTERM)
+try:
+    rc = p.wait(3)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+    sys.exit(1)
+print("  exit", rc)
+sys.exit(0 if rc == 143 else 1)
+PY
+
 check "run (a document) to a stdout nobody reads, one SIGTERM: exit 143 within 3 s"
 cat >doc.json <<'EOF'
 {"source": {"paths": ["big"]}, "stages": [{"name": "lines", "type": "lines"}],
