@@ -196,6 +196,12 @@ int ReplayCommand(const std::vector<std::string>& args) {
     PrintError("replay: " + message + " (see --help)");
     return 2;
   };
+  // An empty FILE would silently mean "none" (or stdout): say so instead.
+  for (const char* option : {"out", "manifest", "stats-json", "checkpoint", "config"}) {
+    if (vm.count(option) && vm[option].as<std::string>().empty()) {
+      return usage(std::string("--") + option + ": the FILE is empty");
+    }
+  }
   const bool with_config = !a.config.empty();
   if (paths.empty() && !with_config) return usage("no PATH given");
   if (with_config) {

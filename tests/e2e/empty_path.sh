@@ -35,4 +35,16 @@ run doc.json
 validate doc.json
 EOF
 
+# An empty FILE for an output option would silently mean "none" or stdout.
+for option in --out --manifest --stats-json --checkpoint --config; do
+  check "replay $option '': exit 2, one line naming the option"
+  rf out.txt err.txt replay --quiet logs "$option" ''
+  expect_rc "replay $option ''" 2 "$RC"
+  want="ringflow: replay: $option: the FILE is empty (see --help)"
+  if [[ $(<err.txt) == "$want" ]]; then pass "stderr is exactly '$want'"; else
+    fail "stderr is '$(cat -A err.txt | head -5)', expected exactly '$want'"
+  fi
+  [[ ! -s out.txt ]] && pass "nothing on stdout" || fail "stdout: $(head -c 200 out.txt)"
+done
+
 e2e_done
