@@ -552,7 +552,7 @@ std::vector<std::string> ExtremeNumbers() {
     double d;
     std::memcpy(&d, &bits, 8);
     if (!std::isfinite(d)) continue;
-    for (const char* format : {"%.17g", "%.16g", "%.25e"}) {
+    for (const char* format : {"%.17g", "%.16g", "%.15g", "%.6g", "%.3f", "%.25e"}) {
       std::snprintf(buf, sizeof buf, format, d);
       out.emplace_back(buf);
     }
