@@ -103,8 +103,14 @@ bool ParseArgs(const std::vector<std::string>& args, const po::options_descripti
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    // Boost quotes the offending argument: one line whatever it holds.
-    PrintError(EscapeControl(e.what()) + " (see --help)");
+    // Boost quotes the offending argument whole: one line whatever it holds, and a short one.
+    // A long one loses its middle, so the option named at the end of the message stays.
+    const std::string what = e.what();
+    PrintError((what.size() <= 2 * kMaxQuotedBytes
+                    ? EscapeControl(what)
+                    : ShortenForMessage(what, kMaxQuotedBytes) +
+                          ShortenForMessage(what.substr(what.size() - kMaxQuotedBytes))) +
+               " (see --help)");
     return false;
   }
   // "" names no file: without this it would reach open() and come back as a puzzling

@@ -218,7 +218,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (!with_config && a.format != "auto") {
     auto format = stages::ParseLogFormat(a.format);
     if (!format.ok() || *format == stages::LogFormat::kRegex) {
-      return usage("--format: unknown format \"" + EscapeControl(a.format) +
+      return usage("--format: unknown format \"" + ShortenForMessage(a.format) +
                    "\"; known: auto, access, json, syslog, logfmt, raw");
     }
   }

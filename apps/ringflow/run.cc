@@ -177,7 +177,7 @@ int StagesCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (!positional.empty()) {
-    PrintError("stages: unexpected argument \"" + positional[0] + "\" (see --help)");
+    PrintError("stages: unexpected argument " + QuoteForMessage(positional[0]) + " (see --help)");
     return 2;
   }
   auto registry = MakeRegistry();
@@ -192,13 +192,13 @@ int StagesCommand(const std::vector<std::string>& args) {
   if (!config.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(config, ec)) {
-      PrintError("stages: " + config + ": not a readable file");
+      PrintError("stages: " + ShortenForMessage(config) + ": not a readable file");
       return 1;
     }
     const Status loaded = stages::LoadPlugins(*registry, config::ReadPluginListFile(config, {}),
                                               std::filesystem::path(config).parent_path());
     if (!loaded.ok()) {
-      PrintError("stages: " + config + ": " + loaded.error().message());
+      PrintError("stages: " + ShortenForMessage(config) + ": " + loaded.error().message());
       return 1;
     }
   }

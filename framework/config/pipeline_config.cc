@@ -910,7 +910,7 @@ std::string LineColumn(std::string_view text, std::size_t offset) {
 }
 
 Result<std::string> ReadFile(const std::filesystem::path& path) {
-  const std::string context = "read pipeline " + path.string();
+  const std::string context = "read pipeline " + ShortenForMessage(path.string());
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error::FromErrno(errno, context);
   std::string out;
@@ -1115,7 +1115,8 @@ Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
                                         const std::vector<std::string>& overrides) {
   RINGFLOW_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
   auto config = LoadPipeline(text, stages, sinks, overrides);
-  if (!config.ok()) return std::move(config).error().WithPath(path.string());
+  // The path heads every line the user sees: cut like any other string they wrote.
+  if (!config.ok()) return std::move(config).error().WithPath(ShortenForMessage(path.string()));
   return config;
 }
 

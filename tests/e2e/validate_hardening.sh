@@ -206,6 +206,16 @@ rf val.out val.err validate conf.json --set "stages[0].max_line_bytes=$big" \
 expect_rc "validate with long --set values" 1 "$RC"
 each_line_short "long --set values" val.err
 
+check "long command-line values (100 KB) give short lines"
+for args in "validate $big.json" "validate conf.json $big" "stages $big" "stages --config $big" \
+  "replay --threads $big logs" "replay --format $big logs" "replay --$big logs" "run $big"; do
+  # shellcheck disable=SC2086  # split on purpose: each case is a command line
+  rf val.out val.err $args
+  [[ $RC == 1 || $RC == 2 ]] && pass "ringflow ${args:0:30}...: exit status $RC" ||
+    fail "ringflow ${args:0:30}...: exit status $RC"
+  each_line_short "ringflow ${args:0:30}..." val.err
+done
+
 check "a sink that lists a stage twice: the error names sinks[0].input[1]"
 rf val.out val.err validate conf.json --set 'sinks[0].input=["lines","lines"]'
 expect_rc "validate, a stage listed twice" 1 "$RC"
