@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -250,6 +251,147 @@ TEST(WalkTest, FindsFilesInDeeplyNestedDirectories) {
   std::reverse(expected.begin(), expected.end());
   EXPECT_EQ(out.files, expected);
   EXPECT_TRUE(out.skips.empty());
+}
+
+// Removes `name` (relative to dir_fd) and everything below it through descriptors: the one-path
+// calls (std::filesystem's included) refuse paths of PATH_MAX bytes or more.
+void RemoveTreeAt(int dir_fd, const char* name) {
+  const int fd = ::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    DIR* dir = ::fdopendir(fd);
+    std::vector<std::string> names;
+    while (const dirent* e = ::readdir(dir)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+    }
+    for (const std::string& n : names) {
+      if (::unlinkat(fd, n.c_str(), 0) != 0) RemoveTreeAt(fd, n.c_str());
+    }
+    ::closedir(dir);
+  }
+  ::unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+// 45 levels of ~120-byte names: past the 32 levels that hold a descriptor, and past PATH_MAX.
+// Before, files below PATH_MAX's depth were reported as "File name too long".
+TEST(WalkTest, FindsFilesInTreesDeeperThanPathMax) {
+  TempDir tmp;
+  ScopedChdir cd(tmp.path());
+  ASSERT_EQ(::mkdir("n", 0755), 0);
+  int fd = ::open("n", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string relative = "n";
+  std::vector<std::string> expected;
+  for (int level = 0; level < 45; ++level) {
+    const std::string name = std::to_string(level) + std::string(118, 'd');
+    ASSERT_EQ(::mkdirat(fd, name.c_str(), 0755), 0);
+    const int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    ASSERT_GE(next, 0);
+    fd = next;
+    relative += "/" + name;
+    if (level % 4 == 0) {
+      TouchAt(fd, "f");
+      expected.push_back(relative + "/f");
+    }
+  }
+  // A FIFO and a dangling symlink at the bottom: reported with their reasons (the symlink is
+  // stat'ed relative to a held descriptor, not by its whole path).
+  ASSERT_EQ(::mkfifoat(fd, "fifo", 0644), 0);
+  ASSERT_EQ(::symlinkat("missing", fd, "link"), 0);
+  ::close(fd);
+  ASSERT_GT(relative.size(), static_cast<std::size_t>(PATH_MAX));
+  const Outcome out = RunWalk({"n"});
+  std::sort(expected.begin(), expected.end());
+  // (Not EXPECT_EQ: the paths are too long to print.)
+  EXPECT_TRUE(out.SortedFiles() == expected)
+      << out.files.size() << " files, expected " << expected.size();
+  ASSERT_EQ(out.skips.size(), 2u);
+  const Skip* fifo = out.FindSkip(relative + "/fifo");
+  ASSERT_NE(fifo, nullptr);
+  EXPECT_EQ(fifo->why.message(), "not a regular file (fifo)");
+  const Skip* link = out.FindSkip(relative + "/link");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->why.sys_errno(), ENOENT);
+  EXPECT_EQ(link->why.message(), "dangling symlink: No such file or directory (ENOENT)");
+  RemoveTreeAt(AT_FDCWD, "n");
+}
+
+TEST(OpenParentDirectoryTest, OpensWhatTheWholePathWouldName) {
+  TempDir tmp;
+  WriteFile(tmp / "a/b/c.log", "abc\n");
+  ScopedChdir cd(tmp.path());
+  // Short paths too: relative, absolute, without a directory.
+  for (const std::string& path :
+       {std::string("a/b/c.log"), tmp / "a/b/c.log", std::string("a//b/c.log")}) {
+    auto parent = OpenParentDirectory(AT_FDCWD, path);
+    ASSERT_TRUE(parent.ok()) << path << ": " << parent.error().message();
+    EXPECT_EQ(path.substr(parent->leaf_offset), "c.log");
+    struct stat st;
+    EXPECT_EQ(::fstatat(parent->fd, path.c_str() + parent->leaf_offset, &st, 0), 0) << path;
+    EXPECT_EQ(st.st_size, 4);
+    ::close(parent->fd);
+  }
+  auto bare = OpenParentDirectory(AT_FDCWD, "a");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->leaf_offset, 0u);
+  ::close(bare->fd);
+  auto missing = OpenParentDirectory(AT_FDCWD, "a/nope/c.log");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().sys_errno(), ENOENT);
+  // One component longer than a piece can be.
+  auto too_long = OpenParentDirectory(AT_FDCWD, "a/" + std::string(PATH_MAX + 10, 'x') + "/c");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().sys_errno(), ENAMETOOLONG);
+}
+
+TEST(OpenParentDirectoryTest, LongPathThroughSymlinksAndDotDot) {
+  TempDir tmp;
+  ScopedChdir cd(tmp.path());
+  // 40 levels of 120 bytes, reached through a symlink and a "..": 4,900 bytes.
+  ASSERT_EQ(::mkdir("top", 0755), 0);
+  int dir = ::open("top", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  std::string path;
+  for (int i = 0; i < 40 && dir >= 0; ++i) {
+    const std::string name(119, static_cast<char>('a' + i % 26));
+    ASSERT_EQ(::mkdirat(dir, name.c_str(), 0755), 0);
+    const int next = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(dir);
+    dir = next;
+    path += "/" + name;
+  }
+  ASSERT_GE(dir, 0);
+  ASSERT_EQ(::mkdirat(dir, "x", 0755), 0);
+  const int out = ::openat(dir, "f.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(out, 0);
+  ASSERT_EQ(::write(out, "deep\n", 5), 5);
+  ::close(out);
+  ::close(dir);
+  ASSERT_EQ(::symlink("top", "via"), 0);
+  const std::string file = "via" + path + "/x/../f.log";
+  ASSERT_GT(file.size(), static_cast<std::size_t>(PATH_MAX));
+  const int fd = OpenAtAnyLength(AT_FDCWD, file.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  char buf[8] = {};
+  EXPECT_EQ(::read(fd, buf, sizeof buf), 5);
+  EXPECT_STREQ(buf, "deep\n");
+  ::close(fd);
+  struct stat st;
+  ASSERT_EQ(StatAtAnyLength(AT_FDCWD, file.c_str(), &st, 0), 0);
+  EXPECT_EQ(st.st_size, 5);
+  EXPECT_EQ(OpenAtAnyLength(AT_FDCWD, (file + ".missing").c_str(), O_RDONLY), -1);
+  EXPECT_EQ(errno, ENOENT);
+  RemoveTreeAt(AT_FDCWD, "top");
+}
+
+TEST(OpenParentDirectoryTest, NotRegularFileErrorNamesTheKind) {
+  EXPECT_EQ(NotRegularFileError(S_IFIFO | 0644).message(), "not a regular file (fifo)");
+  EXPECT_EQ(NotRegularFileError(S_IFCHR | 0666).message(), "not a regular file (character device)");
+  EXPECT_EQ(NotRegularFileError(S_IFBLK | 0660).message(), "not a regular file (block device)");
+  EXPECT_EQ(NotRegularFileError(S_IFSOCK | 0755).message(), "not a regular file (socket)");
+  EXPECT_EQ(NotRegularFileError(S_IFIFO).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(NotRegularFileError(S_IFIFO).sys_errno(), 0);
 }
 
 TEST(WalkTest, EmptyDirectoryGivesNothing) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -37,6 +38,7 @@ const char* KindFromMode(mode_t mode) {
   if (S_ISSOCK(mode)) return "socket";
   if (S_ISCHR(mode)) return "character device";
   if (S_ISBLK(mode)) return "block device";
+  if (S_ISDIR(mode)) return "directory";
   return "unknown type";
 }
 
@@ -99,7 +101,7 @@ class Walker {
 
   void WalkRoot(const std::string& root) {
     struct stat st;
-    if (::stat(root.c_str(), &st) != 0) {
+    if (StatAtAnyLength(AT_FDCWD, root.c_str(), &st, 0) != 0) {
       const int err = errno;
       ReportStatError(root, AT_FDCWD, root.c_str(), err);
       return;
@@ -142,9 +144,13 @@ class Walker {
         continue;
       }
       // Deep frames hold no descriptor (see kHeldDescriptors): their children are reached by
-      // their whole path instead.
-      const int dir_fd = frame.fd >= 0 ? frame.fd : AT_FDCWD;
-      if (frame.fd < 0) name = path_.c_str();
+      // their path from the deepest frame that holds one (of any length: *AtAnyLength).
+      int dir_fd = frame.fd;
+      if (frame.fd < 0) {
+        const Frame& anchor = *frames_[kHeldDescriptors - 1];
+        dir_fd = anchor.fd;
+        name = path_.c_str() + anchor.prefix_length;
+      }
       switch (entry.type) {
         case DT_REG:
           on_file_(WalkFile{path_, kWalkNoSize, frame.dev, entry.ino});
@@ -168,7 +174,7 @@ class Walker {
   // The entry's type is not known from d_type: stat it, following symlinks.
   void VisitByStat(int dir_fd, const char* name) {
     struct stat st;
-    if (::fstatat(dir_fd, name, &st, 0) != 0) {
+    if (StatAtAnyLength(dir_fd, name, &st, 0) != 0) {
       const int err = errno;
       ReportStatError(path_, dir_fd, name, err);
       return;
@@ -185,7 +191,7 @@ class Walker {
   // A stat that follows symlinks failed with `err`: tells a dangling symlink from a missing entry.
   void ReportStatError(const std::string& path, int dir_fd, const char* name, int err) {
     struct stat lst;
-    if (err == ENOENT && ::fstatat(dir_fd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (err == ENOENT && StatAtAnyLength(dir_fd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISLNK(lst.st_mode)) {
       on_skip_(path, Error(ErrorCodeFromErrno(ENOENT), "dangling symlink: " + DescribeErrno(ENOENT),
                            ENOENT));
@@ -197,7 +203,7 @@ class Walker {
   // Opens the directory `name` (relative to dir_fd) whose path is in path_, reads and sorts its
   // entries, and pushes it, unless it is an ancestor of itself or cannot be opened.
   void PushDirectory(int dir_fd, const char* name) {
-    const int fd = ::openat(dir_fd, name, kDirOpenFlags);
+    const int fd = OpenAtAnyLength(dir_fd, name, kDirOpenFlags);
     if (fd < 0) {
       const int err = errno;
       on_skip_(path_, ErrnoReason(err));
@@ -304,6 +310,76 @@ class Walker {
 };
 
 }  // namespace
+
+Result<ParentDirectory> OpenParentDirectory(int dir_fd, const std::string& path) {
+  // Pieces of at most PATH_MAX - 1 bytes (the kernel counts the NUL), cut at a '/'.
+  constexpr std::size_t kMaxPiece = PATH_MAX - 1;
+  constexpr int kFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    const int fd = ::openat(dir_fd, ".", kFlags);
+    if (fd < 0) return Error::FromErrno(errno, "open");
+    return ParentDirectory{fd, 0};
+  }
+  const std::size_t end = slash == 0 ? 1 : slash;  // "/x": the parent is "/"
+  int current = dir_fd;
+  std::size_t start = 0;
+  std::string piece;
+  while (start < end) {
+    if (start > 0 && path[start] == '/') {  // "a//b": an empty component
+      ++start;
+      continue;
+    }
+    std::size_t cut = end;
+    if (end - start > kMaxPiece) {
+      cut = path.rfind('/', start + kMaxPiece);
+      if (cut == std::string::npos || cut <= start) {  // one component alone is too long
+        if (current != dir_fd) ::close(current);
+        return Error::FromErrno(ENAMETOOLONG, "open");
+      }
+    }
+    piece.assign(path, start, cut - start);
+    start = cut + 1;
+    const int fd = ::openat(current, piece.c_str(), kFlags);
+    const int err = errno;
+    if (current != dir_fd) ::close(current);
+    if (fd < 0) return Error::FromErrno(err, "open");
+    current = fd;
+  }
+  return ParentDirectory{current, slash + 1};
+}
+
+int OpenAtAnyLength(int dir_fd, const char* path, int flags) {
+  const std::size_t length = std::strlen(path);
+  if (length < PATH_MAX) return ::openat(dir_fd, path, flags);
+  auto parent = OpenParentDirectory(dir_fd, std::string(path, length));
+  if (!parent.ok()) {
+    errno = parent.error().sys_errno();
+    return -1;
+  }
+  const int fd = ::openat(parent->fd, path + parent->leaf_offset, flags);
+  const int err = errno;
+  ::close(parent->fd);
+  errno = err;
+  return fd;
+}
+
+int StatAtAnyLength(int dir_fd, const char* path, struct stat* st, int flags) {
+  const std::size_t length = std::strlen(path);
+  if (length < PATH_MAX) return ::fstatat(dir_fd, path, st, flags);
+  auto parent = OpenParentDirectory(dir_fd, std::string(path, length));
+  if (!parent.ok()) {
+    errno = parent.error().sys_errno();
+    return -1;
+  }
+  const int ret = ::fstatat(parent->fd, path + parent->leaf_offset, st, flags);
+  const int err = errno;
+  ::close(parent->fd);
+  errno = err;
+  return ret;
+}
+
+Error NotRegularFileError(uint32_t mode) { return NotRegular(KindFromMode(mode)); }
 
 Status Walk(const std::vector<std::string>& roots, const WalkOptions& options,
             const WalkFileCallback& on_file, const WalkSkipCallback& on_skip) {
