@@ -79,7 +79,9 @@ constexpr char kValidateUsage[] =
     "Usage: ringflow validate CONFIG [--set PATH=VALUE ...]\n"
     "\n"
     "Checks the pipeline document CONFIG without running it: prints \"ok\" or every problem,\n"
-    "one per line, with its JSON path. Exit status: 0 valid, 1 invalid, 2 bad usage.\n";
+    "one per line, with its JSON path. Nothing is created, opened or truncated: a sink's output\n"
+    "is checked (its directory exists and is writable), not opened, so a FIFO cannot block it.\n"
+    "Exit status: 0 valid, 1 invalid, 2 bad usage.\n";
 
 struct Loaded {
   config::PipelineConfig pipeline;
