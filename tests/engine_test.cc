@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,66 @@ TEST_P(EngineTest, MissingFileIsENOENTForThatRequest) {
       EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
     }
   }
+}
+
+// The reader's open: O_NONBLOCK, linked to a statx of the same path. A FIFO opens without
+// waiting and its statx says so; a failed open cancels the statx; a regular file gives its size.
+TEST_P(EngineTest, OpenLinkedToStatxTellsTypeAndSize) {
+  TempDir dir;
+  const std::string content = testing::MakeContent(12345);
+  WriteFile(dir.Join("a.log"), content);
+  const std::string a = dir.Join("a.log"), fifo = dir.Join("p"), missing = dir.Join("none");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  struct statx sa {
+  }, sp{}, sm{};
+  const int flags = O_RDONLY | O_NONBLOCK;
+  ASSERT_TRUE(engine_->PrepOpenAt(0, AT_FDCWD, a.c_str(), flags, 1, true));
+  ASSERT_TRUE(engine_->PrepStatx(FileRef::Slot(0), AT_FDCWD, a.c_str(), &sa, 2));
+  ASSERT_TRUE(engine_->PrepOpenAt(1, AT_FDCWD, fifo.c_str(), flags, 3, true));
+  ASSERT_TRUE(engine_->PrepStatx(FileRef::Slot(1), AT_FDCWD, fifo.c_str(), &sp, 4));
+  ASSERT_TRUE(engine_->PrepOpenAt(2, AT_FDCWD, missing.c_str(), flags, 5, true));
+  ASSERT_TRUE(engine_->PrepStatx(FileRef::Slot(2), AT_FDCWD, missing.c_str(), &sm, 6));
+  std::map<uint64_t, int32_t> res;
+  for (const Completion& c : SubmitAndReap(6)) res[c.user_data] = c.res;
+  ASSERT_GE(res[1], 0);
+  EXPECT_EQ(res[2], 0);
+  EXPECT_TRUE(S_ISREG(sa.stx_mode));
+  EXPECT_EQ(sa.stx_size, content.size());
+  ASSERT_GE(res[3], 0) << "a FIFO without a writer opens at once with O_NONBLOCK";
+  EXPECT_EQ(res[4], 0);
+  EXPECT_TRUE(S_ISFIFO(sp.stx_mode));
+  EXPECT_EQ(res[5], -ENOENT);
+  EXPECT_EQ(res[6], -ECANCELED);
+  for (uint32_t slot : {0u, 1u}) {
+    const int32_t opened = res[slot == 0 ? 1 : 3];
+    const FileRef f = engine_->direct_descriptors() ? FileRef::Slot(slot) : FileRef::Fd(opened);
+    // A stat of the open file (the descriptor itself where the backend can).
+    struct statx again {};
+    ASSERT_TRUE(engine_->PrepStatx(f, AT_FDCWD, slot == 0 ? a.c_str() : fifo.c_str(), &again, 7));
+    EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
+    EXPECT_EQ(S_ISREG(again.stx_mode), slot == 0);
+    ASSERT_TRUE(engine_->PrepClose(f, 8));
+    EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
+  }
+}
+
+// A directory descriptor and a name relative to it, as the reader opens paths past PATH_MAX.
+TEST_P(EngineTest, OpenAtRelativeToADirectoryDescriptor) {
+  TempDir dir;
+  WriteFile(dir.Join("sub/b.log"), "bee\n");
+  const int dfd = ::open(dir.Join("sub").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dfd, 0);
+  ASSERT_TRUE(engine_->PrepOpenAt(0, dfd, "b.log", O_RDONLY, 1, false));
+  const int32_t opened = SubmitAndReap(1)[0].res;
+  ::close(dfd);
+  ASSERT_GE(opened, 0);
+  const FileRef f = engine_->direct_descriptors() ? FileRef::Slot(0) : FileRef::Fd(opened);
+  auto lease = pool_->TryAcquire();
+  ASSERT_TRUE(engine_->PrepRead(f, lease->data(), 100, 0, 2));
+  EXPECT_EQ(SubmitAndReap(1)[0].res, 4);
+  EXPECT_EQ(std::memcmp(lease->data(), "bee\n", 4), 0);
+  ASSERT_TRUE(engine_->PrepClose(f, 3));
+  EXPECT_EQ(SubmitAndReap(1)[0].res, 0);
 }
 
 TEST_P(EngineTest, DirectoryReadIsEISDIR) {

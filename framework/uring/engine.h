@@ -9,6 +9,9 @@
 // No hidden threads and no retries: every negative result reaches the caller in its Completion.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -115,7 +118,21 @@ class Engine {
   // Opens `path` (relative to the working directory) into table slot `slot`; the completion's
   // res is 0 (direct) or the new descriptor (see direct_descriptors()). `path` must stay valid
   // until Submit returns.
-  virtual bool PrepOpen(uint32_t slot, const char* path, int open_flags, uint64_t user_data) = 0;
+  bool PrepOpen(uint32_t slot, const char* path, int open_flags, uint64_t user_data) {
+    return PrepOpenAt(slot, AT_FDCWD, path, open_flags, user_data, false);
+  }
+  // The same relative to the directory descriptor `dir_fd` (which must stay open until the
+  // completion is reaped). link_next: the next request queued runs only after this one, and
+  // completes with -ECANCELED if this one fails (IOSQE_IO_LINK); queue it before Submit.
+  virtual bool PrepOpenAt(uint32_t slot, int dir_fd, const char* path, int open_flags,
+                          uint64_t user_data, bool link_next) = 0;
+  // statx(2) of what `file` reads where the backend can (the pread backend, plain descriptors),
+  // else of `path` relative to `dir_fd`, following symlinks: STATX_TYPE and STATX_SIZE into
+  // *out, which must stay valid until the completion is reaped (res 0 or -errno). io_uring
+  // cannot stat a direct descriptor: callers that must know what they opened stat its path,
+  // linked right after the open.
+  virtual bool PrepStatx(FileRef file, int dir_fd, const char* path, struct statx* out,
+                         uint64_t user_data) = 0;
   // Reads up to `len` bytes at `offset` into `buf`; READ_FIXED when `buf` lies in the registered
   // pool. The buffer must stay valid until the completion is reaped.
   virtual bool PrepRead(FileRef file, void* buf, uint32_t len, uint64_t offset,

@@ -1,5 +1,5 @@
-// The fallback backend: the same requests, executed synchronously with openat/pread/close when
-// Submit is called, in the order they were queued. Slots map to plain descriptors.
+// The fallback backend: the same requests, executed synchronously with openat/fstat/pread/close
+// when Submit is called, in the order they were queued. Slots map to plain descriptors.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,20 +29,30 @@ class PreadEngine final : public Engine {
 
   BackendKind kind() const override { return BackendKind::kPread; }
 
-  bool PrepOpen(uint32_t slot, const char* path, int open_flags, uint64_t user_data) override {
+  bool PrepOpenAt(uint32_t slot, int dir_fd, const char* path, int open_flags, uint64_t user_data,
+                  bool link_next) override {
     if (queued_.size() >= queue_depth_) return false;
-    queued_.push_back({Op::kOpen, user_data, FileRef::Slot(slot), path, open_flags, nullptr, 0, 0});
+    queued_.push_back({Op::kOpen, user_data, FileRef::Slot(slot), path, open_flags, nullptr, 0, 0,
+                       dir_fd, link_next, nullptr});
+    return true;
+  }
+  bool PrepStatx(FileRef file, int dir_fd, const char* path, struct statx* out,
+                 uint64_t user_data) override {
+    if (queued_.size() >= queue_depth_) return false;
+    queued_.push_back({Op::kStatx, user_data, file, path, 0, nullptr, 0, 0, dir_fd, false, out});
     return true;
   }
   bool PrepRead(FileRef file, void* buf, uint32_t len, uint64_t offset,
                 uint64_t user_data) override {
     if (queued_.size() >= queue_depth_) return false;
-    queued_.push_back({Op::kRead, user_data, file, nullptr, 0, buf, len, offset});
+    queued_.push_back(
+        {Op::kRead, user_data, file, nullptr, 0, buf, len, offset, AT_FDCWD, false, nullptr});
     return true;
   }
   bool PrepClose(FileRef file, uint64_t user_data) override {
     if (queued_.size() >= queue_depth_) return false;
-    queued_.push_back({Op::kClose, user_data, file, nullptr, 0, nullptr, 0, 0});
+    queued_.push_back(
+        {Op::kClose, user_data, file, nullptr, 0, nullptr, 0, 0, AT_FDCWD, false, nullptr});
     return true;
   }
   uint32_t pending() const override { return static_cast<uint32_t>(queued_.size()); }
@@ -52,7 +62,13 @@ class PreadEngine final : public Engine {
 
   Result<uint32_t> Submit(uint32_t /*wait_nr*/) override {
     const auto n = static_cast<uint32_t>(queued_.size());
-    for (const Request& r : queued_) done_.push_back({r.user_data, Execute(r)});
+    // As IOSQE_IO_LINK: a request linked to one that failed is not run (-ECANCELED).
+    bool cancel = false;
+    for (const Request& r : queued_) {
+      const int32_t res = cancel ? -ECANCELED : Execute(r);
+      done_.push_back({r.user_data, res});
+      cancel = r.link_next && (cancel || res < 0);
+    }
     queued_.clear();
     return n;
   }
@@ -76,7 +92,7 @@ class PreadEngine final : public Engine {
   }
 
  private:
-  enum class Op { kOpen, kRead, kClose };
+  enum class Op { kOpen, kRead, kClose, kStatx };
   struct Request {
     Op op;
     uint64_t user_data;
@@ -86,6 +102,9 @@ class PreadEngine final : public Engine {
     void* buf;
     uint32_t len;
     uint64_t offset;
+    int dir_fd;
+    bool link_next;
+    struct statx* statx;
   };
 
   bool borrowed(int fd) const {
@@ -106,7 +125,7 @@ class PreadEngine final : public Engine {
       case Op::kOpen: {
         const auto slot = static_cast<std::size_t>(r.file.value);
         if (slot >= fds_.size()) return -EINVAL;
-        const int fd = ::openat(AT_FDCWD, r.path, r.flags | O_CLOEXEC);
+        const int fd = ::openat(r.dir_fd, r.path, r.flags | O_CLOEXEC);
         if (fd < 0) return -errno;
         fds_[slot] = fd;
         return 0;
@@ -116,6 +135,17 @@ class PreadEngine final : public Engine {
         if (fd < 0) return -EBADF;
         const ssize_t n = ::pread(fd, r.buf, r.len, static_cast<off_t>(r.offset));
         return n < 0 ? -errno : static_cast<int32_t>(n);
+      }
+      case Op::kStatx: {
+        // The descriptor itself when there is one (what was opened, not what the path names now).
+        const int fd = r.file.value >= 0 ? Resolve(r.file) : -1;
+        struct stat st;
+        if ((fd >= 0 ? ::fstat(fd, &st) : ::fstatat(r.dir_fd, r.path, &st, 0)) != 0) return -errno;
+        *r.statx = {};
+        r.statx->stx_mask = STATX_TYPE | STATX_SIZE;
+        r.statx->stx_mode = static_cast<uint16_t>(st.st_mode);
+        r.statx->stx_size = static_cast<uint64_t>(st.st_size);
+        return 0;
       }
       case Op::kClose: {
         const int fd = Resolve(r.file);

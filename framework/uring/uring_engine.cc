@@ -107,16 +107,33 @@ class UringEngine final : public Engine {
 
   BackendKind kind() const override { return BackendKind::kUring; }
 
-  bool PrepOpen(uint32_t slot, const char* path, int open_flags, uint64_t user_data) override {
+  bool PrepOpenAt(uint32_t slot, int dir_fd, const char* path, int open_flags, uint64_t user_data,
+                  bool link_next) override {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe == nullptr) return false;
     if (direct_descriptors_) {
       // An explicit slot, never IORING_FILE_INDEX_ALLOC: liburing 2.3's helper turns that into
       // a plain open (it adds 1 and wraps to 0). The caller owns the slot until its close CQE.
       // No O_CLOEXEC: a direct descriptor is not in the fd table and the kernel refuses the flag.
-      io_uring_prep_openat_direct(sqe, AT_FDCWD, path, open_flags & ~O_CLOEXEC, 0, slot);
+      io_uring_prep_openat_direct(sqe, dir_fd, path, open_flags & ~O_CLOEXEC, 0, slot);
     } else {
-      io_uring_prep_openat(sqe, AT_FDCWD, path, open_flags | O_CLOEXEC, 0);
+      io_uring_prep_openat(sqe, dir_fd, path, open_flags | O_CLOEXEC, 0);
+    }
+    if (link_next) sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe_set_data64(sqe, user_data);
+    return true;
+  }
+
+  bool PrepStatx(FileRef file, int dir_fd, const char* path, struct statx* out,
+                 uint64_t user_data) override {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    constexpr unsigned kMask = STATX_TYPE | STATX_SIZE;
+    // Safe: the caller keeps *out alive until the CQE; the kernel copies `path` at submission.
+    if (!file.fixed && file.value >= 0) {
+      io_uring_prep_statx(sqe, file.value, "", AT_EMPTY_PATH, kMask, out);
+    } else {
+      io_uring_prep_statx(sqe, dir_fd, path, 0, kMask, out);
     }
     io_uring_sqe_set_data64(sqe, user_data);
     return true;
@@ -243,7 +260,8 @@ class UringEngine final : public Engine {
     const Needed needed[] = {{IORING_OP_OPENAT, "OPENAT"},
                              {IORING_OP_READ, "READ"},
                              {IORING_OP_READ_FIXED, "READ_FIXED"},
-                             {IORING_OP_CLOSE, "CLOSE"}};
+                             {IORING_OP_CLOSE, "CLOSE"},
+                             {IORING_OP_STATX, "STATX"}};
     std::string missing;
     for (const Needed& n : needed) {
       if (!io_uring_opcode_supported(probe, n.op)) missing += std::string(" ") + n.name;
@@ -252,7 +270,7 @@ class UringEngine final : public Engine {
     if (!missing.empty()) {
       return Error(ErrorCode::kUnsupported, "io_uring: opcodes missing:" + missing);
     }
-    features_.push_back({"opcodes OPENAT READ READ_FIXED CLOSE", true, ""});
+    features_.push_back({"opcodes OPENAT READ READ_FIXED CLOSE STATX", true, ""});
     return OkStatus();
   }
 
