@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -35,6 +37,8 @@ class CollectingHandler : public ReadHandler {
     int done_calls = 0;
     Status status;
     uint64_t reported_bytes = 0;
+    uint64_t size_at_open = FileEnd::kUnknownSize;
+    bool shrank = false;
   };
 
   void OnChunk(FileChunk&& chunk) override {
@@ -51,6 +55,11 @@ class CollectingHandler : public ReadHandler {
     ++r.done_calls;
     r.status = status;
     r.reported_bytes = bytes;
+  }
+  void OnFileEnd(const FileEnd& end) override {
+    files[end.file_id].size_at_open = end.size_at_open;
+    files[end.file_id].shrank = end.shrank();
+    OnFileDone(end.file_id, end.status, end.bytes);
   }
 
   std::map<uint64_t, FileResult> files;
@@ -203,7 +212,8 @@ TEST_P(FileReaderTest, StopEndsOpenFilesAsInterruptedAndTakesNoMoreJobs) {
   TempDir dir;
   const std::size_t b = GetParam().buffer_size;
   std::vector<std::string> paths;
-  for (int i = 0; i < 6; ++i) {
+  // More files than may be open at once (16): some are never taken.
+  for (int i = 0; i < 24; ++i) {
     paths.push_back(dir.Join("f" + std::to_string(i)));
     WriteFile(paths.back(), MakeContent(20 * b, static_cast<uint32_t>(i + 1)));
   }
@@ -279,6 +289,131 @@ TEST_P(FileReaderTest, FileThatShrinksWhileReadEndsAtItsNewEnd) {
   if (GetParam().reads_per_file == 1) {
     EXPECT_EQ(got.size(), b + 7);
   }
+  // The end tells the handler that the file was cut while it was read.
+  EXPECT_EQ(handler.files[0].size_at_open, content.size());
+  EXPECT_TRUE(handler.files[0].shrank);
+}
+
+TEST_P(FileReaderTest, WholeFileIsNotReportedAsShrunk) {
+  TempDir dir;
+  const std::string content = MakeContent(3 * GetParam().buffer_size + 5, 6);
+  WriteFile(dir.Join("whole.log"), content);
+  WriteFile(dir.Join("empty.log"), "");
+  CollectingHandler handler;
+  ASSERT_OK(ReadAll({dir.Join("whole.log"), dir.Join("empty.log"), dir.Join("missing")}, handler));
+  EXPECT_EQ(handler.files[0].size_at_open, content.size());
+  EXPECT_FALSE(handler.files[0].shrank);
+  EXPECT_EQ(handler.files[1].size_at_open, 0u);
+  EXPECT_FALSE(handler.files[1].shrank);
+  EXPECT_EQ(handler.files[2].size_at_open, FileEnd::kUnknownSize);
+  EXPECT_FALSE(handler.files[2].shrank);
+}
+
+// A FIFO (with a writer that never writes) and a symlink to /dev/zero where regular files were
+// found: both must be closed unread, with the walker's reason, and the run must go on. Before,
+// the FIFO's read waited for ever and /dev/zero was read without end.
+TEST_P(FileReaderTest, FifoOrDeviceInPlaceOfAFileIsSkippedUnread) {
+  TempDir dir;
+  WriteFile(dir.Join("a.log"), "a\n");
+  const std::string fifo = dir.Join("fifo.log");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int writer = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  const std::string zero = dir.Join("zero.log");
+  std::filesystem::create_symlink("/dev/zero", zero);
+  WriteFile(dir.Join("b.log"), "b\n");
+  // Should the reader wait on the FIFO after all, a few seconds later the writer writes a line
+  // and goes, so that the test fails instead of hanging; and /dev/zero read past 1 MiB stops it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
+      (void)!::write(writer, "late\n", 5);
+    }
+    ::close(writer);
+  });
+  std::atomic<bool> stop{false};
+  reader_options_.stop = &stop;
+  CollectingHandler handler;
+  handler.on_chunk = [&](const FileChunk& chunk) {
+    if (chunk.offset > (1u << 20)) stop = true;
+  };
+  const Status status = ReadAll({dir.Join("a.log"), fifo, zero, dir.Join("b.log")}, handler);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  ASSERT_OK(status);
+  EXPECT_EQ(handler.files[0].bytes, "a\n");
+  EXPECT_EQ(handler.files[3].bytes, "b\n");
+  EXPECT_OK(handler.files[3].status);
+  ASSERT_FALSE(handler.files[1].status.ok());
+  EXPECT_EQ(handler.files[1].status.error().message(), "not a regular file (fifo)");
+  EXPECT_EQ(handler.files[1].status.error().path(), fifo);
+  EXPECT_EQ(handler.files[1].bytes, "");
+  ASSERT_FALSE(handler.files[2].status.ok());
+  EXPECT_EQ(handler.files[2].status.error().message(), "not a regular file (character device)");
+  EXPECT_EQ(handler.files[2].bytes, "");
+  EXPECT_EQ(stats_.files_failed, 2u);
+}
+
+// A chain of directories whose path is longer than PATH_MAX, made and removed through
+// descriptors (the one-path calls, std::filesystem's included, refuse such a path).
+class DeepChain {
+ public:
+  DeepChain(const std::string& top, int levels, const std::string& file, const std::string& data)
+      : top_(top), file_(file) {
+    const std::string name(120, 'd');
+    int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    path_ = top;
+    for (int i = 0; i < levels && fd >= 0; ++i) {
+      fds_.push_back(fd);
+      if (::mkdirat(fd, name.c_str(), 0700) != 0) std::abort();
+      fd = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      path_ += "/" + name;
+    }
+    if (fd < 0) std::abort();
+    fds_.push_back(fd);
+    const int out = ::openat(fd, file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (out < 0 || ::write(out, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+      std::abort();
+    }
+    ::close(out);
+    path_ += "/" + file;
+  }
+  ~DeepChain() {
+    const std::string name(120, 'd');
+    ::unlinkat(fds_.back(), file_.c_str(), 0);
+    for (std::size_t i = fds_.size() - 1; i > 0; --i) {
+      ::close(fds_[i]);
+      ::unlinkat(fds_[i - 1], name.c_str(), AT_REMOVEDIR);
+    }
+    ::close(fds_[0]);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string top_, file_, path_;
+  std::vector<int> fds_;
+};
+
+TEST_P(FileReaderTest, PathLongerThanPathMaxIsRead) {
+  TempDir dir;
+  const std::string content = MakeContent(2 * GetParam().buffer_size + 11, 8);
+  DeepChain chain(dir.path().string(), 40, "deep.log", content);
+  ASSERT_GT(chain.path().size(), static_cast<std::size_t>(PATH_MAX));
+  WriteFile(dir.Join("shallow.log"), "shallow\n");
+  CollectingHandler handler;
+  ASSERT_OK(ReadAll({chain.path(), dir.Join("shallow.log"), chain.path() + ".missing"}, handler));
+  EXPECT_OK(handler.files[0].status);
+  EXPECT_TRUE(handler.files[0].bytes == content);
+  EXPECT_EQ(handler.files[1].bytes, "shallow\n");
+  ASSERT_FALSE(handler.files[2].status.ok());
+  EXPECT_EQ(handler.files[2].status.error().sys_errno(), ENOENT);
 }
 
 TEST_P(FileReaderTest, ConsumerHoldingLeasesOnAnotherThreadAppliesBackpressure) {

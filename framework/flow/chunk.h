@@ -30,7 +30,11 @@ struct Chunk {
   uint64_t file_bytes = 0;     // with end: bytes delivered for the file
   std::optional<Error> error;  // with end: why the file failed (path in error->path())
   std::string path;            // with end: the file's path, as the source named it
-  uring::SharedLease lease;    // null for messages without data
+  // With end, no error: the file was read to its end but is shorter than it was at open
+  // (truncated while being read); size_at_open says how long it was.
+  bool shrank = false;
+  uint64_t size_at_open = 0;
+  uring::SharedLease lease;  // null for messages without data
   // A checkpoint cut follows this message (SourceOptions::checkpoint_bytes): once every sink has
   // written it, the sinks make their output durable and the pipeline reports the cut.
   bool checkpoint = false;

@@ -51,6 +51,12 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   }
 
   void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
+    OnFileEnd({file_id, status, bytes, uring::FileEnd::kUnknownSize});
+  }
+
+  void OnFileEnd(const uring::FileEnd& end) override {
+    const uint64_t file_id = end.file_id;
+    const Status& status = end.status;
     Chunk c;
     if (held_ && held_->file_id == file_id) {
       c = std::move(*std::exchange(held_, std::nullopt));
@@ -59,8 +65,12 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     }
     c.file_id = file_id;
     c.end = true;
-    c.file_bytes = bytes;
+    c.file_bytes = end.bytes;
     if (!status.ok()) c.error = status.error();
+    if (end.shrank()) {
+      c.shrank = true;
+      c.size_at_open = end.size_at_open;
+    }
     if (auto it = node_->paths_.find(file_id); it != node_->paths_.end()) {
       c.path = std::move(it->second);
       node_->paths_.erase(it);

@@ -2,11 +2,15 @@
 // opened into a slot of the engine's table (a direct descriptor: no process descriptor, no system
 // call of its own), read with READ_FIXED into pool buffers and closed in the ring, as an unlinked
 // state machine (open CQE -> reads -> close): shared/research/io_uring_perf.md measured it faster
-// than a linked chain on a cold cache. A file's first read takes one of the pool's slices when it
-// has them (BufferPool::TryAcquireSlice), so that small files do not take a buffer each; files
-// larger than that keep several whole-buffer reads in flight at increasing offsets; chunks reach
-// the handler in file order. A short read is not an error: the reader reads on until a read
-// returns 0, so files that grow or shrink are read as they are.
+// than a linked chain on a cold cache. Each open is O_NONBLOCK and linked to a statx of the same
+// path: what is not a regular file by then (a FIFO or device swapped in after discovery) is closed
+// unread, and the size at open bounds the reads (see OnRead). A path of PATH_MAX bytes or more is
+// opened relative to its parent directory, reached in pieces. A file's first read takes one of the
+// pool's slices when it has them (BufferPool::TryAcquireSlice), so that small files do not take a
+// buffer each; files larger than that keep several whole-buffer reads in flight at increasing
+// offsets; chunks reach the handler in file order. A short read is not an error: the reader reads
+// on until a read returns 0, so a file that grows is read with what it gains, and a file that
+// shrinks is read as it is (FileEnd::shrank tells).
 // Thread-safety: a FileReader runs on its engine's owner thread; the handler is called on it.
 // Several readers (one per thread, each with its own engine and pool) may share one FileSource.
 #pragma once
@@ -75,6 +79,19 @@ struct FileChunk {
   std::span<const std::byte> data() const { return {lease.data(), length}; }
 };
 
+// How one file ended, for ReadHandler::OnFileEnd.
+struct FileEnd {
+  static constexpr uint64_t kUnknownSize = UINT64_MAX;
+  uint64_t file_id = 0;
+  Status status;
+  uint64_t bytes = 0;                    // delivered
+  uint64_t size_at_open = kUnknownSize;  // st_size right after the open (unknown if never opened)
+  // Read to its end, but shorter than it was at open: it was truncated while being read.
+  bool shrank() const {
+    return status.ok() && size_at_open != kUnknownSize && bytes < size_at_open;
+  }
+};
+
 class ReadHandler {
  public:
   virtual ~ReadHandler() = default;
@@ -85,6 +102,9 @@ class ReadHandler {
   // operation in its message ("open", "read at offset N", "close") and the job's path in
   // error().path(). `bytes` counts the bytes delivered.
   virtual void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) = 0;
+  // What the reader calls, in OnFileDone's place: the default passes on to OnFileDone. Override
+  // it to learn the size at open too (a file that shrank while being read).
+  virtual void OnFileEnd(const FileEnd& end) { OnFileDone(end.file_id, end.status, end.bytes); }
   // The reader is about to wait: for completions, or for a buffer to come back. A handler that
   // holds chunks back (to pass several on at once) hands them on now: a held lease may be the
   // buffer the reader waits for. The default holds nothing.
@@ -152,6 +172,7 @@ class FileReader {
     bool done = false;
     Status status;
     uint64_t bytes = 0;
+    uint64_t size_at_open = FileEnd::kUnknownSize;
   };
 
   bool stopped() const { return options_.stop != nullptr && options_.stop->load(); }
@@ -159,7 +180,12 @@ class FileReader {
   Status IssueReads();
   Status IssueRead(uint32_t slot, uint32_t op_index, uint64_t file_offset, uint32_t buf_pos);
   void OnCompletion(uint64_t user_data, int32_t res);
-  void OnOpen(uint32_t slot, int32_t res);
+  bool PrepOpenAndStat(uint32_t slot);
+  void OnOpenDone(uint32_t slot);
+  void OnStat(uint32_t slot, int32_t res);
+  // Reads brought bytes past the size the last stat saw: queues a stat of the file before it is
+  // read on (OnStat). False if it cannot be queued.
+  bool Recheck(uint32_t slot);
   void OnRead(uint32_t slot, uint32_t op_index, int32_t res);
   void OnClose(uint32_t slot, int32_t res);
   void Deliver(FileState& file);
@@ -171,7 +197,7 @@ class FileReader {
   void Flush();
   // Ordered mode: buffers held by files other than the earliest one.
   uint32_t BuffersHeldBehindHead() const;
-  Status EnsureSqSpace();
+  Status EnsureSqSpace(uint32_t entries = 1);
 
   Engine* const engine_;
   BufferPool* const pool_;
