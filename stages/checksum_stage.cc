@@ -80,7 +80,7 @@ void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
     char hex[16];
     HexDigest(*d->xxh3, hex);
     r.fields.push_back({"xxh3", flow::Value::String(out.arena.Copy({hex, sizeof hex}))});
-    r.fields.push_back({"status", flow::Value::String("ok")});
+    r.fields.push_back({"status", flow::Value::String(chunk.shrank ? "truncated" : "ok")});
   } else {
     r.fields.push_back({"xxh3", flow::Value::Null()});
     r.fields.push_back({"status", flow::Value::String(out.arena.Copy(chunk.error->message()))});

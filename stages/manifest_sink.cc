@@ -39,8 +39,10 @@ Status ManifestSink::Digest(const flow::RecordBatch& batch) {
                    flow::Value::Int(static_cast<int64_t>(d->bytes)),
                    flow::Value::Int(static_cast<int64_t>(d->lines)),
                    d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null(),
-                   flow::Value::String(chunk.error ? std::string_view(chunk.error->message())
-                                                   : std::string_view("ok")),
+                   // "truncated": read to its end, but shorter than it was at open.
+                   flow::Value::String(chunk.error    ? std::string_view(chunk.error->message())
+                                       : chunk.shrank ? std::string_view("truncated")
+                                                      : std::string_view("ok")),
                    &done);
 }
 

@@ -390,6 +390,11 @@ class RunSink final : public flow::SinkStage {
     if (batch.chunk) counters_->bytes.fetch_add(batch.chunk->length, std::memory_order_relaxed);
     if (!batch.end) return;
     counters_->files_done.fetch_add(1, std::memory_order_relaxed);
+    if (batch.chunk && batch.chunk->shrank) {  // read to its end, which came early: a note
+      progress_->Note("ringflow: note: " + EscapeControl(batch.chunk->path) +
+                      ": shrank while being read (" + std::to_string(batch.file_bytes) + " of " +
+                      std::to_string(batch.chunk->size_at_open) + " bytes)");
+    }
     if (!batch.error) return;
     counters_->files_failed.fetch_add(1, std::memory_order_relaxed);
     const bool note = batch.file_id < note_->size() && (*note_)[batch.file_id];
