@@ -78,6 +78,36 @@ xxh_oracle() {
   { find -L "$@" -type f -print0 2>/dev/null || true; } | sort -z | xargs -0 -r xxhsum -H3 -- 2>/dev/null || true
 }
 
+# now: seconds since the epoch (ns); secs_since T0: seconds since T0 (3 decimals); ge A B: A >= B.
+now() { date +%s.%N; }
+secs_since() { awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.3f", t1 - t0 }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+# wait_exit PID LIMIT: waits up to LIMIT seconds for PID to end; its status in RC, the wait in
+# WAITED. A process still alive at the limit is a failure (it is killed: it is ours).
+wait_exit() {
+  local pid=$1 limit=$2 t0
+  t0=$(now)
+  while kill -0 "$pid" 2>/dev/null; do
+    if ge "$(secs_since "$t0")" "$limit"; then
+      fail "ringflow (pid $pid) still running ${limit} s after the signal (hang?): killed"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.02
+  done
+  RC=0
+  wait "$pid" || RC=$?
+  WAITED=$(secs_since "$t0")
+}
+# no_temps DIR WHAT: no `.NAME.tmp-*` file is left in DIR.
+no_temps() {
+  local left
+  left=$(find "$1" -maxdepth 1 -name '.*.tmp-*' -printf '%f ' 2>/dev/null || true)
+  if [[ -z $left ]]; then pass "$2: no temporary file left in $1/"; else
+    fail "$2: temporary files left in $1/: $left"
+  fi
+}
+
 e2e_done() {
   if [[ $E2E_FAILS -gt 0 ]]; then
     echo "RESULT: FAILED: $E2E_FAILS failure(s) in $E2E_CHECKS checks ($(_elapsed) s)"

@@ -19,11 +19,7 @@ cd "$E2E_TMP"
 
 # ---- helpers ----------------------------------------------------------------------------------
 
-now() { date +%s.%N; }
-# secs_since T0: seconds since T0 (a `now` value), 3 decimals.
-secs_since() { awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.3f", t1 - t0 }'; }
-# ge A B: A >= B (decimals).
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+# (now, secs_since, ge, wait_exit, no_temps: lib.sh)
 
 # timed_rf OUT ERR ARGS...: rf (timeout 60, stdin closed) and the wall time in TOOK.
 timed_rf() {
@@ -42,31 +38,6 @@ start_bg() {
   local out=$1 err=$2; shift 2
   "$RF" "$@" >"$out" 2>"$err" </dev/null &
   BG=$!
-}
-# wait_exit PID LIMIT: waits up to LIMIT seconds for PID to end; its status in RC, the wait in
-# WAITED. A process still alive at the limit is a failure (it is killed: it is ours).
-wait_exit() {
-  local pid=$1 limit=$2 t0
-  t0=$(now)
-  while kill -0 "$pid" 2>/dev/null; do
-    if ge "$(secs_since "$t0")" "$limit"; then
-      fail "ringflow (pid $pid) still running ${limit} s after the signal (hang?): killed"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.02
-  done
-  RC=0
-  wait "$pid" || RC=$?
-  WAITED=$(secs_since "$t0")
-}
-# no_temps DIR WHAT: no `.NAME.tmp-PID` file is left in DIR.
-no_temps() {
-  local left
-  left=$(find "$1" -maxdepth 1 -name '.*.tmp-*' -printf '%f ' 2>/dev/null || true)
-  if [[ -z $left ]]; then pass "$2: no temporary file left in $1/"; else
-    fail "$2: temporary files left in $1/: $left"
-  fi
 }
 # stderr_has FILE WHAT FIXED_STRING
 stderr_has() {
