@@ -13,6 +13,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "framework/core/utf8.h"
+
 namespace ringflow::stages {
 namespace {
 
@@ -35,34 +37,6 @@ inline bool AnyNotPlain(uint64_t w) {
   const uint64_t high_or_del = (w | (w + kOnes)) & kHigh;  // >= 0x80, or 0x7f (+1 sets its bit)
   return (below_space | high_or_del | has_zero(w ^ ('"' * kOnes)) | has_zero(w ^ ('\\' * kOnes))) !=
          0;
-}
-
-// Length of the valid UTF-8 sequence starting at p[0] (>= 0x80), or 0. Same rules as
-// app::AppendJsonString: shortest form only, no surrogates, at most U+10FFFF.
-inline std::size_t Utf8Length(const unsigned char* p, std::size_t left) {
-  const unsigned char c = p[0];
-  std::size_t len = 0;
-  uint32_t cp = 0;
-  if ((c & 0xe0) == 0xc0) {
-    len = 2;
-    cp = c & 0x1fu;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3;
-    cp = c & 0x0fu;
-  } else if ((c & 0xf8) == 0xf0) {
-    len = 4;
-    cp = c & 0x07u;
-  } else {
-    return 0;
-  }
-  if (len > left) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((p[k] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (p[k] & 0x3fu);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
 }
 
 // The writers below put bytes through a raw pointer into a buffer the caller sized with the
@@ -180,7 +154,7 @@ inline bool PutShortPlain(char*& d, const unsigned char* p, std::size_t n) {
         continue;
       }
       std::size_t len = 0;
-      if (c >= 0x80 && (len = Utf8Length(p + i, n - i)) != 0) {
+      if (c >= 0x80 && (len = Utf8SequenceLength(p + i, n - i)) != 0) {
         std::memcpy(d, p + i, len);
         d += len;
         i += len;

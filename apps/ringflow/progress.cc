@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "framework/core/error.h"
+#include "framework/core/utf8.h"
 
 namespace ringflow::app {
 namespace {
@@ -84,29 +85,6 @@ uint64_t SkippedTotal(const RunSummary& summary) {
   uint64_t total = 0;
   for (const auto& [reason, count] : summary.skipped) total += count;
   return total;
-}
-
-// The length of the well-formed UTF-8 sequence at the start of `s` (Unicode Table 3-7: no
-// overlong forms, no surrogates, nothing past U+10FFFF), or 0 when it is not one.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto in = [&](size_t i, unsigned char lo, unsigned char hi) {
-    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-  };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;  // E0 80..9F would be overlong
-    const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;  // ED A0..BF would be a surrogate
-    return in(1, lo, hi) && in(2, 0x80, 0xBF) ? 3 : 0;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80;  // F0 80..8F would be overlong
-    const unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF;  // F4 90.. would be past U+10FFFF
-    return in(1, lo, hi) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  }
-  return 0;  // a continuation byte on its own, C0, C1, F5..FF
 }
 
 // `text` as a JSON string literal, quotes included, whatever its bytes: reasons can quote paths

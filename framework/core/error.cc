@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "framework/core/utf8.h"
+
 namespace ringflow {
 
 const char* ErrnoName(int err) {
@@ -167,36 +169,6 @@ std::string EscapeControl(std::string_view text) {
 
 namespace {
 
-// The length of the valid UTF-8 character at the start of `s` (1..4), or 0 when it is not one
-// (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
-std::size_t Utf8CharLength(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  uint32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
-    cp = b0 & 0x1Fu;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
-    cp = b0 & 0x0Fu;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
-    cp = b0 & 0x07u;
-  } else {
-    return 0;
-  }
-  if (s.size() < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
 // QuoteForMessage (`quote`) and ShortenForMessage: escapes and cuts; see error.h.
 std::string MessageText(std::string_view text, std::size_t max_bytes, bool quote) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -220,7 +192,7 @@ std::string MessageText(std::string_view text, std::size_t max_bytes, bool quote
       piece[1] = u == '\n' ? 'n' : u == '\t' ? 't' : 'r';
       add = {piece, 2};
       len = 1;
-    } else if (u >= 0x20 && u != 0x7f && (len = Utf8CharLength(text.substr(i))) != 0) {
+    } else if (u >= 0x20 && u != 0x7f && (len = Utf8SequenceLength(text.substr(i))) != 0) {
       add = text.substr(i, len);
     } else {
       piece[0] = '\\';
