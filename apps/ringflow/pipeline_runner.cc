@@ -679,8 +679,10 @@ namespace {
 int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built,
                       const FrontEndOptions& options) {
   for (auto& sink : built.sinks) sink->Abort();  // this run's empty temporary files
+  std::vector<RunOutput> outputs;  // written under a temporary name (not appended to)
   for (const CheckpointSink& s : state.sinks) {
     if (s.at.file.empty() || s.at.file == s.output) continue;
+    outputs.push_back({s.output, s.name});
     struct stat st;
     if (::stat(s.at.file.c_str(), &st) != 0) continue;  // renamed already
     if (::rename(s.at.file.c_str(), s.output.c_str()) != 0) {
@@ -689,6 +691,7 @@ int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built
       return 1;
     }
   }
+  MarkOwnOutputs(outputs, std::vector<bool>(outputs.size(), false));
   if (::unlink(options.checkpoint.c_str()) != 0) {
     PrintError(options.command + ": " +
                Error::FromErrno(errno, "remove " + options.checkpoint).UserMessage());
