@@ -679,7 +679,8 @@ namespace {
 int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built,
                       const FrontEndOptions& options) {
   for (auto& sink : built.sinks) sink->Abort();  // this run's empty temporary files
-  std::vector<RunOutput> outputs;  // written under a temporary name (not appended to)
+  // The outputs written under a temporary name (not appended to), for MarkOwnOutputs.
+  std::vector<RunOutput> outputs;
   for (const CheckpointSink& s : state.sinks) {
     if (s.at.file.empty() || s.at.file == s.output) continue;
     outputs.push_back({s.output, s.name});
