@@ -11,7 +11,7 @@
 //  - Checkpointer fed by hand (oracle: the chunks fed and LoadCheckpoint of what it wrote);
 //  - cuts through RunPipeline, and a run that fails at a cut resumed to the same bytes (oracle:
 //    the files' lines counted by hand and the JSON text built by hand).
-#include "apps/ringflow/checkpoint.h"
+#include "framework/run/checkpoint.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -45,7 +45,7 @@
 #include "tests/testing/chunk_maker.h"
 #include "tests/testing/test_util.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 namespace {
 
 using stages::JsonSink;
@@ -1602,4 +1602,4 @@ TEST(PipelineCheckpointTest, RefusesASinkWithoutCheckpoints) {
 }
 
 }  // namespace
-}  // namespace ringflow::app
+}  // namespace ringflow::run

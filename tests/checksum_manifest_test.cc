@@ -20,15 +20,19 @@
 #include "framework/config/pipeline_config.h"
 #include "framework/core/xxh3.h"
 #include "framework/flow/pipeline.h"
+#include "framework/run/registry.h"
 #include "framework/uring/buffer_pool.h"
+#include "stages/builtins.h"
 #include "stages/checksum_stage.h"
 #include "stages/manifest_sink.h"
-#include "stages/registry.h"
 #include "tests/testing/chunk_maker.h"
 #include "tests/testing/test_util.h"
 
 namespace ringflow::stages {
 namespace {
+
+using run::BuiltPipeline;
+using run::StageRegistry;
 
 using testing::MakeContent;
 using testing::TempDir;

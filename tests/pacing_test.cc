@@ -1,4 +1,4 @@
-#include "apps/ringflow/pacing.h"
+#include "framework/run/pacing.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include "framework/flow/record.h"
 #include "tests/testing/test_util.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 namespace {
 
 using std::chrono::microseconds;
@@ -563,4 +563,4 @@ TEST(PacerTest, HugeDelaysSaturateInsteadOfWrapping) {
 }
 
 }  // namespace
-}  // namespace ringflow::app
+}  // namespace ringflow::run

@@ -1,4 +1,4 @@
-#include "framework/core/walk.h"
+#include "framework/run/walk.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,7 +27,7 @@
 
 #include "gtest/gtest.h"
 
-namespace ringflow {
+namespace ringflow::run {
 namespace {
 
 namespace fs = std::filesystem;
@@ -745,4 +745,4 @@ TEST(WalkTest, UnreadableDirectoryIsReportedAndWalkGoesOn) {
 }
 
 }  // namespace
-}  // namespace ringflow
+}  // namespace ringflow::run

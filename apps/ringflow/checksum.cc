@@ -5,11 +5,11 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "apps/ringflow/batch.h"
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
 #include "framework/core/xxh3.h"
+#include "framework/run/batch.h"
 #include "stages/json_writer.h"
 
 namespace ringflow::app {
@@ -21,7 +21,7 @@ struct Digest {
 };
 
 // Hashes each file as its chunks arrive; the digests of all threads meet in one table.
-class ChecksumConsumer final : public CollectingConsumer<Digest> {
+class ChecksumConsumer final : public run::CollectingConsumer<Digest> {
  public:
   explicit ChecksumConsumer(bool count_lines) : count_lines_(count_lines) {}
 
@@ -105,13 +105,14 @@ int ChecksumCommand(const std::vector<std::string>& args) {
   auto parsed = ParseReadCommand("checksum", kUsage, args, desc, raw);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
 
-  auto run = RunCollecting<Digest, ChecksumConsumer>(
-      std::get<BatchOptions>(parsed), [&] { return std::make_unique<ChecksumConsumer>(json); });
-  if (!run.ok()) {
-    PrintError(run.error().message());
+  auto read = run::RunCollecting<Digest, ChecksumConsumer>(
+      std::get<run::BatchOptions>(parsed),
+      [&] { return std::make_unique<ChecksumConsumer>(json); });
+  if (!read.ok()) {
+    PrintError(read.error().message());
     return 1;
   }
-  const auto& [result, digests] = *run;
+  const auto& [result, digests] = *read;
   const std::vector<uint32_t> order = result.OkFilesByPath();
   std::string out;
   out.reserve(order.size() * 64);

@@ -5,10 +5,10 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "apps/ringflow/batch.h"
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
+#include "framework/run/batch.h"
 
 namespace ringflow::app {
 namespace {
@@ -72,7 +72,7 @@ class StreamCounter {
   uint64_t count_ = 0;
 };
 
-class CountConsumer final : public CollectingConsumer<uint64_t> {
+class CountConsumer final : public run::CollectingConsumer<uint64_t> {
  public:
   explicit CountConsumer(const std::string* pattern) : pattern_(pattern) {}
 
@@ -125,13 +125,14 @@ int CountCommand(const std::vector<std::string>& args) {
     return 2;
   }
 
-  auto run = RunCollecting<uint64_t, CountConsumer>(
-      std::get<BatchOptions>(parsed), [&] { return std::make_unique<CountConsumer>(&pattern); });
-  if (!run.ok()) {
-    PrintError(run.error().message());
+  auto read = run::RunCollecting<uint64_t, CountConsumer>(std::get<run::BatchOptions>(parsed), [&] {
+    return std::make_unique<CountConsumer>(&pattern);
+  });
+  if (!read.ok()) {
+    PrintError(read.error().message());
     return 1;
   }
-  const auto& [result, counts] = *run;
+  const auto& [result, counts] = *read;
   uint64_t total = 0;
   std::string out;
   for (uint32_t i : result.OkFilesByPath()) {

@@ -52,9 +52,9 @@ Status CheckRange(const po::variables_map& vm, const char* name, int64_t value, 
 
 }  // namespace
 
-Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
-                                    std::vector<std::string> paths) {
-  BatchOptions o;
+Result<run::BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
+                                         std::vector<std::string> paths) {
+  run::BatchOptions o;
   o.paths = std::move(paths);
   o.walk.recursive = !raw.no_recursive;
   o.walk.skip_hidden = raw.skip_hidden;
@@ -82,7 +82,7 @@ Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variabl
     }
   }
   // One pool is registered as one region, which the kernel caps at 1 GiB.
-  const std::size_t size = o.buffer_size != 0 ? o.buffer_size : DefaultBufferSize(raw.direct);
+  const std::size_t size = o.buffer_size != 0 ? o.buffer_size : run::DefaultBufferSize(raw.direct);
   if (o.buffers != 0 && size * o.buffers > (std::size_t{1} << 30)) {
     return Error(ErrorCode::kInvalidArgument,
                  "--buffers x --buffer-size must stay within 1G per thread");
@@ -124,10 +124,10 @@ bool ParseArgs(const std::vector<std::string>& args, const po::options_descripti
   return true;
 }
 
-std::variant<BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
-                                                 const std::vector<std::string>& args,
-                                                 const po::options_description& desc,
-                                                 const ReadOptionsRaw& raw) {
+std::variant<run::BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
+                                                      const std::vector<std::string>& args,
+                                                      const po::options_description& desc,
+                                                      const ReadOptionsRaw& raw) {
   std::vector<std::string> paths;
   po::variables_map vm;
   if (!ParseArgs(args, desc, paths, vm)) return 2;

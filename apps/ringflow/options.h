@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "apps/ringflow/batch.h"
+#include "framework/run/batch.h"
 
 namespace ringflow::app {
 
@@ -35,8 +35,8 @@ void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw);
 
 // Validates and converts; kInvalidArgument with a message for the user. `vm` tells which
 // options were given explicitly.
-Result<BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
-                                    std::vector<std::string> paths);
+Result<run::BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
+                                         std::vector<std::string> paths);
 
 // Parses `args` against `desc` plus positional PATH...; prints the error and returns false on
 // bad usage (an empty PATH is bad usage too). `help` is set when --help was given.
@@ -46,10 +46,10 @@ bool ParseArgs(const std::vector<std::string>& args, const po::options_descripti
 // The common front of the commands that read PATH...: parses `args` against `desc` (which the
 // caller filled, AddReadOptions included) and checks them. Returns the options, or the exit
 // status to leave with (0 after --help, 2 for bad usage, with the message printed).
-std::variant<BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
-                                                 const std::vector<std::string>& args,
-                                                 const po::options_description& desc,
-                                                 const ReadOptionsRaw& raw);
+std::variant<run::BatchOptions, int> ParseReadCommand(const char* name, const char* usage,
+                                                      const std::vector<std::string>& args,
+                                                      const po::options_description& desc,
+                                                      const ReadOptionsRaw& raw);
 
 // Writes `out` to stdout and flushes; false (with a message) if that failed.
 bool WriteStdout(const std::string& out);

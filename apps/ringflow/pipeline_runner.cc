@@ -23,15 +23,15 @@
 #include <utility>
 #include <variant>
 
-#include "apps/ringflow/checkpoint.h"
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
 #include "framework/core/error.h"
-#include "framework/core/walk.h"
 #include "framework/flow/pipeline.h"
+#include "framework/run/checkpoint.h"
+#include "framework/run/plugin.h"
+#include "framework/run/walk.h"
 #include "stages/json_sink.h"
 #include "stages/manifest_sink.h"
-#include "stages/plugin.h"
 
 namespace ringflow::app {
 namespace {
@@ -179,7 +179,7 @@ class OwnFiles {
 
   // Whether `file` is the run's own: if it is, the note to print ("" for none); if it is an input
   // the run would overwrite, nullopt with `refused` set to why the run must not start.
-  std::optional<std::string> Check(const WalkFile& file, std::optional<std::string>& refused) {
+  std::optional<std::string> Check(const run::WalkFile& file, std::optional<std::string>& refused) {
     if (owns_.empty() && temps_.empty()) return std::nullopt;
     const std::size_t slash = file.path.rfind('/');
     const std::string_view name =
@@ -268,12 +268,12 @@ struct FileReport {
 };
 
 // Sleeps until `due` or until the run is stopped.
-void SleepUntil(Pacer::Clock::time_point due) {
+void SleepUntil(run::Pacer::Clock::time_point due) {
   while (!g_stop.load(std::memory_order_relaxed)) {
-    const auto now = Pacer::Clock::now();
+    const auto now = run::Pacer::Clock::now();
     if (now >= due) return;
     std::this_thread::sleep_for(
-        std::min<Pacer::Clock::duration>(due - now, std::chrono::milliseconds(100)));
+        std::min<run::Pacer::Clock::duration>(due - now, std::chrono::milliseconds(100)));
   }
 }
 
@@ -285,7 +285,7 @@ class RunSink final : public flow::SinkStage {
  public:
   RunSink(flow::SinkStage* inner, RunCounters* counters, FileReport* report,
           const std::vector<bool>* note, ProgressLine* progress, bool count_records,
-          std::optional<PacingOptions> pacing)
+          std::optional<run::PacingOptions> pacing)
       : inner_(inner),
         counters_(counters),
         report_(report),
@@ -301,7 +301,7 @@ class RunSink final : public flow::SinkStage {
     if (Paced()) {
       // A sink that does not format cannot be written record by record: the batch waits for
       // its last record's time.
-      Pacer::Clock::time_point due{};
+      run::Pacer::Clock::time_point due{};
       for (const flow::Record& r : batch.records) due = Due(r);
       RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
       SleepUntil(due);
@@ -332,8 +332,8 @@ class RunSink final : public flow::SinkStage {
   bool Paced() const {
     return pacer_ && pacer_->enabled() && !g_stop.load(std::memory_order_relaxed);
   }
-  Pacer::Clock::time_point Due(const flow::Record& r) {
-    return pacer_->Due(r.raw.size() + 1, RecordTimeMicros(r), Pacer::Clock::now());
+  run::Pacer::Clock::time_point Due(const flow::Record& r) {
+    return pacer_->Due(r.raw.size() + 1, run::RecordTimeMicros(r), run::Pacer::Clock::now());
   }
 
   // Formatted output holds one line per record (JSON lines): each record's line is written
@@ -343,7 +343,7 @@ class RunSink final : public flow::SinkStage {
     std::size_t newlines = 0;
     for (char c : bytes) newlines += c == '\n' ? 1u : 0u;
     if (newlines != batch.records.size()) {
-      Pacer::Clock::time_point due{};
+      run::Pacer::Clock::time_point due{};
       for (const flow::Record& r : batch.records) due = Due(r);
       RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
       SleepUntil(due);
@@ -356,7 +356,7 @@ class RunSink final : public flow::SinkStage {
     std::size_t start = 0, end = 0;
     for (const flow::Record& r : batch.records) {
       const auto due = Due(r);
-      if (due > Pacer::Clock::now() && end > start) {
+      if (due > run::Pacer::Clock::now() && end > start) {
         RINGFLOW_RETURN_IF_ERROR(
             inner_->WriteFormatted(input, no_records, bytes.substr(start, end - start)));
         RINGFLOW_RETURN_IF_ERROR(inner_->Flush());
@@ -410,7 +410,7 @@ class RunSink final : public flow::SinkStage {
   const std::vector<bool>* note_;
   ProgressLine* progress_;
   const bool count_records_;
-  std::optional<Pacer> pacer_;
+  std::optional<run::Pacer> pacer_;
 };
 
 constexpr std::size_t kPipelineBufferSize = 512 * 1024;
@@ -449,7 +449,7 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
 }
 
 // The temporary files `built`'s JSON and manifest sinks write until they are renamed.
-std::vector<std::string> TempFiles(const stages::BuiltPipeline& built) {
+std::vector<std::string> TempFiles(const run::BuiltPipeline& built) {
   std::vector<std::string> temps;
   for (const auto& sink : built.sinks) {
     std::string temp;
@@ -511,7 +511,7 @@ StopSignals::~StopSignals() {
   // what is left (the exit's flush of stdout) may block on the same full pipe.
 }
 
-void StopSignals::RemoveOnQuit(const stages::BuiltPipeline& built) {
+void StopSignals::RemoveOnQuit(const run::BuiltPipeline& built) {
   const std::vector<std::string> temps = TempFiles(built);
   // The handler reads a name only once its first byte is set, which comes last: a signal in
   // between misses the newest name but never sees half of one.
@@ -523,7 +523,7 @@ void StopSignals::RemoveOnQuit(const stages::BuiltPipeline& built) {
   }
 }
 
-std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& registry,
+std::optional<config::PipelineConfig> LoadDocument(run::StageRegistry& registry,
                                                    const std::string& config, std::string_view text,
                                                    const std::vector<std::string>& overrides) {
   // Plugins add types, so they are loaded before the document is validated; relative plugin
@@ -532,7 +532,7 @@ std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& regist
   const std::vector<std::string> plugins = config.empty()
                                                ? config::ReadPluginList(text, overrides)
                                                : config::ReadPluginListFile(config, overrides);
-  const Status loaded = stages::LoadPlugins(
+  const Status loaded = run::LoadPlugins(
       registry, plugins,
       config.empty() ? std::filesystem::path() : std::filesystem::path(config).parent_path());
   if (!loaded.ok()) {
@@ -550,9 +550,9 @@ std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& regist
   return std::move(pipeline).value();
 }
 
-std::optional<stages::BuiltPipeline> BuildDocument(const stages::StageRegistry& registry,
-                                                   const config::PipelineConfig& pipeline,
-                                                   const std::string& what) {
+std::optional<run::BuiltPipeline> BuildDocument(const run::StageRegistry& registry,
+                                                const config::PipelineConfig& pipeline,
+                                                const std::string& what) {
   auto built = registry.Build(pipeline);
   if (!built.ok()) {
     PrintError(what + ": " + built.error().message());
@@ -578,25 +578,25 @@ Discovered Discover(const DiscoveryOptions& options) {
   };
   OwnFiles own(options.outputs);
   // A file of the run's own is left out (with a note), or refuses the run.
-  auto is_own = [&](const WalkFile& file) {
+  auto is_own = [&](const run::WalkFile& file) {
     std::optional<std::string> note = own.Check(file, found.refused);
     if (!note) return false;
     if (!note->empty()) found.own_files.push_back(std::move(*note));
     return true;
   };
-  WalkOptions walk;
+  run::WalkOptions walk;
   walk.recursive = options.recursive;
   walk.skip_hidden = options.skip_hidden;
   if (options.skip_hidden) {
     walk.on_hidden = [&](const std::string& path) {
       if (GlobMatches(options.exclude, path)) return;
-      if (is_own(WalkFile{path})) return;
+      if (is_own(run::WalkFile{path})) return;
       add(path, Error(ErrorCode::kCancelled, "hidden (--hidden reads it)"), true);
     };
   }
-  const Status walked = Walk(
+  const Status walked = run::Walk(
       options.paths, walk,
-      [&](WalkFile&& file) {
+      [&](run::WalkFile&& file) {
         // Stopped by a signal: the walk runs out without collecting (it cannot be cut short).
         if (g_stop.load(std::memory_order_relaxed)) return;
         if (!options.include.empty() && !GlobMatches(options.include, file.path)) return;
@@ -666,7 +666,7 @@ std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, Front
            (every.ok() ? std::string("must be above 0") : every.error().message());
   }
   front.checkpoint_bytes = static_cast<uint64_t>(*every);
-  Result<std::chrono::microseconds> interval = ParseDuration(args.interval);
+  Result<std::chrono::microseconds> interval = run::ParseDuration(args.interval);
   if (!interval.ok()) return "--checkpoint-interval: " + interval.error().message();
   front.checkpoint_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
   return std::nullopt;
@@ -676,12 +676,12 @@ namespace {
 
 // Puts a finished run's outputs in place: the run had written its final checkpoint
 // ("complete") but was killed before (or while) renaming them.
-int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built,
+int FinishCompleteRun(const run::CheckpointState& state, run::BuiltPipeline& built,
                       const FrontEndOptions& options) {
   for (auto& sink : built.sinks) sink->Abort();  // this run's empty temporary files
   // The outputs written under a temporary name (not appended to), for MarkOwnOutputs.
   std::vector<RunOutput> outputs;
-  for (const CheckpointSink& s : state.sinks) {
+  for (const run::CheckpointSink& s : state.sinks) {
     if (s.at.file.empty() || s.at.file == s.output) continue;
     outputs.push_back({s.output, s.name});
     struct stat st;
@@ -706,8 +706,8 @@ int FinishCompleteRun(const CheckpointState& state, stages::BuiltPipeline& built
 // Prepares --checkpoint: checks that the run can be checkpointed, and with --resume reads the
 // checkpoint, leaves out of `discovered` the files finished before (unchanged), and tells every
 // sink where to continue. Returns the checkpointer, or the exit status.
-std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
-    const config::PipelineConfig& pipeline, stages::BuiltPipeline& built, Discovered& discovered,
+std::variant<std::unique_ptr<run::Checkpointer>, int> SetUpCheckpoint(
+    const config::PipelineConfig& pipeline, run::BuiltPipeline& built, Discovered& discovered,
     const FrontEndOptions& options, uint64_t& gone, uint64_t& problems_before, bool& adopted) {
   auto refuse = [&](const std::string& why) {
     PrintError(options.command + ": --checkpoint: " + why);
@@ -721,11 +721,11 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
                     ") does not support checkpoints");
     }
   }
-  const std::string digest = PipelineDigest(pipeline);
+  const std::string digest = run::PipelineDigest(pipeline);
   // One run at a time per checkpoint (held until the checkpointer goes).
-  Result<CheckpointLock> lock = CheckpointLock::Acquire(options.checkpoint);
+  Result<run::CheckpointLock> lock = run::CheckpointLock::Acquire(options.checkpoint);
   if (!lock.ok()) return refuse(lock.error().UserMessage());
-  Result<std::optional<CheckpointState>> loaded = LoadCheckpoint(options.checkpoint);
+  Result<std::optional<run::CheckpointState>> loaded = run::LoadCheckpoint(options.checkpoint);
   if (!loaded.ok() && loaded.error().code() == ErrorCode::kUnsupported) {
     // Someone else's file (no header, no checksum line): never read as a damaged checkpoint,
     // overwritten or removed.
@@ -741,14 +741,14 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     // trusted for removing anything).
     std::fprintf(stderr, "ringflow: note: %s: damaged; starting over\n",
                  EscapeControl(options.checkpoint).c_str());
-    loaded = std::optional<CheckpointState>();
+    loaded = std::optional<run::CheckpointState>();
   }
-  std::optional<CheckpointState> previous = std::move(loaded).value();
+  std::optional<run::CheckpointState> previous = std::move(loaded).value();
   if (previous && !options.resume) {
     // Starting over: the old run's partial outputs go (not this run's own, should the old run
     // have had this process id).
     const std::vector<std::string> mine = TempFiles(built);
-    for (const CheckpointSink& s : previous->sinks) {
+    for (const run::CheckpointSink& s : previous->sinks) {
       // Only what looks like a temporary file of ours (".NAME.tmp-..."), whatever the file says.
       const std::size_t slash = s.at.file.rfind('/');
       const std::string base = slash == std::string::npos ? s.at.file : s.at.file.substr(slash + 1);
@@ -775,29 +775,29 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   }
   if (previous && previous->complete) return FinishCompleteRun(*previous, built, options);
 
-  std::vector<CheckpointSink> sinks;
+  std::vector<run::CheckpointSink> sinks;
   for (const config::StageConfig& s : pipeline.sinks) {
     const std::string* path = s.GetString("path");
     sinks.push_back({s.name, path != nullptr && *path != "-" ? *path : "", {}});
   }
   // (Keys: the paths in `previous`, which outlives the map.)
-  std::unordered_map<std::string_view, const CheckpointEntry*> before;
+  std::unordered_map<std::string_view, const run::CheckpointEntry*> before;
   if (previous) {
     before.reserve(previous->files.size());
-    for (const CheckpointEntry& e : previous->files) before.emplace(e.path, &e);
+    for (const run::CheckpointEntry& e : previous->files) before.emplace(e.path, &e);
   }
   // The order of this run: the files done before (not read), then the partial file (its output
   // continues where the checkpoint's ends), then the others in discovery order (files that
   // changed since they were finished included). The jobs are reordered in place and the
   // checkpointer keeps a compact table: no copy of the file list (100,000 files: megabytes).
-  std::vector<const CheckpointEntry*> done;  // the files done before, in discovery order
-  std::optional<uint64_t> resumed;           // the job of the partial file, continued where it was
-  std::size_t resumed_at = 0;                // its index among the jobs kept
+  std::vector<const run::CheckpointEntry*> done;  // the files done before, in discovery order
+  std::optional<uint64_t> resumed;  // the job of the partial file, continued where it was
+  std::size_t resumed_at = 0;       // its index among the jobs kept
   std::size_t kept = 0;
   for (std::size_t i = 0; i < discovered.jobs.size(); ++i) {
     uring::ReadJob& job = discovered.jobs[i];
     if (auto it = before.find(job.path); it != before.end()) {
-      const CheckpointEntry& then = *it->second;
+      const run::CheckpointEntry& then = *it->second;
       before.erase(it);
       std::string change;
       if (job.skip) {
@@ -805,12 +805,12 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
         if (!then.done) change = "unreadable";
       } else {
         // A file the run never read (it could not: its failure is out) has no head.
-        Result<FileIdentity> now = then.identity.has_head
-                                       ? IdentifyFile(job.path, then.identity.head_bytes)
-                                       : StatFile(job.path);
+        Result<run::FileIdentity> now = then.identity.has_head
+                                            ? run::IdentifyFile(job.path, then.identity.head_bytes)
+                                            : run::StatFile(job.path);
         change = !now.ok()
                      ? std::string("unreadable")
-                     : FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
+                     : run::FileChange(then.identity, *now, then.done ? 0 : then.offset, then.done);
       }
       if (change.empty() && then.done) {
         done.push_back(&then);  // finished before: not read again
@@ -847,9 +847,9 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
   adopted = previous.has_value();
   if (previous) {
     for (std::size_t k = 0; k < pipeline.sinks.size(); ++k) {
-      auto it =
-          std::find_if(previous->sinks.begin(), previous->sinks.end(),
-                       [&](const CheckpointSink& s) { return s.name == pipeline.sinks[k].name; });
+      auto it = std::find_if(
+          previous->sinks.begin(), previous->sinks.end(),
+          [&](const run::CheckpointSink& s) { return s.name == pipeline.sinks[k].name; });
       if (it == previous->sinks.end()) {
         return refuse(options.checkpoint + " has no sink \"" + pipeline.sinks[k].name + "\"");
       }
@@ -873,12 +873,12 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
     }
   }
   auto checkpointer =
-      std::make_unique<Checkpointer>(options.checkpoint, digest, std::move(sinks), &g_stop);
+      std::make_unique<run::Checkpointer>(options.checkpoint, digest, std::move(sinks), &g_stop);
   std::size_t path_bytes = 0;
-  for (const CheckpointEntry* e : done) path_bytes += e->path.size();
+  for (const run::CheckpointEntry* e : done) path_bytes += e->path.size();
   for (const uring::ReadJob& job : discovered.jobs) path_bytes += job.path.size();
   checkpointer->Reserve(done.size() + discovered.jobs.size(), path_bytes);
-  for (const CheckpointEntry* e : done) checkpointer->AddDone(*e);
+  for (const run::CheckpointEntry* e : done) checkpointer->AddDone(*e);
   for (const uring::ReadJob& job : discovered.jobs) checkpointer->AddJob(job.path, job.id);
   checkpointer->Start();
   checkpointer->Hold(std::move(*lock));
@@ -887,7 +887,7 @@ std::variant<std::unique_ptr<Checkpointer>, int> SetUpCheckpoint(
 
 }  // namespace
 
-int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
+int ExecutePipeline(const config::PipelineConfig& pipeline, run::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options) {
   if (discovered.refused) {
     PrintError(options.command + ": " + *discovered.refused);
@@ -904,7 +904,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     for (std::size_t i = 0; i < outputs.size(); ++i)
       appended[i] = appended[i] || outputs[i].path == *path;
   }
-  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<run::Checkpointer> checkpointer;
   uint64_t gone = 0;             // files of the checkpoint that are gone
   uint64_t problems_before = 0;  // files done before the resume that could not be read
   bool adopted = false;          // the sinks continue the outputs of a checkpoint
@@ -942,7 +942,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     sinks.push_back(std::make_unique<RunSink>(
         graph.sinks[k].sink, primary || k == 0 ? &counters : nullptr, k == 0 ? &report : nullptr,
         &discovered.note, &progress, primary,
-        manifest ? std::nullopt : std::optional<PacingOptions>(options.pacing)));
+        manifest ? std::nullopt : std::optional<run::PacingOptions>(options.pacing)));
     graph.sinks[k].sink = sinks.back().get();
   }
 
@@ -1000,7 +1000,7 @@ int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipelin
     }
   }
   if (checkpointer && !kept) {
-    CrashPoint("renamed");
+    run::CrashPoint("renamed");
     if (::unlink(options.checkpoint.c_str()) != 0 && errno != ENOENT) {
       PrintError(options.command + ": " +
                  Error::FromErrno(errno, "remove " + options.checkpoint).UserMessage());

@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/ringflow/pacing.h"
 #include "framework/config/pipeline_config.h"
+#include "framework/run/pacing.h"
+#include "framework/run/registry.h"
 #include "framework/uring/file_reader.h"
-#include "stages/registry.h"
 
 namespace ringflow::app {
 
@@ -42,7 +42,7 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
   // The temporary files of `built`'s JSON and manifest sinks (at most 8). Not with
   // --checkpoint: a checkpoint's partial outputs must survive.
-  void RemoveOnQuit(const stages::BuiltPipeline& built);
+  void RemoveOnQuit(const run::BuiltPipeline& built);
 
  private:
   struct sigaction old_int_ {};
@@ -53,13 +53,13 @@ class StopSignals {
 // `overrides` applied: plugins it lists are loaded into `registry` (which must already hold the
 // built-ins) first, then it is validated against the registry's types. Prints every problem
 // ("ringflow: ...") and returns nullopt when there is one.
-std::optional<config::PipelineConfig> LoadDocument(stages::StageRegistry& registry,
+std::optional<config::PipelineConfig> LoadDocument(run::StageRegistry& registry,
                                                    const std::string& config, std::string_view text,
                                                    const std::vector<std::string>& overrides);
 // registry.Build(pipeline), the problem printed (naming `what`) and nullopt on failure.
-std::optional<stages::BuiltPipeline> BuildDocument(const stages::StageRegistry& registry,
-                                                   const config::PipelineConfig& pipeline,
-                                                   const std::string& what);
+std::optional<run::BuiltPipeline> BuildDocument(const run::StageRegistry& registry,
+                                                const config::PipelineConfig& pipeline,
+                                                const std::string& what);
 
 // True when `path` matches one of `globs` (fnmatch without FNM_PATHNAME: '*' also matches '/',
 // so "*.log" matches at any depth; a leading "**/" also matches no directory at all).
@@ -109,7 +109,7 @@ Discovered Discover(const DiscoveryOptions& options);
 struct FrontEndOptions {
   std::string command;  // "run" or "replay", for messages
   bool progress = false;
-  PacingOptions pacing;
+  run::PacingOptions pacing;
   std::string stats_json;  // write the summary as JSON here ("" none, "-" stdout)
   // --checkpoint FILE (see checkpoint.h): "" none. --resume continues from it.
   std::string checkpoint;
@@ -135,7 +135,7 @@ std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, Front
 // only, every sink must support them); with options.resume, continues the run the checkpoint
 // describes; a run that fails or is stopped keeps its partial outputs for --resume, one that
 // succeeds removes the checkpoint.
-int ExecutePipeline(const config::PipelineConfig& pipeline, stages::BuiltPipeline& built,
+int ExecutePipeline(const config::PipelineConfig& pipeline, run::BuiltPipeline& built,
                     Discovered discovered, const FrontEndOptions& options);
 
 }  // namespace ringflow::app

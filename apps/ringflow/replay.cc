@@ -11,10 +11,11 @@
 
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
-#include "apps/ringflow/pacing.h"
 #include "apps/ringflow/pipeline_runner.h"
+#include "framework/run/pacing.h"
+#include "framework/run/registry.h"
+#include "stages/builtins.h"
 #include "stages/parse_stage.h"
-#include "stages/registry.h"
 
 namespace ringflow::app {
 namespace {
@@ -229,7 +230,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   front.command = "replay";
   front.stats_json = a.stats_json;
   if (!a.rate.empty()) {
-    auto rate = ParseRate(a.rate);
+    auto rate = run::ParseRate(a.rate);
     if (!rate.ok()) return usage("--rate: " + rate.error().message());
     front.pacing.rate = *rate;
   }
@@ -237,7 +238,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
     if (!(a.speed > 0) || a.speed > 1e9) return usage("--speed: must be a number above 0");
     front.pacing.speed = a.speed;
   }
-  auto max_gap = ParseDuration(a.max_gap);
+  auto max_gap = run::ParseDuration(a.max_gap);
   if (!max_gap.ok()) return usage("--max-gap: " + max_gap.error().message());
   front.pacing.max_gap = *max_gap;
   front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
@@ -268,7 +269,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   }
 
   StopSignals signals;  // before any output file exists
-  stages::StageRegistry registry;
+  run::StageRegistry registry;
   if (const Status builtins = stages::RegisterBuiltins(registry); !builtins.ok()) {
     PrintError("replay: " + builtins.error().message());
     return 1;
@@ -287,7 +288,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   for (const std::string& g : a.include) pipeline->source.include.push_back(g);
   for (const std::string& g : a.exclude) pipeline->source.exclude.push_back(g);
 
-  std::optional<stages::BuiltPipeline> built =
+  std::optional<run::BuiltPipeline> built =
       BuildDocument(registry, *pipeline, with_config ? a.config : "replay");
   if (!built) return 1;
   if (front.checkpoint.empty()) signals.RemoveOnQuit(*built);

@@ -9,14 +9,15 @@
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/pipeline_runner.h"
 #include "framework/config/pipeline_config.h"
-#include "stages/plugin.h"
-#include "stages/registry.h"
+#include "framework/run/plugin.h"
+#include "framework/run/registry.h"
+#include "stages/builtins.h"
 
 namespace ringflow::app {
 namespace {
 
-Result<stages::StageRegistry> MakeRegistry() {
-  stages::StageRegistry registry;
+Result<run::StageRegistry> MakeRegistry() {
+  run::StageRegistry registry;
   RINGFLOW_RETURN_IF_ERROR(stages::RegisterBuiltins(registry));
   return registry;
 }
@@ -85,7 +86,7 @@ constexpr char kValidateUsage[] =
 
 struct Loaded {
   config::PipelineConfig pipeline;
-  stages::BuiltPipeline built;
+  run::BuiltPipeline built;
   CheckpointArgs checkpoint;
 };
 
@@ -95,8 +96,7 @@ struct Loaded {
 // truncated, so a sink path that is a FIFO cannot block. Returns the exit status to leave with
 // when any of that fails (the problem printed).
 std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
-                                       const std::vector<std::string>& args,
-                                       stages::BuildMode mode) {
+                                       const std::vector<std::string>& args, run::BuildMode mode) {
   auto parsed = ParseConfigArgs(name, usage, args);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const ConfigArgs& a = std::get<ConfigArgs>(parsed);
@@ -108,8 +108,8 @@ std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
   std::optional<config::PipelineConfig> pipeline =
       LoadDocument(*registry, a.config, "", a.overrides);
   if (!pipeline) return 1;
-  std::optional<stages::BuiltPipeline> built;
-  if (mode == stages::BuildMode::kOpen) {
+  std::optional<run::BuiltPipeline> built;
+  if (mode == run::BuildMode::kOpen) {
     built = BuildDocument(*registry, *pipeline, a.config);
   } else if (auto checked = registry->Build(*pipeline, mode); checked.ok()) {
     built = std::move(checked).value();
@@ -124,7 +124,7 @@ std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
 
 int RunCommand(const std::vector<std::string>& args) {
   StopSignals signals;  // before any output file exists
-  auto loaded = LoadAndBuild("run", kRunUsage, args, stages::BuildMode::kOpen);
+  auto loaded = LoadAndBuild("run", kRunUsage, args, run::BuildMode::kOpen);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   Loaded& l = std::get<Loaded>(loaded);
   FrontEndOptions front;
@@ -144,7 +144,7 @@ int RunCommand(const std::vector<std::string>& args) {
 }
 
 int ValidateCommand(const std::vector<std::string>& args) {
-  auto loaded = LoadAndBuild("validate", kValidateUsage, args, stages::BuildMode::kCheck);
+  auto loaded = LoadAndBuild("validate", kValidateUsage, args, run::BuildMode::kCheck);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   const Loaded& l = std::get<Loaded>(loaded);
   std::printf("ok: %zu stages, %zu sinks\n", l.pipeline.stages.size(), l.pipeline.sinks.size());
@@ -187,7 +187,7 @@ int StagesCommand(const std::vector<std::string>& args) {
     PrintError("stages: " + registry.error().message());
     return 1;
   }
-  if (Status loaded = stages::LoadPlugins(*registry, plugins, {}); !loaded.ok()) {
+  if (Status loaded = run::LoadPlugins(*registry, plugins, {}); !loaded.ok()) {
     PrintError("stages: " + loaded.error().message());
     return 1;
   }
@@ -197,8 +197,8 @@ int StagesCommand(const std::vector<std::string>& args) {
       PrintError("stages: " + ShortenForMessage(config) + ": not a readable file");
       return 1;
     }
-    const Status loaded = stages::LoadPlugins(*registry, config::ReadPluginListFile(config, {}),
-                                              std::filesystem::path(config).parent_path());
+    const Status loaded = run::LoadPlugins(*registry, config::ReadPluginListFile(config, {}),
+                                           std::filesystem::path(config).parent_path());
     if (!loaded.ok()) {
       PrintError("stages: " + ShortenForMessage(config) + ": " + loaded.error().message());
       return 1;

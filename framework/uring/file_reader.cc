@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <climits>
 
-#include "framework/core/walk.h"
+#include "framework/core/path.h"
 
 namespace ringflow::uring {
 

@@ -167,9 +167,9 @@ add_library(other_abi MODULE other_abi.c)
 add_library(other_build MODULE other_build.c)
 EOF
 cat >bad/dup_parse.cc <<'EOF'
-#include "stages/plugin.h"
+#include "framework/run/plugin.h"
 // Registers a type called "parse", which ringflow already has.
-ringflow::Status RegisterDuplicate(ringflow::stages::StageRegistry& registry) {
+ringflow::Status RegisterDuplicate(ringflow::run::StageRegistry& registry) {
   ringflow::config::TypeSpec spec;
   spec.type = "parse";
   return registry.RegisterTransform(std::move(spec), nullptr);

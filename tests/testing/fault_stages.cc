@@ -14,7 +14,7 @@
 #include <thread>
 #include <utility>
 
-#include "stages/plugin.h"
+#include "framework/run/plugin.h"
 
 namespace ringflow::testing {
 namespace {
@@ -114,7 +114,7 @@ class SlowNullSink final : public flow::SinkStage {
 using TransformPtr = std::unique_ptr<flow::TransformStage>;
 using SinkPtr = std::unique_ptr<flow::SinkStage>;
 
-Status RegisterFaultStages(stages::StageRegistry& registry) {
+Status RegisterFaultStages(run::StageRegistry& registry) {
   using config::ParamType;
   RINGFLOW_RETURN_IF_ERROR(registry.RegisterTransform(
       Type("fail_every",

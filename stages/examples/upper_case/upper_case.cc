@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "stages/plugin.h"
+#include "framework/run/plugin.h"
 
 namespace upper_case_example {
 namespace {
@@ -54,7 +54,7 @@ class UpperCaseStage final : public flow::TransformStage {
   const std::vector<std::string> fields_;
 };
 
-Status RegisterUpperCaseStage(ringflow::stages::StageRegistry& registry) {
+Status RegisterUpperCaseStage(ringflow::run::StageRegistry& registry) {
   config::TypeSpec spec;
   spec.type = "upper_case";
   spec.help = "upper-cases (ASCII letters) the named string fields of every record";

@@ -1,7 +1,8 @@
 // StageRegistry: stage and sink types by name, each with its parameter schema (for validation
-// and `ringflow stages`) and a factory. Registration is explicit: RegisterBuiltins adds
-// ringflow's own; a custom stage is a class plus one Register call. Build turns a validated
-// pipeline document into stage objects. Not thread-safe; build pipelines from one thread.
+// and `ringflow stages`) and a factory. Registration is explicit: stages::RegisterBuiltins
+// (stages/builtins.h) adds ringflow's own; a custom stage is a class plus one Register call. Build
+// turns a validated pipeline document into stage objects. Not thread-safe; build pipelines from one
+// thread.
 #pragma once
 
 #include <functional>
@@ -15,7 +16,7 @@
 #include "framework/flow/pipeline.h"
 #include "framework/flow/stage.h"
 
-namespace ringflow::stages {
+namespace ringflow::run {
 
 using ChunkStageFactory =
     std::function<Result<std::unique_ptr<flow::FramingStage>>(const config::StageConfig&)>;
@@ -73,7 +74,4 @@ class StageRegistry {
   std::map<std::string, SinkChecker, std::less<>> sink_checkers_;
 };
 
-// Stages lines, checksum, parse, filter, select; sinks json, manifest and null.
-Status RegisterBuiltins(StageRegistry& registry);
-
-}  // namespace ringflow::stages
+}  // namespace ringflow::run

@@ -13,7 +13,7 @@
 #include "framework/core/result.h"
 #include "framework/flow/record.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 
 struct Rate {
   enum class Unit { kBytes, kLines };
@@ -78,4 +78,4 @@ class Pacer {
   Clock::time_point last_due_{};
 };
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run

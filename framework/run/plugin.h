@@ -3,7 +3,8 @@
 // (find_package(ringflow), target ringflow::plugin) and defines its entry points with
 // RINGFLOW_PLUGIN; its ringflow symbols resolve against the `ringflow` executable, which exports
 // them. Loaded libraries stay loaded for the life of the process. Not thread-safe: load plugins
-// from one thread, before building pipelines. stages/examples/upper_case is a worked example.
+// from one thread, before building pipelines. stages/examples/upper_case is a worked
+// example.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "framework/core/result.h"
-#include "stages/registry.h"
+#include "framework/run/registry.h"
 
 // Set by the ringflow::plugin target (and every in-tree target): the ringflow release.
 #ifndef RINGFLOW_VERSION
@@ -31,14 +32,15 @@
   ", C++ " RINGFLOW_PLUGIN_STR(__cplusplus) ", libstdc++ " RINGFLOW_PLUGIN_STR( \
       __GLIBCXX__) " (cxx11 abi " RINGFLOW_PLUGIN_STR(_GLIBCXX_USE_CXX11_ABI) ")"
 
-namespace ringflow::stages {
+namespace ringflow::run {
 
 // Bumped on every incompatible change of what plugins see (the stage interface, records and
 // batches, StageRegistry, TypeSpec/StageConfig, the entry points below).
 // 2: SinkStage gained Flush and Prepare (a new vtable layout).
 // 3: checkpoints (SinkStage::checkpoints, Checkpoint, Resume).
 // 4: flow::Value's b, i and d share their bytes (a smaller Value and Field).
-inline constexpr std::uint32_t kPluginAbiVersion = 4;
+// 5: StageRegistry and the plugin entry points moved to ringflow::run (framework/run).
+inline constexpr std::uint32_t kPluginAbiVersion = 5;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
 // path is taken relative to `config_dir` (the directory of the pipeline document that lists it;
@@ -52,30 +54,30 @@ inline constexpr std::uint32_t kPluginAbiVersion = 4;
 Status LoadPlugins(StageRegistry& registry, const std::vector<std::string>& paths,
                    const std::filesystem::path& config_dir);
 
-}  // namespace ringflow::stages
+}  // namespace ringflow::run
 
 // The entry points RINGFLOW_PLUGIN defines; LoadPlugins finds them by these names.
 extern "C" {
 std::uint32_t ringflow_plugin_abi_version(void);
 const char* ringflow_plugin_build_id(void);
 // Sets `status` to what the plugin's register function returned; never throws.
-void ringflow_plugin_register(ringflow::stages::StageRegistry& registry, ringflow::Status& status);
+void ringflow_plugin_register(ringflow::run::StageRegistry& registry, ringflow::Status& status);
 }
 
 // Defines a plugin's entry points, at namespace scope in one .cc file of the plugin:
-//   ringflow::Status RegisterMyStages(ringflow::stages::StageRegistry& registry);
+//   ringflow::Status RegisterMyStages(ringflow::run::StageRegistry& registry);
 //   RINGFLOW_PLUGIN(RegisterMyStages);
 // RegisterFn is called once, when the plugin is loaded; an exception it throws becomes an error.
 #define RINGFLOW_PLUGIN(RegisterFn)                                                              \
   extern "C" __attribute__((visibility("default"))) std::uint32_t ringflow_plugin_abi_version(   \
       void) {                                                                                    \
-    return ::ringflow::stages::kPluginAbiVersion;                                                \
+    return ::ringflow::run::kPluginAbiVersion;                                                   \
   }                                                                                              \
   extern "C" __attribute__((visibility("default"))) const char* ringflow_plugin_build_id(void) { \
     return RINGFLOW_PLUGIN_BUILD_ID;                                                             \
   }                                                                                              \
   extern "C" __attribute__((visibility("default"))) void ringflow_plugin_register(               \
-      ::ringflow::stages::StageRegistry& registry, ::ringflow::Status& status) {                 \
+      ::ringflow::run::StageRegistry& registry, ::ringflow::Status& status) {                    \
     try {                                                                                        \
       status = RegisterFn(registry);                                                             \
     } catch (const std::exception& e) {                                                          \

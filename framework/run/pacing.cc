@@ -1,4 +1,4 @@
-#include "apps/ringflow/pacing.h"
+#include "framework/run/pacing.h"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 
 #include "framework/core/error.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 namespace {
 
 constexpr double kMicrosPerSecond = 1e6;
@@ -307,4 +307,4 @@ Pacer::Clock::time_point Pacer::Due(uint64_t bytes, std::optional<int64_t> event
   return due;
 }
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run

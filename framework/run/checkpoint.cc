@@ -1,4 +1,4 @@
-#include "apps/ringflow/checkpoint.h"
+#include "framework/run/checkpoint.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 
 #include "framework/core/xxh3.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 namespace {
 
 constexpr std::string_view kHeader = "ringflow-checkpoint ";
@@ -912,4 +912,4 @@ Status Checkpointer::Write(const Pending& cut) {
   return OkStatus();
 }
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run

@@ -1,4 +1,4 @@
-#include "framework/core/walk.h"
+#include "framework/run/walk.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,7 +12,9 @@
 #include <memory>
 #include <string_view>
 
-namespace ringflow {
+#include "framework/core/path.h"
+
+namespace ringflow::run {
 namespace {
 
 // Large enough that a directory of a few thousand entries is read in one or two syscalls.
@@ -24,38 +26,6 @@ constexpr size_t kDirentBufferSize = 64 * 1024;
 constexpr int kDirOpenFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK;
 
 Error ErrnoReason(int err) { return Error(ErrorCodeFromErrno(err), DescribeErrno(err), err); }
-
-Error NotRegular(const char* kind) {
-  std::string message = "not a regular file (";
-  message += kind;
-  message += ')';
-  return Error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-// The kind named in the "not a regular file" reason, from st_mode or d_type.
-const char* KindFromMode(mode_t mode) {
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISCHR(mode)) return "character device";
-  if (S_ISBLK(mode)) return "block device";
-  if (S_ISDIR(mode)) return "directory";
-  return "unknown type";
-}
-
-const char* KindFromDirentType(unsigned char type) {
-  switch (type) {
-    case DT_FIFO:
-      return "fifo";
-    case DT_SOCK:
-      return "socket";
-    case DT_CHR:
-      return "character device";
-    case DT_BLK:
-      return "block device";
-    default:
-      return "unknown type";
-  }
-}
 
 // One directory on the path from the root to where the walk is. Frames are kept (and their
 // buffers reused) after the directory is done; only frames below `depth_` are live.
@@ -118,7 +88,7 @@ class Walker {
       PushDirectory(AT_FDCWD, root.c_str());
       Run();
     } else {
-      on_skip_(root, NotRegular(KindFromMode(st.st_mode)));
+      on_skip_(root, NotRegularFileError(st.st_mode));
     }
   }
 
@@ -162,7 +132,7 @@ class Walker {
         case DT_SOCK:
         case DT_CHR:
         case DT_BLK:
-          on_skip_(path_, NotRegular(KindFromDirentType(entry.type)));
+          on_skip_(path_, NotRegularFileError(DTTOIF(entry.type)));
           break;
         default:  // DT_LNK, DT_UNKNOWN (file systems without d_type), anything new
           VisitByStat(dir_fd, name);
@@ -184,7 +154,7 @@ class Walker {
     } else if (S_ISDIR(st.st_mode)) {
       PushDirectory(dir_fd, name);
     } else {
-      on_skip_(path_, NotRegular(KindFromMode(st.st_mode)));
+      on_skip_(path_, NotRegularFileError(st.st_mode));
     }
   }
 
@@ -311,76 +281,6 @@ class Walker {
 
 }  // namespace
 
-Result<ParentDirectory> OpenParentDirectory(int dir_fd, const std::string& path) {
-  // Pieces of at most PATH_MAX - 1 bytes (the kernel counts the NUL), cut at a '/'.
-  constexpr std::size_t kMaxPiece = PATH_MAX - 1;
-  constexpr int kFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    const int fd = ::openat(dir_fd, ".", kFlags);
-    if (fd < 0) return Error::FromErrno(errno, "open");
-    return ParentDirectory{fd, 0};
-  }
-  const std::size_t end = slash == 0 ? 1 : slash;  // "/x": the parent is "/"
-  int current = dir_fd;
-  std::size_t start = 0;
-  std::string piece;
-  while (start < end) {
-    if (start > 0 && path[start] == '/') {  // "a//b": an empty component
-      ++start;
-      continue;
-    }
-    std::size_t cut = end;
-    if (end - start > kMaxPiece) {
-      cut = path.rfind('/', start + kMaxPiece);
-      if (cut == std::string::npos || cut <= start) {  // one component alone is too long
-        if (current != dir_fd) ::close(current);
-        return Error::FromErrno(ENAMETOOLONG, "open");
-      }
-    }
-    piece.assign(path, start, cut - start);
-    start = cut + 1;
-    const int fd = ::openat(current, piece.c_str(), kFlags);
-    const int err = errno;
-    if (current != dir_fd) ::close(current);
-    if (fd < 0) return Error::FromErrno(err, "open");
-    current = fd;
-  }
-  return ParentDirectory{current, slash + 1};
-}
-
-int OpenAtAnyLength(int dir_fd, const char* path, int flags) {
-  const std::size_t length = std::strlen(path);
-  if (length < PATH_MAX) return ::openat(dir_fd, path, flags);
-  auto parent = OpenParentDirectory(dir_fd, std::string(path, length));
-  if (!parent.ok()) {
-    errno = parent.error().sys_errno();
-    return -1;
-  }
-  const int fd = ::openat(parent->fd, path + parent->leaf_offset, flags);
-  const int err = errno;
-  ::close(parent->fd);
-  errno = err;
-  return fd;
-}
-
-int StatAtAnyLength(int dir_fd, const char* path, struct stat* st, int flags) {
-  const std::size_t length = std::strlen(path);
-  if (length < PATH_MAX) return ::fstatat(dir_fd, path, st, flags);
-  auto parent = OpenParentDirectory(dir_fd, std::string(path, length));
-  if (!parent.ok()) {
-    errno = parent.error().sys_errno();
-    return -1;
-  }
-  const int ret = ::fstatat(parent->fd, path + parent->leaf_offset, st, flags);
-  const int err = errno;
-  ::close(parent->fd);
-  errno = err;
-  return ret;
-}
-
-Error NotRegularFileError(uint32_t mode) { return NotRegular(KindFromMode(mode)); }
-
 Status Walk(const std::vector<std::string>& roots, const WalkOptions& options,
             const WalkFileCallback& on_file, const WalkSkipCallback& on_skip) {
   if (!on_file || !on_skip) {
@@ -391,4 +291,4 @@ Status Walk(const std::vector<std::string>& roots, const WalkOptions& options,
   return OkStatus();
 }
 
-}  // namespace ringflow
+}  // namespace ringflow::run

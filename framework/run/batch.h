@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "framework/core/result.h"
-#include "framework/core/walk.h"
+#include "framework/run/walk.h"
 #include "framework/uring/engine.h"
 #include "framework/uring/file_reader.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 
 struct BatchOptions {
   std::vector<std::string> paths;
@@ -118,4 +118,4 @@ Result<std::pair<BatchResult, std::vector<T>>> RunCollecting(const BatchOptions&
   return std::make_pair(std::move(result), std::move(values));
 }
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run

@@ -42,7 +42,7 @@
 #include "framework/flow/stage.h"
 #include "framework/uring/file_reader.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 
 // What identifies an input file across a crash.
 struct FileIdentity {
@@ -280,4 +280,4 @@ class Checkpointer final : public flow::CheckpointObserver {
   std::thread thread_;  // last: started (Start) when everything else is ready
 };
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run

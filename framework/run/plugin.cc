@@ -1,4 +1,4 @@
-#include "stages/plugin.h"
+#include "framework/run/plugin.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace ringflow::stages {
+namespace ringflow::run {
 namespace {
 
 using AbiVersionFn = std::uint32_t (*)();
@@ -96,4 +96,4 @@ Status LoadPlugins(StageRegistry& registry, const std::vector<std::string>& path
   return OkStatus();
 }
 
-}  // namespace ringflow::stages
+}  // namespace ringflow::run

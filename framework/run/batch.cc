@@ -1,4 +1,4 @@
-#include "apps/ringflow/batch.h"
+#include "framework/run/batch.h"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 
 #include "framework/core/error.h"
 
-namespace ringflow::app {
+namespace ringflow::run {
 namespace {
 
 std::mutex stderr_mu;
@@ -345,4 +345,4 @@ std::vector<uint32_t> BatchResult::OkFilesByPath() const {
   return order;
 }
 
-}  // namespace ringflow::app
+}  // namespace ringflow::run
