@@ -79,6 +79,9 @@ class FramingStage {
   // file_id, chunk, end and error are already set). Views may point into chunk->data() or into
   // out.arena.
   virtual void Frame(const Chunk& chunk, RecordBatch& out) = 0;
+  // True when its records are the file's lines, one each (the line framer): a run counts them
+  // as the lines it read.
+  virtual bool frames_lines() const { return false; }
 };
 
 // Works on one batch; called concurrently on different batches, so it keeps no mutable state.
@@ -161,6 +164,14 @@ class SinkStage {
     static_cast<void>(at);
     return Error(ErrorCode::kUnsupported, "this sink does not support checkpoints");
   }
+
+  // What a run needs to know about a sink:
+  //  lists_files: its output has one entry per input file (a manifest), not records: a run
+  //    does not pace it, and counts it in files.
+  //  temporary_file: the file it writes until Close renames it into place ("" for none): a
+  //    process that must quit at once removes it.
+  virtual bool lists_files() const { return false; }
+  virtual std::string temporary_file() const { return {}; }
 };
 
 // Receives a run's checkpoint cuts (PipelineGraph::checkpoints). Observe and Cut may run
