@@ -82,6 +82,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unsupported";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kFailedPrecondition:
+      return "failed precondition";
     case ErrorCode::kIo:
       return "i/o error";
     case ErrorCode::kInternal:

@@ -10,16 +10,17 @@ namespace ringflow {
 
 enum class ErrorCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from the caller or the user
-  kNotFound,           // ENOENT, ENOTDIR
-  kPermissionDenied,   // EACCES, EPERM
-  kIsDirectory,        // EISDIR
-  kResourceExhausted,  // ENOMEM, EMFILE, ENFILE, ENOSPC, RLIMIT_MEMLOCK
-  kUnavailable,        // EAGAIN, EBUSY, EINTR: try later
-  kUnsupported,        // ENOSYS, EOPNOTSUPP, EINVAL from a kernel feature
-  kCancelled,          // ECANCELED
-  kIo,                 // EIO and any other errno
-  kInternal,           // a bug in ringflow
+  kInvalidArgument,     // bad input from the caller or the user
+  kNotFound,            // ENOENT, ENOTDIR
+  kPermissionDenied,    // EACCES, EPERM
+  kIsDirectory,         // EISDIR
+  kResourceExhausted,   // ENOMEM, EMFILE, ENFILE, ENOSPC, RLIMIT_MEMLOCK
+  kUnavailable,         // EAGAIN, EBUSY, EINTR: try later
+  kUnsupported,         // ENOSYS, EOPNOTSUPP, EINVAL from a kernel feature
+  kCancelled,           // ECANCELED
+  kFailedPrecondition,  // refused: the state of the files named does not allow it
+  kIo,                  // EIO and any other errno
+  kInternal,            // a bug in ringflow
 };
 
 // "ENOENT" for ENOENT; "E<n>" for numbers it does not know. Never null.
