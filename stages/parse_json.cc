@@ -4,7 +4,6 @@
 #include <rapidjson/reader.h>
 
 #include <cassert>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +15,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "framework/core/number.h"
+#include "framework/core/utf8.h"
 #include "stages/internal/parse_util.h"
 
 namespace ringflow::stages {
@@ -120,7 +121,7 @@ inline flow::Value SmallInteger(const char* digits, std::size_t n, bool minus) {
 // more than the rest of a log line's parse): when the text's digits, at most 15, make an integer
 // m < 2^53 and its decimal exponent e has |e| <= 22, m and 10^|e| are exact doubles, and one
 // IEEE multiplication or division of exact operands is correctly rounded. False: not such a
-// number (the caller uses std::from_chars). REQUIRES: `text` is a number by JSON's grammar.
+// number (the caller then uses ParseDouble). REQUIRES: `text` is a number by JSON's grammar.
 inline bool ExactSmallDecimal(std::string_view text, bool minus, double& out) {
   static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -162,25 +163,20 @@ inline bool ExactSmallDecimal(std::string_view text, bool minus, double& out) {
 [[gnu::noinline]] bool UncommonNumberValue(std::string_view text, bool minus,
                                            std::size_t int_digits, bool integral,
                                            flow::Value& out) {
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
   if (integral) {
-    int64_t v = 0;
-    if (std::from_chars(begin, end, v).ec == std::errc()) {
-      out = flow::Value::Int(v);
+    if (const std::optional<int64_t> v = ParseInt64(text)) {
+      out = flow::Value::Int(*v);
       return true;
     }
     // Beyond int64: a double, never a wrapped integer.
   }
-  double d = 0;
-  const std::errc ec = std::from_chars(begin, end, d).ec;
-  if (ec == std::errc()) {
-    out = flow::Value::Double(d);
+  if (const std::optional<double> d = ParseDouble(text)) {
+    out = flow::Value::Double(*d);
     return true;
   }
-  // from_chars reports both ends of the range as ERANGE and leaves `d` alone; strtod returns 0
-  // for an underflow (nonzero subnormals come back without error).
-  assert(ec == std::errc::result_out_of_range);
+  // A number by JSON's grammar fails only out of range: from_chars reports both ends of the
+  // range alike, while strtod returns 0 for an underflow (nonzero subnormals come back without
+  // error).
   if (Underflows(text.substr(minus ? 1 : 0), int_digits)) {
     out = flow::Value::Double(minus ? -0.0 : 0.0);
     return true;
@@ -197,62 +193,21 @@ inline bool ExactSmallDecimal(std::string_view text, bool minus, double& out) {
 // numbers were before it: out of line it cost 4% more instructions on the generated corpus.
 inline bool NumberValue(std::string_view text, bool minus, std::size_t int_digits, bool integral,
                         flow::Value& out) {
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
   if (integral && int_digits <= 18) {
-    out = SmallInteger(begin + (minus ? 1 : 0), int_digits, minus);
+    out = SmallInteger(text.data() + (minus ? 1 : 0), int_digits, minus);
     return true;
   }
   if (!integral) {
-    double d = 0;
-    if (ExactSmallDecimal(text, minus, d) || std::from_chars(begin, end, d).ec == std::errc()) {
+    if (double d = 0; ExactSmallDecimal(text, minus, d)) {
       out = flow::Value::Double(d);
+      return true;
+    }
+    if (const std::optional<double> d = ParseDouble(text)) {
+      out = flow::Value::Double(*d);
       return true;
     }
   }
   return UncommonNumberValue(text, minus, int_digits, integral, out);
-}
-
-// Whether `s` is valid UTF-8: shortest forms only, no surrogates (ED A0..BF), at most U+10FFFF.
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* const end = p + s.size();
-  while (p != end) {
-    if (end - p >= 8) {  // ASCII fast path, 8 bytes at a time
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if ((w & 0x8080808080808080u) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    const unsigned c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::ptrdiff_t len = 0;
-    unsigned lo = 0x80, hi = 0xbf;  // range of the second byte
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;  // overlong
-      if (c == 0xed) hi = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;  // overlong
-      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
-    } else {
-      return false;  // continuation byte, C0/C1 (overlong), F5..FF
-    }
-    if (end - p < len || p[1] < lo || p[1] > hi) return false;
-    for (std::ptrdiff_t k = 2; k < len; ++k) {
-      if ((p[k] & 0xc0) != 0x80) return false;
-    }
-    p += len;
-  }
-  return true;
 }
 
 // The reader keeps its scratch stack (it unescapes every string there) between lines, so a line

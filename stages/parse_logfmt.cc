@@ -1,13 +1,12 @@
 #include "stages/parse_logfmt.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
-#include <system_error>
 
+#include "framework/core/number.h"
 #include "stages/internal/parse_util.h"
 
 namespace ringflow::stages {
@@ -48,18 +47,12 @@ Value TypedValue(std::string_view s) {
     if (i == start) return Value::String(s);
   }
   if (i != s.size()) return Value::String(s);
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
   if (int_end == s.size()) {
-    int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(first, last, v);
-    if (ec != std::errc() || ptr != last) return Value::String(s);  // out of int64 range
-    return Value::Int(v);
+    const std::optional<int64_t> v = ParseInt64(s);
+    return v ? Value::Int(*v) : Value::String(s);  // a string when out of int64 range
   }
-  double d = 0;
-  const auto [ptr, ec] = std::from_chars(first, last, d);
-  if (ec != std::errc() || ptr != last || !std::isfinite(d)) return Value::String(s);
-  return Value::Double(d);
+  const std::optional<double> d = ParseDouble(s);
+  return d ? Value::Double(*d) : Value::String(s);
 }
 
 }  // namespace

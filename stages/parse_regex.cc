@@ -2,16 +2,15 @@
 
 #include <re2/re2.h>
 
-#include <charconv>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "framework/core/number.h"
 #include "stages/internal/parse_util.h"
 
 namespace ringflow::stages {
@@ -40,25 +39,20 @@ constexpr int kInlineSubmatches = 16;
 
 // The value of a typed group's text; false when it does not convert.
 bool Convert(GroupType type, std::string_view s, Value& out) {
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
   switch (type) {
     case GroupType::kString:
       out = Value::String(s);
       return true;
     case GroupType::kInt: {
-      int64_t v = 0;
-      const auto [ptr, ec] = std::from_chars(first, last, v);
-      if (s.empty() || ec != std::errc() || ptr != last) return false;
-      out = Value::Int(v);
+      const std::optional<int64_t> v = ParseInt64(s);
+      if (!v) return false;
+      out = Value::Int(*v);
       return true;
     }
     case GroupType::kDouble: {
-      double d = 0;
-      const auto [ptr, ec] = std::from_chars(first, last, d);
-      // from_chars also reads "inf" and "nan", which JSON cannot carry.
-      if (s.empty() || ec != std::errc() || ptr != last || !std::isfinite(d)) return false;
-      out = Value::Double(d);
+      const std::optional<double> d = ParseDouble(s);  // refuses "inf" and "nan" too
+      if (!d) return false;
+      out = Value::Double(*d);
       return true;
     }
     case GroupType::kBool:

@@ -6,10 +6,13 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "framework/core/number.h"
 
 namespace ringflow::stages::internal {
 namespace {
@@ -114,19 +117,15 @@ bool ParseNumber(std::string_view s, Number& out) {
     is_int = false;
   }
   if (i != s.size()) return false;
-  const char* const end = s.data() + s.size();
   if (is_int) {
-    int64_t v = 0;
-    const std::from_chars_result r = std::from_chars(s.data(), end, v);
-    if (r.ec == std::errc() && r.ptr == end) {
-      out = {true, v, 0};
+    if (const std::optional<int64_t> v = ParseInt64(s)) {
+      out = {true, *v, 0};
       return true;
     }
   }
-  double d = 0;
-  const std::from_chars_result r = std::from_chars(s.data(), end, d);
-  if (r.ec != std::errc() || r.ptr != end || !std::isfinite(d)) return false;
-  out = {false, 0, d};
+  const std::optional<double> d = ParseDouble(s);
+  if (!d) return false;
+  out = {false, 0, *d};
   return true;
 }
 
