@@ -1,22 +1,21 @@
 // Writing records as JSON lines (the JSON sink's formatter). Output is valid JSON (RFC 8259,
-// UTF-8) whatever bytes the record holds: bytes that are not valid UTF-8 are written as \u00XX,
-// their Latin-1 reading. Stateless; appends to a caller-owned string; thread-safe.
+// UTF-8) whatever bytes the record holds: strings are escaped by framework/core/json_escape.h,
+// which writes bytes that are not valid UTF-8 as \u00XX, their Latin-1 reading. Stateless;
+// appends to a caller-owned string; thread-safe.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "framework/core/json_escape.h"
 #include "framework/flow/record.h"
 
 namespace ringflow::stages {
 
-// Appends `bytes` as a JSON string, quotes included. '"' and '\\' are escaped; \n, \r, \t get
-// their short escapes; every other control character (0x00-0x1f) and DEL (0x7f, legal raw in
-// JSON but invisible on a terminal) is written as \u00XX. Valid UTF-8 sequences are copied as
-// they are. Any other byte (a stray continuation byte, a truncated sequence, an overlong form, a
-// UTF-8-encoded surrogate, a code point above U+10FFFF, 0xf8-0xff) is written as \u00XX, so it
-// decodes to U+00XX. `ringflow checksum --json` uses it for paths too.
-void AppendJsonString(std::string& out, std::string_view bytes);
+// Appends `bytes` as a JSON string, quotes included (framework/core/json_escape.h: '"', '\\'
+// and control bytes escaped, bytes that are not valid UTF-8 as \u00XX). Named here too for the
+// callers that know it as stages::AppendJsonString.
+using ringflow::AppendJsonString;
 
 // Appends one JSON object and a '\n'.
 // A parsed record (record.ok()): {"name":value,...} with its fields in order (duplicate names

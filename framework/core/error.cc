@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "framework/core/json_escape.h"
 #include "framework/core/utf8.h"
 
 namespace ringflow {
@@ -184,14 +185,10 @@ std::string MessageText(std::string_view text, std::size_t max_bytes, bool quote
     const auto u = static_cast<unsigned char>(text[i]);
     std::size_t len = 0;  // bytes of `text` this character takes
     std::string_view add;
-    if (quote && (u == '"' || u == '\\')) {
+    char letter = 0;
+    if (quote && (letter = JsonShortEscape(u)) != 0) {  // the same short escapes as JSON's
       piece[0] = '\\';
-      piece[1] = static_cast<char>(u);
-      add = {piece, 2};
-      len = 1;
-    } else if (quote && (u == '\n' || u == '\t' || u == '\r')) {
-      piece[0] = '\\';
-      piece[1] = u == '\n' ? 'n' : u == '\t' ? 't' : 'r';
+      piece[1] = letter;
       add = {piece, 2};
       len = 1;
     } else if (u >= 0x20 && u != 0x7f && (len = Utf8SequenceLength(text.substr(i))) != 0) {
