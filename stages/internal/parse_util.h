@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "framework/core/calendar.h"
 #include "framework/flow/record.h"
 
 namespace ringflow::stages::internal {
@@ -38,22 +39,9 @@ inline bool Digits(std::string_view s, std::size_t at, std::size_t n, int& out) 
   return true;
 }
 
-// "Jan" -> 1 ... "Dec" -> 12; 0 for anything else.
-inline int MonthFromName(std::string_view m) {
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (int i = 0; i < 12; ++i) {
-    if (m == kMonths[i]) return i + 1;
-  }
-  return 0;
-}
-
-// REQUIRES: 1 <= month <= 12.
-inline int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
+// Month names and days per month: the one calendar of the project.
+using ringflow::DaysInMonth;
+using ringflow::MonthFromName;
 
 // Writes v as `width` decimal digits, zero-padded.
 inline void Put(char* p, int v, int width) {
