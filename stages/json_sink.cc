@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <random>
 #include <utility>
 
+#include "framework/core/atomic_file.h"
 #include "stages/json_writer.h"
 
 namespace ringflow::stages {
@@ -66,30 +65,10 @@ Result<std::unique_ptr<JsonSink>> JsonSink::Open(const std::string& path, bool f
     }
     return sink;
   }
-  const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.empty()) return Error::FromErrno(EISDIR, "open " + Shown(path));
-  // Same directory, so the rename stays within one file system and is atomic. The process id
-  // alone does not make the name unique: a run killed earlier may have left its temporary file
-  // (kept for --resume), and in a container every run may be process 1.
-  std::string temp;
-  int fd = -1;
-  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
-    char suffix[24];
-    std::snprintf(suffix, sizeof suffix, "%d-%06x", static_cast<int>(::getpid()),
-                  static_cast<unsigned>(std::random_device()() & 0xffffff));
-    temp = dir + "." + base + ".tmp-" + suffix;
-    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    // Name the file the user asked for, unless the temporary name itself is the problem.
-    const int err = errno;
-    return Error::FromErrno(err, "create " + Shown(err == EEXIST ? temp : path));
-  }
+  if (path.back() == '/') return Error::FromErrno(EISDIR, "open " + Shown(path));
+  RINGFLOW_ASSIGN_OR_RETURN(TempFile temp, CreateTempFileBeside(path));
   return std::unique_ptr<JsonSink>(
-      new JsonSink(fd, /*owns_fd=*/true, path, std::move(temp), fsync, /*regular=*/true));
+      new JsonSink(temp.fd, /*owns_fd=*/true, path, std::move(temp.path), fsync, /*regular=*/true));
 }
 
 Result<std::unique_ptr<JsonSink>> JsonSink::OpenFd(int fd, std::string name) {
@@ -257,12 +236,15 @@ Status JsonSink::Close() {
       // close(2) can report a deferred write error (NFS); the descriptor is gone either way.
       if (::close(fd) != 0) {
         s = Fail(Error::FromErrno(errno, "close " + Shown(name_)));
-      } else if (temp_path_.empty()) {
-        // Written in place: nothing to rename.
-      } else if (::rename(temp_path_.c_str(), name_.c_str()) != 0) {
-        s = Fail(Error::FromErrno(errno, "rename " + Shown(temp_path_) + " to " + Shown(name_)));
-      } else {
-        temp_exists_ = false;
+      } else if (!temp_path_.empty()) {  // else written in place: nothing to rename
+        // No directory fsync: after a crash the name holds the old file or the whole new one
+        // either way, which is all this sink promises.
+        Status renamed = RenameIntoPlace(temp_path_, name_, /*sync_directory=*/false);
+        if (renamed.ok()) {
+          temp_exists_ = false;
+        } else {
+          s = Fail(std::move(renamed).error());
+        }
       }
     }
   }
