@@ -123,6 +123,426 @@ Error GraphError(const std::string& what) {
   return Error(ErrorCode::kInvalidArgument, "pipeline graph: " + what);
 }
 
+using ChunkStageNode = tf::function_node<PacketPtr, Message>;
+using SegmentNode = tf::function_node<Message, Message>;
+using SinkOrderNode = tf::sequencer_node<Message>;
+using SinkNode = tf::function_node<Message>;
+
+// Sinks that read the same inputs and need no formatting node of their own share one ordered
+// serial node: their writes run one after the other in one task per message instead of one task
+// (and one sequencer) per sink. A sink whose Format cannot run in the segment that produces its
+// input formats in a node of its own, and so orders and writes on its own.
+struct SinkGroup {
+  std::vector<std::size_t> members;  // sink indices
+  const std::vector<std::size_t>* inputs;
+  bool prepared = false;  // one member, formatting in a node of its own
+};
+
+// A checkpoint cut that not every sink group has reported yet.
+struct PendingCut {
+  std::size_t reported = 0;
+  std::vector<SinkPosition> positions;
+};
+
+// One run of a PipelineGraph, in phases: build the stages' nodes (chunk stages, segments), group
+// the sinks and build their nodes, run the graph to its end, then prepare and close the sinks
+// (or abort them). Node bodies refer to this object, which outlives the graph.
+class GraphRun {
+ public:
+  GraphRun(uring::FileSource& files, const SourceOptions& source, const PipelineGraph& graph);
+  Result<PipelineStats> Run();
+
+ private:
+  // The flow graph. Nodes are declared after the graph and so destroyed before it; the source
+  // node first (destroyed last of them), as it waits for its I/O thread.
+  struct Nodes {
+    explicit Nodes(GraphRun& run);
+    tf::graph g;
+    FileSourceNode source;
+    tf::sequencer_node<PacketPtr> chunk_order;
+    tf::broadcast_node<PacketPtr> chunk_fan;
+    std::list<ChunkStageNode> chunk_stages;
+    std::list<SegmentNode> segments;
+    std::list<SegmentNode> sink_prepares;
+    std::list<SinkOrderNode> sink_orders;
+    std::list<SinkNode> sink_writes;
+    std::list<std::vector<Message>> held;  // per sink group: a packet's messages but the last
+  };
+
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void Fail(Status s);
+  template <typename Body>
+  void Guarded(const std::string& what, Body&& body);
+
+  // Node building.
+  void BuildStages(Nodes& n);
+  void AddChunkStage(Nodes& n, std::size_t i);
+  void AddRecordStage(Nodes& n, std::size_t i);
+  Message RunSegment(const Segment& segment, const Message& in);
+  // Sink grouping.
+  void GroupSinks();
+  void AddSinkGroup(Nodes& n, const SinkGroup& group);
+  void WriteGroup(const SinkGroup& group, const std::vector<uint32_t>& input_of,
+                  std::vector<Message>& held, bool observes, const Message& last);
+  // Checkpoint cuts.
+  void ReportCut(const SinkGroup& group, const Chunk& message);
+  // Wait and teardown.
+  void Execute();
+  Status CloseSinks();
+
+  const SourceOptions& source_;
+  const PipelineGraph& graph_;
+  StringPool buffers_;  // declared before the graph: messages hold its strings
+
+  PipelineStats stats_;
+  std::vector<uint64_t> sink_batches_;
+  std::vector<std::string> sink_names_;  // for errors
+  std::mutex status_mu_;
+  Status status_;  // the first failure; guarded by status_mu_
+  std::atomic<bool> failed_{false};
+  StoppableSource stoppable_;
+
+  // How many consumers read each stage's batches: a record stage copies a batch that others read
+  // too, instead of changing it under them.
+  std::vector<std::size_t> consumers_;
+  std::size_t chunk_stage_count_ = 0;
+  std::list<Segment> segments_;
+  // The node whose output carries each stage's batches, and the segment that runs the stage
+  // (null for chunk stages).
+  std::vector<tf::sender<Message>*> outputs_;
+  std::vector<Segment*> segment_of_;
+  std::vector<SinkGroup> groups_;
+  std::mutex cuts_mu_;
+  std::map<uint64_t, PendingCut> cuts_;  // by message seq; guarded by cuts_mu_
+};
+
+GraphRun::Nodes::Nodes(GraphRun& run)
+    : source(g, &run.stoppable_, run.source_),
+      chunk_order(g, [](const PacketPtr& p) { return p->seq; }),
+      chunk_fan(g) {}
+
+GraphRun::GraphRun(uring::FileSource& files, const SourceOptions& source,
+                   const PipelineGraph& graph)
+    : source_(source),
+      graph_(graph),
+      sink_batches_(graph.sinks.size(), 0),
+      stoppable_(files, failed_),
+      consumers_(graph.stages.size(), 0) {
+  stats_.sink_records.assign(graph.sinks.size(), 0);
+  for (const auto& stage : graph.stages) {
+    if (stage.transform != nullptr) ++consumers_[stage.input];
+  }
+  for (const auto& sink : graph.sinks) {
+    for (std::size_t input : sink.inputs) ++consumers_[input];
+    sink_names_.push_back("sink \"" + sink.name + "\"");
+  }
+  for (const auto& stage : graph.stages) chunk_stage_count_ += stage.chunks != nullptr ? 1 : 0;
+}
+
+void GraphRun::Fail(Status s) {
+  std::lock_guard lock(status_mu_);
+  if (status_.ok()) status_ = std::move(s);
+  failed_.store(true, std::memory_order_relaxed);
+}
+
+// A stage that throws (bad_alloc, or a bug) fails the run like a sink error. The exception is
+// caught inside the node, which still passes its message on: a node that dropped it would leave
+// a gap the sequencers wait for forever, holding the pool's buffers.
+template <typename Body>
+void GraphRun::Guarded(const std::string& what, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Fail(Error(ErrorCode::kInternal, what + " failed: " + EscapeControl(e.what())));
+  } catch (...) {
+    Fail(Error(ErrorCode::kInternal, what + " failed: unknown exception"));
+  }
+}
+
+void GraphRun::BuildStages(Nodes& n) {
+  for (std::size_t i = 0; i < graph_.stages.size(); ++i) {
+    if (graph_.stages[i].chunks != nullptr) {
+      AddChunkStage(n, i);
+    } else {
+      AddRecordStage(n, i);
+    }
+  }
+}
+
+void GraphRun::AddChunkStage(Nodes& n, std::size_t i) {
+  FramingStage* chunks = graph_.stages[i].chunks;
+  const auto stream = static_cast<uint32_t>(i);
+  // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
+  auto& node = n.chunk_stages.emplace_back(
+      n.g, tf::serial,
+      [this, chunks, stream,
+       name = "stage \"" + graph_.stages[i].name + "\""](const PacketPtr& packet) {
+        Message out{packet->seq, stream, std::make_shared<std::vector<Item>>(), nullptr};
+        out.items->reserve(packet->chunks.size());
+        for (const ChunkPtr& chunk : packet->chunks) {
+          // Memory for the records a chunk of lines makes (~6 bytes per input byte when parsed:
+          // records, fields, unescaped strings): one block, no growth.
+          auto batch = RecordBatch::ForChunk(
+              chunk,
+              std::max<std::size_t>(RecordBatch::kFirstBlock, std::size_t{6} * chunk->length));
+          batch->stream = stream;
+          if (!failed()) Guarded(name, [&] { chunks->Frame(*chunk, *batch); });
+          out.items->push_back({std::move(batch), nullptr});
+        }
+        return out;
+      });
+  if (chunk_stage_count_ > 1) {
+    tf::make_edge(n.chunk_fan, node);
+  } else {
+    tf::make_edge(n.chunk_order, node);
+  }
+  outputs_.push_back(&node);
+  segment_of_.push_back(nullptr);
+}
+
+void GraphRun::AddRecordStage(Nodes& n, std::size_t i) {
+  const PipelineGraph::Stage& stage = graph_.stages[i];
+  // A record stage that is the only reader of another record stage runs in that stage's task
+  // (fused: one task per batch for the whole chain instead of one per stage).
+  Step step{stage.transform, static_cast<uint32_t>(i), consumers_[stage.input] > 1,
+            "stage \"" + stage.name + "\""};
+  if (Segment* up = segment_of_[stage.input]; up != nullptr && consumers_[stage.input] == 1) {
+    up->steps.push_back(std::move(step));
+    outputs_.push_back(outputs_[stage.input]);
+    segment_of_.push_back(up);
+    return;
+  }
+  Segment& segment = segments_.emplace_back();
+  segment.steps.push_back(std::move(step));
+  // Any number of batches at once; the source's message bound limits them.
+  auto& node = n.segments.emplace_back(
+      n.g, tf::unlimited, [this, &segment](const Message& in) { return RunSegment(segment, in); });
+  tf::make_edge(*outputs_[stage.input], node);
+  outputs_.push_back(&node);
+  segment_of_.push_back(&segment);
+}
+
+Message GraphRun::RunSegment(const Segment& segment, const Message& in) {
+  // The first step's input may be read by others too (then it copies each batch); the item list
+  // is this segment's own either way.
+  Message out{in.seq, segment.steps.back().stream, std::make_shared<std::vector<Item>>(*in.items),
+              nullptr};
+  for (Item& item : *out.items) {
+    item.bytes.reset();  // another sink's
+    for (const Step& s : segment.steps) {
+      // (A copy that fails leaves the shared input unchanged: the run has failed then, and the
+      // sinks write nothing more.)
+      Guarded(s.name, [&] {
+        if (s.copy) item.batch = RecordBatch::CopyOf(item.batch);
+        item.batch->stream = s.stream;
+        if (!failed()) s.transform->Process(*item.batch);
+      });
+    }
+  }
+  if (segment.format != nullptr && !failed()) {
+    Guarded(segment.format_name, [&] {
+      out.formatted_for = segment.format;
+      for (Item& item : *out.items) {
+        item.bytes = buffers_.Get();
+        segment.format->Format(0, *item.batch, *item.bytes);
+      }
+    });
+  }
+  return out;
+}
+
+void GraphRun::GroupSinks() {
+  for (std::size_t k = 0; k < graph_.sinks.size(); ++k) {
+    const PipelineGraph::Sink& sink = graph_.sinks[k];
+    bool prepared = false;
+    if (sink.sink->formats()) {
+      // Its Format runs before ordering, in parallel: in the task of the segment that produces
+      // its only input (Format only reads the batch, so other readers of the same batch do not
+      // matter; one sink per segment), else in a node of its own. (`up`'s last step is the stage
+      // the sink reads: a stage with a reader besides the next stage ends its segment.)
+      Segment* up = segment_of_[sink.inputs[0]];
+      if (sink.inputs.size() == 1 && up != nullptr && up->format == nullptr) {
+        up->format = sink.sink;
+        up->format_name = "sink \"" + sink.name + "\"";
+      } else {
+        prepared = true;
+      }
+    }
+    auto same = std::find_if(groups_.begin(), groups_.end(), [&](const SinkGroup& group) {
+      return !prepared && !group.prepared && *group.inputs == sink.inputs;
+    });
+    if (same != groups_.end()) {
+      same->members.push_back(k);
+    } else {
+      groups_.push_back({{k}, &sink.inputs, prepared});
+    }
+  }
+}
+
+void GraphRun::AddSinkGroup(Nodes& n, const SinkGroup& group) {
+  const std::vector<std::size_t>& inputs = *group.inputs;
+  // Stream -> the sinks' input number. Each input carries one message per source packet, so
+  // seq * inputs + input numbers the sinks' messages densely, in (packet, input) order.
+  std::vector<uint32_t> input_of(graph_.stages.size(), 0);
+  for (std::size_t j = 0; j < inputs.size(); ++j) input_of[inputs[j]] = static_cast<uint32_t>(j);
+  const uint64_t width = inputs.size();
+  auto& order = n.sink_orders.emplace_back(n.g, [width, input_of](const Message& m) {
+    return static_cast<std::size_t>(m.seq * width + input_of[m.stream]);
+  });
+  const bool observes = &group == &groups_.front() && graph_.checkpoints != nullptr;
+  auto& held = n.held.emplace_back(width);
+  auto& write = n.sink_writes.emplace_back(
+      n.g, tf::serial, [this, &group, input_of, &held, observes](const Message& last) {
+        WriteGroup(group, input_of, held, observes, last);
+      });
+  tf::make_edge(order, write);
+  if (!group.prepared) {
+    for (std::size_t input : inputs) tf::make_edge(*outputs_[input], order);
+    return;
+  }
+  SinkStage* stage = graph_.sinks[group.members[0]].sink;
+  auto& prepare = n.sink_prepares.emplace_back(
+      n.g, tf::unlimited,
+      [this, stage, input_of, &name = sink_names_[group.members[0]]](const Message& in) {
+        Message m{in.seq, in.stream, std::make_shared<std::vector<Item>>(*in.items), stage};
+        if (!failed()) {
+          Guarded(name, [&] {
+            for (Item& item : *m.items) {
+              item.bytes = buffers_.Get();
+              stage->Format(input_of[m.stream], *item.batch, *item.bytes);
+            }
+          });
+        }
+        return m;
+      });
+  for (std::size_t input : inputs) tf::make_edge(*outputs_[input], prepare);
+  tf::make_edge(prepare, order);
+}
+
+// A packet's messages from every input but the last wait in `held` (the node is serial) until the
+// last one comes; then the sinks get each chunk's batches input after input, chunk after chunk,
+// as if every chunk had travelled alone.
+void GraphRun::WriteGroup(const SinkGroup& group, const std::vector<uint32_t>& input_of,
+                          std::vector<Message>& held, bool observes, const Message& last) {
+  const uint32_t last_input = input_of[last.stream];
+  held[last_input] = last;
+  if (last_input + 1 < held.size()) return;
+  const std::size_t n = last.items->size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Chunk* message = (*last.items)[i].batch->chunk.get();
+    if (observes && message != nullptr && !failed()) {
+      Guarded("checkpoint", [&] { graph_.checkpoints->Observe(*message); });
+    }
+    for (uint32_t input = 0; input < held.size(); ++input) {
+      const Message& m = held[input];
+      const Item& item = (*m.items)[i];
+      const RecordBatch& batch = *item.batch;
+      for (std::size_t k : group.members) {
+        ++sink_batches_[k];
+        if (failed()) continue;
+        stats_.sink_records[k] += batch.records.size();
+        SinkStage* stage = graph_.sinks[k].sink;
+        Guarded(sink_names_[k], [&] {
+          Status s = item.bytes != nullptr && m.formatted_for == stage
+                         ? stage->WriteFormatted(input, batch, *item.bytes)
+                         : stage->WriteFrom(input, batch);
+          if (!s.ok()) Fail(std::move(s));
+        });
+      }
+    }
+    // (The source ends a packet with its cut: the sinks have written nothing after it.)
+    if (graph_.checkpoints != nullptr && message != nullptr && message->checkpoint && !failed()) {
+      Guarded("checkpoint", [&] { ReportCut(group, *message); });
+    }
+  }
+  for (Message& m : held) m = Message{};
+}
+
+// Checkpoint cuts: each group, having written a marked message, writes its sinks through
+// (SinkStage::Checkpoint) and reports their positions; the last group to report a message hands
+// the cut to the observer (which makes it durable). A group reports its cuts in order, so cuts
+// complete in order too.
+void GraphRun::ReportCut(const SinkGroup& group, const Chunk& message) {
+  std::vector<std::pair<std::size_t, SinkPosition>> mine;
+  for (std::size_t k : group.members) {
+    Result<SinkPosition> at = graph_.sinks[k].sink->Checkpoint();
+    if (!at.ok()) return Fail(at.error());
+    mine.emplace_back(k, std::move(at).value());
+  }
+  std::lock_guard lock(cuts_mu_);
+  PendingCut& cut = cuts_[message.seq];
+  if (cut.positions.empty()) cut.positions.resize(graph_.sinks.size());
+  for (auto& [k, at] : mine) cut.positions[k] = std::move(at);
+  if (++cut.reported < groups_.size()) return;
+  const PendingCut done = std::move(cut);
+  cuts_.erase(message.seq);
+  if (failed()) return;
+  if (Status s = graph_.checkpoints->Cut(message, done.positions); !s.ok()) Fail(std::move(s));
+}
+
+void GraphRun::Execute() {
+  Nodes n(*this);
+  BuildStages(n);
+  GroupSinks();
+  for (const SinkGroup& group : groups_) AddSinkGroup(n, group);
+  tf::make_edge(n.source.output(), n.chunk_order);
+  if (chunk_stage_count_ > 1) tf::make_edge(n.chunk_order, n.chunk_fan);
+  n.source.Start();
+  try {
+    n.g.wait_for_all();
+  } catch (const std::exception& e) {
+    // Only the graph's own machinery can still throw here (the bodies catch theirs): the graph
+    // is cancelled. Stop the source, wait for what is still running, report it.
+    Fail(Error(ErrorCode::kInternal, std::string("pipeline failed: ") + e.what()));
+    n.g.wait_for_all();
+  }
+  stats_.source = n.source.stats();
+  if (!n.source.status().ok()) Fail(n.source.status());
+}
+
+// Prepares every sink, then closes them; after the first failure the others are aborted instead,
+// so a failed run leaves as little behind as it can.
+Status GraphRun::CloseSinks() {
+  Status status;
+  for (std::size_t k = 0; k < graph_.sinks.size() && status.ok(); ++k) {
+    status = graph_.sinks[k].sink->Prepare();
+  }
+  if (status.ok() && graph_.checkpoints != nullptr) {
+    std::vector<SinkPosition> positions;
+    for (std::size_t k = 0; k < graph_.sinks.size() && status.ok(); ++k) {
+      Result<SinkPosition> at = graph_.sinks[k].sink->Checkpoint();
+      if (at.ok()) {
+        positions.push_back(std::move(at).value());
+      } else {
+        status = at.error();
+      }
+    }
+    if (status.ok()) status = graph_.checkpoints->Complete(positions);
+  }
+  for (std::size_t k = 0; k < graph_.sinks.size(); ++k) {
+    if (status.ok()) {
+      status = graph_.sinks[k].sink->Close();
+    } else {
+      graph_.sinks[k].sink->Abort();
+    }
+  }
+  return status;
+}
+
+Result<PipelineStats> GraphRun::Run() {
+  Execute();
+  for (std::size_t k = 0; k < graph_.sinks.size(); ++k) {
+    stats_.batches += sink_batches_[k];
+    stats_.records += stats_.sink_records[k];
+  }
+  if (!status_.ok()) {
+    for (const auto& sink : graph_.sinks) sink.sink->Abort();
+    return std::move(status_).error();
+  }
+  RINGFLOW_RETURN_IF_ERROR(CloseSinks());
+  return std::move(stats_);
+}
+
 }  // namespace
 
 Status PipelineGraph::Check() const {
@@ -165,337 +585,7 @@ Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions&
       }
     }
   }
-  using ChunkStageNode = tf::function_node<PacketPtr, Message>;
-  using SegmentNode = tf::function_node<Message, Message>;
-  using SinkOrderNode = tf::sequencer_node<Message>;
-  using SinkNode = tf::function_node<Message>;
-  StringPool buffers;  // declared before the graph: messages hold its strings
-
-  PipelineStats stats;
-  stats.sink_records.assign(graph.sinks.size(), 0);
-  std::vector<uint64_t> sink_batches(graph.sinks.size(), 0);
-  std::mutex status_mu;
-  Status status;  // the first failure; guarded by status_mu
-  std::atomic<bool> failed{false};
-  auto fail = [&](Status s) {
-    std::lock_guard lock(status_mu);
-    if (status.ok()) status = std::move(s);
-    failed.store(true, std::memory_order_relaxed);
-  };
-  // A stage that throws (bad_alloc, or a bug) fails the run like a sink error. The exception is
-  // caught inside the node, which still passes its message on: a node that dropped it would leave
-  // a gap the sequencers wait for forever, holding the pool's buffers.
-  auto guarded = [&](const std::string& what, auto&& body) {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      fail(Error(ErrorCode::kInternal, what + " failed: " + EscapeControl(e.what())));
-    } catch (...) {
-      fail(Error(ErrorCode::kInternal, what + " failed: unknown exception"));
-    }
-  };
-  StoppableSource stoppable(files, failed);
-
-  // How many consumers read each stage's batches: a record stage copies a batch that others
-  // read too, instead of changing it under them.
-  std::vector<std::size_t> consumers(graph.stages.size(), 0);
-  for (const auto& stage : graph.stages) {
-    if (stage.transform != nullptr) ++consumers[stage.input];
-  }
-  for (const auto& sink : graph.sinks) {
-    for (std::size_t input : sink.inputs) ++consumers[input];
-  }
-  {
-    // Nodes are declared after the graph and so destroyed before it; the source node last
-    // (first declared after the graph) waits for its I/O thread.
-    tf::graph g;
-    FileSourceNode source_node(g, &stoppable, source);
-    tf::sequencer_node<PacketPtr> chunk_order(g, [](const PacketPtr& p) { return p->seq; });
-    tf::broadcast_node<PacketPtr> chunk_fan(g);
-    std::size_t chunk_stages = 0;
-    for (const auto& stage : graph.stages) chunk_stages += stage.chunks != nullptr ? 1 : 0;
-    std::list<ChunkStageNode> chunk_nodes;
-    std::list<Segment> segments;
-    std::list<SegmentNode> segment_nodes;
-    // The node whose output carries each stage's batches, and the segment that runs the stage
-    // (null for chunk stages).
-    std::vector<tf::sender<Message>*> outputs;
-    std::vector<Segment*> segment_of;
-    for (std::size_t i = 0; i < graph.stages.size(); ++i) {
-      const PipelineGraph::Stage& stage = graph.stages[i];
-      const auto stream = static_cast<uint32_t>(i);
-      const std::string name = "stage \"" + stage.name + "\"";
-      if (stage.chunks != nullptr) {
-        FramingStage* chunks = stage.chunks;
-        // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
-        auto& node = chunk_nodes.emplace_back(
-            g, tf::serial, [&failed, &guarded, chunks, stream, name](const PacketPtr& packet) {
-              Message out{packet->seq, stream, std::make_shared<std::vector<Item>>(), nullptr};
-              out.items->reserve(packet->chunks.size());
-              for (const ChunkPtr& chunk : packet->chunks) {
-                // Memory for the records a chunk of lines makes (~6 bytes per input byte when
-                // parsed: records, fields, unescaped strings): one block, no growth.
-                auto batch = RecordBatch::ForChunk(
-                    chunk, std::max<std::size_t>(RecordBatch::kFirstBlock,
-                                                 std::size_t{6} * chunk->length));
-                batch->stream = stream;
-                if (!failed.load(std::memory_order_relaxed)) {
-                  guarded(name, [&] { chunks->Frame(*chunk, *batch); });
-                }
-                out.items->push_back({std::move(batch), nullptr});
-              }
-              return out;
-            });
-        if (chunk_stages > 1) {
-          tf::make_edge(chunk_fan, node);
-        } else {
-          tf::make_edge(chunk_order, node);
-        }
-        outputs.push_back(&node);
-        segment_of.push_back(nullptr);
-        continue;
-      }
-      // A record stage that is the only reader of another record stage runs in that stage's
-      // task (fused: one task per batch for the whole chain instead of one per stage).
-      Step step{stage.transform, stream, consumers[stage.input] > 1, name};
-      if (Segment* up = segment_of[stage.input]; up != nullptr && consumers[stage.input] == 1) {
-        up->steps.push_back(std::move(step));
-        outputs.push_back(outputs[stage.input]);
-        segment_of.push_back(up);
-        continue;
-      }
-      Segment& segment = segments.emplace_back();
-      segment.steps.push_back(std::move(step));
-      // Any number of batches at once; the source's message bound limits them.
-      auto& node = segment_nodes.emplace_back(
-          g, tf::unlimited, [&failed, &guarded, &buffers, &segment](const Message& in) {
-            // The first step's input may be read by others too (then it copies each batch); the
-            // item list is this segment's own either way.
-            Message out{in.seq, segment.steps.back().stream,
-                        std::make_shared<std::vector<Item>>(*in.items), nullptr};
-            for (Item& item : *out.items) {
-              item.bytes.reset();  // another sink's
-              for (const Step& s : segment.steps) {
-                // (A copy that fails leaves the shared input unchanged: the run has failed then,
-                // and the sinks write nothing more.)
-                guarded(s.name, [&] {
-                  if (s.copy) item.batch = RecordBatch::CopyOf(item.batch);
-                  item.batch->stream = s.stream;
-                  if (!failed.load(std::memory_order_relaxed)) s.transform->Process(*item.batch);
-                });
-              }
-            }
-            if (segment.format != nullptr && !failed.load(std::memory_order_relaxed)) {
-              guarded(segment.format_name, [&] {
-                out.formatted_for = segment.format;
-                for (Item& item : *out.items) {
-                  item.bytes = buffers.Get();
-                  segment.format->Format(0, *item.batch, *item.bytes);
-                }
-              });
-            }
-            return out;
-          });
-      tf::make_edge(*outputs[stage.input], node);
-      outputs.push_back(&node);
-      segment_of.push_back(&segment);
-    }
-    // Sinks that read the same inputs and need no formatting node of their own share one ordered
-    // serial node: their writes run one after the other in one task per message instead of one
-    // task (and one sequencer) per sink. A sink whose Format cannot run in the segment that
-    // produces its input formats in a node of its own, and so orders and writes on its own.
-    struct SinkGroup {
-      std::vector<std::size_t> members;  // sink indices
-      const std::vector<std::size_t>* inputs;
-      bool prepared = false;  // one member, formatting in a node of its own
-    };
-    std::vector<SinkGroup> groups;
-    for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
-      const PipelineGraph::Sink& sink = graph.sinks[k];
-      bool prepared = false;
-      if (sink.sink->formats()) {
-        // Its Format runs before ordering, in parallel: in the task of the segment that produces
-        // its only input (Format only reads the batch, so other readers of the same batch do not
-        // matter; one sink per segment), else in a node of its own. (`up`'s last step is the
-        // stage the sink reads: a stage with a reader besides the next stage ends its segment.)
-        Segment* up = segment_of[sink.inputs[0]];
-        if (sink.inputs.size() == 1 && up != nullptr && up->format == nullptr) {
-          up->format = sink.sink;
-          up->format_name = "sink \"" + sink.name + "\"";
-        } else {
-          prepared = true;
-        }
-      }
-      auto same = std::find_if(groups.begin(), groups.end(), [&](const SinkGroup& group) {
-        return !prepared && !group.prepared && *group.inputs == sink.inputs;
-      });
-      if (same != groups.end()) {
-        same->members.push_back(k);
-      } else {
-        groups.push_back({{k}, &sink.inputs, prepared});
-      }
-    }
-    // Checkpoint cuts: each group, having written a marked message, writes its sinks through
-    // (SinkStage::Checkpoint) and reports their positions; the last group to report a message
-    // hands the cut to the observer (which makes it durable). A group reports its cuts in
-    // order, so cuts complete in order too.
-    struct PendingCut {
-      std::size_t reported = 0;
-      std::vector<SinkPosition> positions;
-    };
-    std::mutex cuts_mu;
-    std::map<uint64_t, PendingCut> cuts;  // by message seq; guarded by cuts_mu
-    auto report_cut = [&](const SinkGroup& group, const Chunk& message) {
-      std::vector<std::pair<std::size_t, SinkPosition>> mine;
-      for (std::size_t k : group.members) {
-        Result<SinkPosition> at = graph.sinks[k].sink->Checkpoint();
-        if (!at.ok()) return fail(at.error());
-        mine.emplace_back(k, std::move(at).value());
-      }
-      std::lock_guard lock(cuts_mu);
-      PendingCut& cut = cuts[message.seq];
-      if (cut.positions.empty()) cut.positions.resize(graph.sinks.size());
-      for (auto& [k, at] : mine) cut.positions[k] = std::move(at);
-      if (++cut.reported < groups.size()) return;
-      const PendingCut done = std::move(cut);
-      cuts.erase(message.seq);
-      if (failed.load(std::memory_order_relaxed)) return;
-      if (Status s = graph.checkpoints->Cut(message, done.positions); !s.ok()) fail(std::move(s));
-    };
-    std::list<SegmentNode> sink_prepare_nodes;
-    std::list<SinkOrderNode> sink_order_nodes;
-    std::list<SinkNode> sink_nodes;
-    std::list<std::vector<Message>> held_messages;  // per group
-    for (const SinkGroup& group : groups) {
-      const std::vector<std::size_t>& inputs = *group.inputs;
-      // Stream -> the sinks' input number. Each input carries one message per source packet, so
-      // seq * inputs + input numbers the sinks' messages densely, in (packet, input) order.
-      std::vector<uint32_t> input_of(graph.stages.size(), 0);
-      for (std::size_t j = 0; j < inputs.size(); ++j) {
-        input_of[inputs[j]] = static_cast<uint32_t>(j);
-      }
-      const uint64_t width = inputs.size();
-      std::vector<std::pair<std::size_t, std::string>> members;  // sink index, name for errors
-      for (std::size_t k : group.members) {
-        members.emplace_back(k, "sink \"" + graph.sinks[k].name + "\"");
-      }
-      auto& order =
-          sink_order_nodes.emplace_back(g, [width, input_of](const Message& m) -> std::size_t {
-            return static_cast<std::size_t>(m.seq * width + input_of[m.stream]);
-          });
-      const bool observes = &group == &groups.front() && graph.checkpoints != nullptr;
-      // A packet's messages from every input but the last wait here (the node is serial) until
-      // the last one comes; then the sinks get each chunk's batches input after input, chunk
-      // after chunk, as if every chunk had travelled alone.
-      auto& held = held_messages.emplace_back(width);
-      auto& write = sink_nodes.emplace_back(
-          g, tf::serial, [&, input_of, members, width, observes](const Message& last) {
-            const uint32_t last_input = input_of[last.stream];
-            held[last_input] = last;
-            if (last_input + 1 < width) return;
-            const std::size_t n = last.items->size();
-            for (std::size_t i = 0; i < n; ++i) {
-              const Chunk* message = (*last.items)[i].batch->chunk.get();
-              if (observes && message != nullptr && !failed.load(std::memory_order_relaxed)) {
-                guarded("checkpoint", [&] { graph.checkpoints->Observe(*message); });
-              }
-              for (uint32_t input = 0; input < width; ++input) {
-                const Message& m = held[input];
-                const Item& item = (*m.items)[i];
-                const RecordBatch& batch = *item.batch;
-                for (const auto& [k, name] : members) {
-                  ++sink_batches[k];
-                  if (failed.load(std::memory_order_relaxed)) continue;
-                  stats.sink_records[k] += batch.records.size();
-                  SinkStage* stage = graph.sinks[k].sink;
-                  guarded(name, [&] {
-                    Status s = item.bytes != nullptr && m.formatted_for == stage
-                                   ? stage->WriteFormatted(input, batch, *item.bytes)
-                                   : stage->WriteFrom(input, batch);
-                    if (!s.ok()) fail(std::move(s));
-                  });
-                }
-              }
-              // (The source ends a packet with its cut: the sinks have written nothing after it.)
-              if (graph.checkpoints != nullptr && message != nullptr && message->checkpoint &&
-                  !failed.load(std::memory_order_relaxed)) {
-                guarded("checkpoint", [&] { report_cut(group, *message); });
-              }
-            }
-            for (Message& m : held) m = Message{};
-          });
-      tf::make_edge(order, write);
-      if (!group.prepared) {
-        for (std::size_t input : inputs) tf::make_edge(*outputs[input], order);
-        continue;
-      }
-      SinkStage* stage = graph.sinks[group.members[0]].sink;
-      auto& prepare = sink_prepare_nodes.emplace_back(
-          g, tf::unlimited,
-          [&failed, &guarded, &buffers, stage, input_of,
-           name = members[0].second](const Message& in) {
-            Message m{in.seq, in.stream, std::make_shared<std::vector<Item>>(*in.items), stage};
-            if (!failed.load(std::memory_order_relaxed)) {
-              guarded(name, [&] {
-                for (Item& item : *m.items) {
-                  item.bytes = buffers.Get();
-                  stage->Format(input_of[m.stream], *item.batch, *item.bytes);
-                }
-              });
-            }
-            return m;
-          });
-      for (std::size_t input : inputs) tf::make_edge(*outputs[input], prepare);
-      tf::make_edge(prepare, order);
-    }
-    tf::make_edge(source_node.output(), chunk_order);
-    if (chunk_stages > 1) tf::make_edge(chunk_order, chunk_fan);
-    source_node.Start();
-    try {
-      g.wait_for_all();
-    } catch (const std::exception& e) {
-      // Only the graph's own machinery can still throw here (the bodies catch theirs): the
-      // graph is cancelled. Stop the source, wait for what is still running, report it.
-      fail(Error(ErrorCode::kInternal, std::string("pipeline failed: ") + e.what()));
-      g.wait_for_all();
-    }
-    stats.source = source_node.stats();
-    if (!source_node.status().ok()) fail(source_node.status());
-  }
-  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
-    stats.batches += sink_batches[k];
-    stats.records += stats.sink_records[k];
-  }
-  if (!status.ok()) {
-    for (const auto& sink : graph.sinks) sink.sink->Abort();
-    return std::move(status).error();
-  }
-  // Prepare every sink, then close them; after the first failure the others are aborted instead,
-  // so a failed run leaves as little behind as it can.
-  for (std::size_t k = 0; k < graph.sinks.size() && status.ok(); ++k) {
-    status = graph.sinks[k].sink->Prepare();
-  }
-  if (status.ok() && graph.checkpoints != nullptr) {
-    std::vector<SinkPosition> positions;
-    for (std::size_t k = 0; k < graph.sinks.size() && status.ok(); ++k) {
-      Result<SinkPosition> at = graph.sinks[k].sink->Checkpoint();
-      if (at.ok()) {
-        positions.push_back(std::move(at).value());
-      } else {
-        status = at.error();
-      }
-    }
-    if (status.ok()) status = graph.checkpoints->Complete(positions);
-  }
-  for (std::size_t k = 0; k < graph.sinks.size(); ++k) {
-    if (status.ok()) {
-      status = graph.sinks[k].sink->Close();
-    } else {
-      graph.sinks[k].sink->Abort();
-    }
-  }
-  if (!status.ok()) return std::move(status).error();
-  return stats;
+  return GraphRun(files, source, graph).Run();
 }
 
 Result<PipelineStats> RunPipeline(uring::FileSource& files, const SourceOptions& source,
