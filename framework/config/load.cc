@@ -1,0 +1,141 @@
+// Loading a pipeline document: reading the file, parsing it once with RapidJSON, applying the
+// overrides and handing it to validation.
+#include <fcntl.h>
+#include <rapidjson/error/en.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <utility>
+
+#include "framework/config/internal/document.h"
+#include "framework/config/internal/messages.h"
+#include "framework/config/internal/overrides.h"
+#include "framework/config/internal/validate.h"
+#include "framework/config/pipeline_config.h"
+
+namespace ringflow::config {
+namespace {
+
+using internal::Document;
+using internal::kParseFlags;
+using internal::Problems;
+
+// A pipeline document is small; this only stops `--config /dev/zero` from eating memory.
+constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
+
+// "line L, column C" of a byte offset; columns count characters (UTF-8), from 1.
+std::string LineColumn(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// RapidJSON's reason, as one of our problems: "Missing a comma." -> "missing a comma".
+std::string SyntaxError(const Document& doc) {
+  std::string what = rapidjson::GetParseError_En(doc.GetParseError());
+  if (!what.empty() && what.back() == '.') what.pop_back();
+  if (!what.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+  return "syntax error: " + what;
+}
+
+Result<std::string> ReadFile(const std::filesystem::path& path) {
+  const std::string context = "read pipeline " + ShortenForMessage(path.string());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::FromErrno(errno, context);
+  std::string out;
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Error::FromErrno(err, context);
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() > kMaxFileBytes) {
+      ::close(fd);
+      return Error(
+          ErrorCode::kInvalidArgument,
+          context + ": larger than " + internal::FormatSize(static_cast<int64_t>(kMaxFileBytes)));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalog& stages,
+                                    const TypeCatalog& sinks,
+                                    const std::vector<std::string>& overrides) {
+  Document doc;
+  doc.Parse<kParseFlags>(json_text.data(), json_text.size());
+  Problems problems;
+  if (doc.HasParseError()) {
+    problems.Add(LineColumn(json_text, doc.GetErrorOffset()), SyntaxError(doc));
+    return problems.ToError();
+  }
+  if (auto deep = internal::FindTooDeep(doc, "", 1)) {
+    problems.Add(*deep, internal::TooDeepProblem());
+    return problems.ToError();
+  }
+  for (const std::string& override_text : overrides) {
+    internal::ApplyOverride(doc, override_text, problems);
+  }
+  PipelineConfig config;
+  internal::CheckPipeline(doc, stages, sinks, config, problems);
+  if (!problems.empty()) return problems.ToError();
+  return config;
+}
+
+Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
+                                        const TypeCatalog& stages, const TypeCatalog& sinks,
+                                        const std::vector<std::string>& overrides) {
+  RINGFLOW_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  auto config = LoadPipeline(text, stages, sinks, overrides);
+  // The path heads every line the user sees: cut like any other string they wrote.
+  if (!config.ok()) return std::move(config).error().WithPath(ShortenForMessage(path.string()));
+  return config;
+}
+
+std::vector<std::string> ReadPluginList(std::string_view json_text,
+                                        const std::vector<std::string>& overrides) {
+  Document doc;
+  doc.Parse<kParseFlags>(json_text.data(), json_text.size());
+  if (doc.HasParseError()) return {};
+  Problems ignored;  // LoadPipeline reports bad overrides
+  for (const std::string& override_text : overrides) {
+    internal::ApplyOverride(doc, override_text, ignored);
+  }
+  if (!doc.IsObject()) return {};
+  const auto member = doc.FindMember("plugins");
+  if (member == doc.MemberEnd() || !member->value.IsArray()) return {};
+  std::vector<std::string> plugins;
+  for (const internal::Value& item : member->value.GetArray()) {
+    if (!item.IsString()) return {};
+    plugins.emplace_back(internal::StringOf(item));
+  }
+  return plugins;
+}
+
+std::vector<std::string> ReadPluginListFile(const std::filesystem::path& path,
+                                            const std::vector<std::string>& overrides) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return {};
+  return ReadPluginList(*text, overrides);
+}
+
+}  // namespace ringflow::config
