@@ -4,6 +4,7 @@
 #include <oneapi/tbb/flow_graph.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -239,6 +240,46 @@ TEST(FileSourceNodeTest, SmallFilesTravelInPacketsAndCutsEndThem) {
       EXPECT_LT(packets, node.stats().messages);
     }
   }
+}
+
+// packet_released fires once per packet, when its last chunk goes (not the packet itself), and
+// before wait_for_all returns: here the consumer keeps every chunk until it has seen them all.
+TEST(FileSourceNodeTest, PacketReleasedOncePerPacketWhenItsLastChunkGoes) {
+  Corpus corpus;
+  for (int i = 0; i < 60; ++i) {
+    corpus.contents.push_back(
+        MakeContent(static_cast<std::size_t>(100 + i * 97), static_cast<uint32_t>(3 + i)));
+    corpus.jobs.push_back({static_cast<uint64_t>(i), corpus.dir.Join("p" + std::to_string(i))});
+    WriteFile(corpus.jobs.back().path, corpus.contents.back());
+  }
+  uring::VectorSource source(corpus.jobs);
+  tf::graph g;
+  SourceOptions options = SmallOptions(64, 8192);  // a buffer for every file: all can be held
+  options.max_messages = 128;
+  options.packet_chunks = 3;
+  std::atomic<uint64_t> released{0};
+  FileSourceNode node(g, &source, options, [&] { released.fetch_add(1); });
+  std::vector<ChunkPtr> held;
+  uint64_t packets = 0, ends = 0, released_while_held = 0;
+  tf::function_node<PacketPtr> consumer(g, tf::serial, [&](const PacketPtr& p) {
+    ++packets;
+    for (const ChunkPtr& c : p->chunks) {
+      held.push_back(c);
+      ends += c->end ? 1u : 0u;
+    }
+    if (ends == corpus.jobs.size()) {
+      released_while_held = released.load();
+      held.clear();
+    }
+  });
+  tf::make_edge(node.output(), consumer);
+  node.Start();
+  g.wait_for_all();
+  ASSERT_OK(node.status());
+  EXPECT_EQ(released_while_held, 0u) << "a packet counted as released while its chunks lived";
+  EXPECT_EQ(released.load(), packets);
+  EXPECT_EQ(node.stats().packets, packets);
+  EXPECT_GT(node.stats().messages, packets) << "no packet held more than one chunk";
 }
 
 TEST(FileSourceNodeTest, NoFilesFinishesAtOnce) {

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -53,6 +54,7 @@ class RenderSink final : public SinkStage {
  public:
   Status Write(const RecordBatch& batch) override {
     EXPECT_EQ(batch.seq, next_seq_++) << "batches out of order";
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
     for (const Record& r : batch.records) {
       out += std::to_string(batch.file_id) + (r.ok() ? " ok " : " err ") + std::string(r.raw) +
              (r.truncated ? " [cut]" : "") + "\n";
@@ -75,6 +77,7 @@ class RenderSink final : public SinkStage {
   int closes = 0;
   int aborts = 0;
   std::size_t fail_after_ = 0;
+  std::chrono::microseconds delay{0};  // per batch: a slow sink
 
  private:
   uint64_t next_seq_ = 0;
@@ -158,6 +161,58 @@ TEST(PipelineTest, EveryLineReachesTheSinkOnceInFileOrder) {
   EXPECT_EQ(PerFile(sink.out), PerFile(Expected(f.contents, 3, 1 << 20)));
   EXPECT_EQ(sink.closes, 1);
   EXPECT_LE(stats->source.peak_messages, 6u);
+}
+
+// The real line framer, counting the chunks it has framed that are still alive (held by a
+// batch, a message, a sink's task): with one chunk per packet, the packets in the stages.
+class CountingLines final : public FramingStage {
+ public:
+  void Frame(const Chunk& chunk, RecordBatch& out) override {
+    std::erase_if(alive_, [](const std::weak_ptr<const Chunk>& c) { return c.expired(); });
+    alive_.push_back(out.chunk);
+    peak = std::max(peak, alive_.size());
+    lines_.Frame(chunk, out);
+  }
+  std::size_t peak = 0;
+
+ private:
+  stages::LinesStage lines_;
+  std::vector<std::weak_ptr<const Chunk>> alive_;  // serial: only Frame touches it
+};
+
+// The limiter bounds the packets in the stages: a slow sink with room for 64 messages at the
+// source has at most max_packets packets alive past the limiter, and every line still arrives
+// once, in order. Without the bound (max_packets 0: max_messages) the same run has more.
+TEST(PipelineTest, LimiterBoundsThePacketsAliveWithASlowSink) {
+  Files f;
+  Make(f, 30);
+  for (const uint32_t max_packets : {2u, 1u, 0u}) {
+    SCOPED_TRACE("max_packets " + std::to_string(max_packets));
+    SourceOptions o = Small();
+    o.buffers = 16;
+    o.max_messages = 64;
+    o.max_packets = max_packets;
+    o.packet_chunks = 1;  // every chunk a packet of its own
+    uring::VectorSource source(f.jobs);
+    CountingLines framing;
+    RenderSink sink;
+    sink.delay = std::chrono::microseconds(300);
+    auto stats = RunPipeline(source, o, framing, {}, sink);
+    ASSERT_OK(stats);
+    EXPECT_EQ(PerFile(sink.out), PerFile(Expected(f.contents, 0, 1 << 20)));
+    EXPECT_EQ(stats->source.packets, stats->source.messages);
+    EXPECT_GE(stats->peak_packets, 1u);
+    EXPECT_GE(framing.peak, 1u);
+    if (max_packets > 0) {
+      EXPECT_LE(stats->peak_packets, max_packets);
+      EXPECT_LE(framing.peak, max_packets);
+    } else {
+      // The slow sink lets packets pile up to what the source allows.
+      EXPECT_GT(stats->peak_packets, 2u);
+      EXPECT_GT(framing.peak, 2u);
+      EXPECT_LE(stats->peak_packets, o.max_messages);
+    }
+  }
 }
 
 TEST(PipelineTest, TwoRunsGiveIdenticalOutputPerFile) {

@@ -96,13 +96,15 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
 };
 
 FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source,
-                               const SourceOptions& options)
+                               const SourceOptions& options, PacketReleased packet_released)
     : source_(source),
       options_([&] {
         SourceOptions o = options;
         o.max_messages = std::max(o.max_messages, o.buffers);
+        if (o.max_packets == 0) o.max_packets = o.max_messages;
         return o;
       }()),
+      packet_released_(std::move(packet_released)),
       node_(graph, tbb::flow::serial,
             [this](const tbb::flow::continue_msg&, Node::gateway_type& gateway) {
               // Runs on a oneTBB worker: hand the work to the I/O thread and return at once.
@@ -158,10 +160,21 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
       last_cut_ = now;
     }
   }
+  if (packet_ == nullptr) {
+    packet_ = std::make_shared<Packet>();
+    packet_life_ = new PacketLife();
+  }
+  packet_life_->chunks.fetch_add(1, std::memory_order_relaxed);
   // The deleter runs on whichever thread drops the last reference: it frees the chunk (and so
-  // returns its buffer to the pool) and only then counts the message as gone.
-  ChunkPtr ptr(new Chunk(std::move(chunk)), [this](const Chunk* c) {
+  // returns its buffer to the pool), reports the packet released if this was its last chunk, and
+  // only then counts the message as gone (which lets the I/O thread finish). A packet's chunks
+  // all live until the packet is sent, so its count only falls once it is complete.
+  ChunkPtr ptr(new Chunk(std::move(chunk)), [this, life = packet_life_](const Chunk* c) {
     delete c;
+    if (life->chunks.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete life;
+      if (packet_released_) packet_released_();
+    }
     bool wake = false;
     {
       std::lock_guard lock(mu_);
@@ -171,7 +184,6 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
     // Only the I/O thread ever waits: skip the wake-up (a futex call) when it is not waiting.
     if (wake) released_.notify_all();
   });
-  if (packet_ == nullptr) packet_ = std::make_shared<Packet>();
   packet_bytes_ += ptr->length;
   packet_->chunks.push_back(std::move(ptr));
   // A cut ends its packet: a sink reports the cut after its whole packet (PipelineGraph).
@@ -185,6 +197,7 @@ void FileSourceNode::SendPacket(Node::gateway_type& gateway) {
   if (packet_ == nullptr) return;
   packet_->seq = stats_.packets++;
   packet_bytes_ = 0;
+  packet_life_ = nullptr;  // the packet's chunks own it now
   gateway.try_put(PacketPtr(std::exchange(packet_, nullptr)));
 }
 

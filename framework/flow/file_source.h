@@ -5,7 +5,9 @@
 // the reader had ready before it waits again: it never waits with a packet held back). Memory is
 // bounded twice: chunks hold pool buffers (the reader waits when all are leased), and at most
 // `max_messages` messages (chunks and end markers) are alive at once — the I/O thread waits until
-// consumers let go. The pool lives until the last message is released.
+// consumers let go. When the last chunk of a packet is released, the node calls the
+// `packet_released` hook (the pipeline's limiter_node counts packets in flight with it). The pool
+// lives until the last message is released.
 // Thread-safety: construct, Start and read results from one thread; the graph calls the rest.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,6 +44,10 @@ struct SourceOptions {
   uint32_t slices = 0;
   // Messages alive at once (chunks plus end markers); at least `buffers`.
   uint32_t max_messages = 128;
+  // Packets the pipeline lets into its stages at once (its limiter_node's threshold); 0:
+  // max_messages, which the source's own bound already implies (every packet in the stages holds
+  // at least one live message), so the limiter then never holds a packet back.
+  uint32_t max_packets = 0;
   // Checkpoint cuts (Chunk::checkpoint): after the first message, and then after a message once
   // this many bytes were emitted since the last cut or checkpoint_interval has passed. 0: none.
   uint64_t checkpoint_bytes = 0;
@@ -67,8 +74,14 @@ class FileSourceNode {
  public:
   using Node = tbb::flow::async_node<tbb::flow::continue_msg, PacketPtr>;
 
+  // Called once per packet, on whichever thread releases the packet's last chunk, before that
+  // chunk counts as released: so before the I/O thread finishes and wait_for_all returns, and
+  // the hook may still touch the graph's nodes.
+  using PacketReleased = std::function<void()>;
+
   // `source` gives the files (it must outlive the node); ids in ReadJob come back in chunks.
-  FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source, const SourceOptions& options);
+  FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source, const SourceOptions& options,
+                 PacketReleased packet_released = nullptr);
   // Waits for the I/O thread. REQUIRES: the graph has finished (wait_for_all returned).
   ~FileSourceNode();
   FileSourceNode(const FileSourceNode&) = delete;
@@ -84,10 +97,16 @@ class FileSourceNode {
   // After wait_for_all: OK, or why the engine could not run (per-file problems travel in-band).
   const Status& status() const { return status_; }
   const SourceStats& stats() const { return stats_; }
+  // The options in effect: max_messages at least buffers, max_packets set.
+  const SourceOptions& options() const { return options_; }
 
  private:
   class Handler;
   class PathRecorder;
+  // The live chunks of one packet: the last one to go calls packet_released_.
+  struct PacketLife {
+    std::atomic<uint32_t> chunks{0};
+  };
   void Run(Node::gateway_type& gateway);
   // Adds `chunk` to the packet being filled, wrapped so that its release is counted; first waits
   // while max_messages are alive. Sends the packet when it is full.
@@ -97,10 +116,12 @@ class FileSourceNode {
 
   uring::FileSource* const source_;
   const SourceOptions options_;
+  const PacketReleased packet_released_;
   Status status_;
   SourceStats stats_;
   uint64_t next_seq_ = 0;
   std::shared_ptr<Packet> packet_;                    // being filled (I/O thread)
+  PacketLife* packet_life_ = nullptr;                 // its chunks' count (I/O thread)
   std::size_t packet_bytes_ = 0;                      // its bytes
   uint64_t bytes_since_cut_ = 0;                      // I/O thread
   std::chrono::steady_clock::time_point last_cut_{};  // I/O thread

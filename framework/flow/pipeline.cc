@@ -160,6 +160,7 @@ class GraphRun {
     tf::graph g;
     FileSourceNode source;
     tf::sequencer_node<PacketPtr> chunk_order;
+    tf::limiter_node<PacketPtr> admit;
     tf::broadcast_node<PacketPtr> chunk_fan;
     std::list<ChunkStageNode> chunk_stages;
     std::list<SegmentNode> segments;
@@ -190,6 +191,10 @@ class GraphRun {
   void Execute();
   Status CloseSinks();
 
+  // Packets in the stages: from the first chunk stage's start until the last chunk is released.
+  void PacketAdmitted();
+  void PacketReleased(Nodes& n);
+
   const SourceOptions& source_;
   const PipelineGraph& graph_;
   StringPool buffers_;  // declared before the graph: messages hold its strings
@@ -201,11 +206,14 @@ class GraphRun {
   Status status_;  // the first failure; guarded by status_mu_
   std::atomic<bool> failed_{false};
   StoppableSource stoppable_;
+  std::atomic<uint32_t> packets_in_stages_{0};
+  std::atomic<uint32_t> peak_packets_{0};
 
   // How many consumers read each stage's batches: a record stage copies a batch that others read
   // too, instead of changing it under them.
   std::vector<std::size_t> consumers_;
   std::size_t chunk_stage_count_ = 0;
+  std::size_t first_chunk_stage_ = 0;
   std::list<Segment> segments_;
   // The node whose output carries each stage's batches, and the segment that runs the stage
   // (null for chunk stages).
@@ -217,8 +225,9 @@ class GraphRun {
 };
 
 GraphRun::Nodes::Nodes(GraphRun& run)
-    : source(g, &run.stoppable_, run.source_),
+    : source(g, &run.stoppable_, run.source_, [this, &run] { run.PacketReleased(*this); }),
       chunk_order(g, [](const PacketPtr& p) { return p->seq; }),
+      admit(g, source.options().max_packets),
       chunk_fan(g) {}
 
 GraphRun::GraphRun(uring::FileSource& files, const SourceOptions& source,
@@ -236,7 +245,11 @@ GraphRun::GraphRun(uring::FileSource& files, const SourceOptions& source,
     for (std::size_t input : sink.inputs) ++consumers_[input];
     sink_names_.push_back("sink \"" + sink.name + "\"");
   }
-  for (const auto& stage : graph.stages) chunk_stage_count_ += stage.chunks != nullptr ? 1 : 0;
+  for (std::size_t i = graph.stages.size(); i-- > 0;) {
+    if (graph.stages[i].chunks == nullptr) continue;
+    ++chunk_stage_count_;
+    first_chunk_stage_ = i;
+  }
 }
 
 void GraphRun::Fail(Status s) {
@@ -259,6 +272,20 @@ void GraphRun::Guarded(const std::string& what, Body&& body) {
   }
 }
 
+void GraphRun::PacketAdmitted() {
+  const uint32_t now = packets_in_stages_.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t peak = peak_packets_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_packets_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+// Runs before the released chunk counts as gone, so before wait_for_all returns (the limiter
+// still exists). Counted down before the limiter's own count, which lets the next packet in.
+void GraphRun::PacketReleased(Nodes& n) {
+  packets_in_stages_.fetch_sub(1, std::memory_order_relaxed);
+  n.admit.decrementer().try_put(tf::continue_msg());
+}
+
 void GraphRun::BuildStages(Nodes& n) {
   for (std::size_t i = 0; i < graph_.stages.size(); ++i) {
     if (graph_.stages[i].chunks != nullptr) {
@@ -272,11 +299,13 @@ void GraphRun::BuildStages(Nodes& n) {
 void GraphRun::AddChunkStage(Nodes& n, std::size_t i) {
   FramingStage* chunks = graph_.stages[i].chunks;
   const auto stream = static_cast<uint32_t>(i);
+  const bool counts = i == first_chunk_stage_;
   // Serial: a chunk stage keeps per-file state and sees each file's chunks in order.
   auto& node = n.chunk_stages.emplace_back(
       n.g, tf::serial,
-      [this, chunks, stream,
+      [this, chunks, stream, counts,
        name = "stage \"" + graph_.stages[i].name + "\""](const PacketPtr& packet) {
+        if (counts) PacketAdmitted();
         Message out{packet->seq, stream, std::make_shared<std::vector<Item>>(), nullptr};
         out.items->reserve(packet->chunks.size());
         for (const ChunkPtr& chunk : packet->chunks) {
@@ -294,7 +323,7 @@ void GraphRun::AddChunkStage(Nodes& n, std::size_t i) {
   if (chunk_stage_count_ > 1) {
     tf::make_edge(n.chunk_fan, node);
   } else {
-    tf::make_edge(n.chunk_order, node);
+    tf::make_edge(n.admit, node);
   }
   outputs_.push_back(&node);
   segment_of_.push_back(nullptr);
@@ -314,7 +343,7 @@ void GraphRun::AddRecordStage(Nodes& n, std::size_t i) {
   }
   Segment& segment = segments_.emplace_back();
   segment.steps.push_back(std::move(step));
-  // Any number of batches at once; the source's message bound limits them.
+  // Any number of batches at once; the limiter before the stages bounds them.
   auto& node = n.segments.emplace_back(
       n.g, tf::unlimited, [this, &segment](const Message& in) { return RunSegment(segment, in); });
   tf::make_edge(*outputs_[stage.input], node);
@@ -480,13 +509,17 @@ void GraphRun::ReportCut(const SinkGroup& group, const Chunk& message) {
   if (Status s = graph_.checkpoints->Cut(message, done.positions); !s.ok()) Fail(std::move(s));
 }
 
+// The source's packets, in order, pass the limiter on their way to the chunk stages: at most
+// max_packets are in the stages at once, and each packet's last released chunk lets the next in
+// (PacketReleased).
 void GraphRun::Execute() {
   Nodes n(*this);
   BuildStages(n);
   GroupSinks();
   for (const SinkGroup& group : groups_) AddSinkGroup(n, group);
   tf::make_edge(n.source.output(), n.chunk_order);
-  if (chunk_stage_count_ > 1) tf::make_edge(n.chunk_order, n.chunk_fan);
+  tf::make_edge(n.chunk_order, n.admit);
+  if (chunk_stage_count_ > 1) tf::make_edge(n.admit, n.chunk_fan);
   n.source.Start();
   try {
     n.g.wait_for_all();
@@ -535,6 +568,7 @@ Result<PipelineStats> GraphRun::Run() {
     stats_.batches += sink_batches_[k];
     stats_.records += stats_.sink_records[k];
   }
+  stats_.peak_packets = peak_packets_.load(std::memory_order_relaxed);
   if (!status_.ok()) {
     for (const auto& sink : graph_.sinks) sink.sink->Abort();
     return std::move(status_).error();

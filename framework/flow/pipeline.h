@@ -1,8 +1,14 @@
 // RunPipeline: assembles a pipeline graph on a oneTBB flow graph and runs it to the end.
 //
-//   source -> sequencer -> broadcast -> chunk stages (serial each: lines, checksum)
-//                                         -> record stages (parallel: parse, filter, select)
-//                                         -> per sink: sequencer -> sink (serial)
+//   FileSourceNode (async_node; its I/O thread waits for pool buffers and max_messages)
+//     -> sequencer_node (source order)
+//     -> limiter_node (max_packets in the stages; decrementer() <- a packet's last chunk freed)
+//     -> [broadcast_node, with more than one chunk stage]
+//     -> chunk stages (function_node, serial each: lines, checksum)
+//     -> segments (function_node, unlimited: record stages fused, parse -> filter -> select,
+//                  and the Format of a sink that reads the segment's last stage)
+//     -> per sink group: [format (function_node, unlimited)] -> sequencer_node
+//                        -> write (function_node, serial: every sink of the group)
 //
 // Messages: the source's packets (several consecutive chunks at once); each stage turns a packet
 // into one message carrying one batch per chunk, and sinks get the batches one at a time, as if
@@ -16,7 +22,13 @@
 // Every stage emits one batch per source message (possibly empty), so each stream is dense and
 // a sink with several inputs orders them by (message, input).
 // Memory: every record batch holds its chunk, and the source keeps at most max_messages alive,
-// so the whole graph is bounded by the source options however large the input is.
+// so the whole graph is bounded by the source options however large the input is. The limiter
+// bounds the packets in the stages (the work in flight); it takes a packet back when the packet's
+// last chunk is freed, wherever that happens (a sink's task, usually), before the source counts
+// that chunk as gone, so no decrement comes after the graph has finished. A packet the limiter
+// holds back waits in the sequencer before it (which buffers, and gives packets in order), and
+// the source's own bound keeps that queue short. With max_packets at its default (max_messages)
+// the limiter never holds one back: every packet in the stages holds a live message.
 // Thread-safety: one call at a time per set of stages.
 #pragma once
 
@@ -60,6 +72,9 @@ struct PipelineStats {
   uint64_t batches = 0;                // batches the sinks received, over all sinks
   uint64_t records = 0;                // records that reached the sinks, over all sinks
   std::vector<uint64_t> sink_records;  // per sink
+  // Most packets in the stages at once, counted from the first chunk stage's start until the
+  // packet's last chunk is freed: at most SourceOptions::max_packets (the limiter's threshold).
+  uint32_t peak_packets = 0;
 };
 
 // Runs the graph over every file `files` gives. Returns the first sink error, or the source's
