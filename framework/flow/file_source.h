@@ -54,9 +54,7 @@ struct SourceOptions {
   std::chrono::milliseconds checkpoint_interval{1000};
   // A packet is sent once it holds this many chunks or bytes (or a checkpoint cut), and whenever
   // the reader is about to wait. 1: every chunk travels alone. Small packets keep a task's records
-  // and output in the cache and hand slices back sooner: 32 KiB took 20,000 small files to JSON
-  // in 0.47 s of wall and 0.86 s of CPU time, against 0.60 s and 1.06 s with 256 KiB (8 KiB:
-  // 0.48 s, 128 KiB: 0.53 s).
+  // and output in the cache and hand slices back sooner (bench/NOTES.md has the figures).
   uint32_t packet_chunks = 64;
   std::size_t packet_bytes = 32 * 1024;
 };
