@@ -42,7 +42,10 @@ struct SourceOptions {
   // many files in flight without a whole buffer each. 0: none.
   std::size_t slice_size = 0;
   uint32_t slices = 0;
-  // Messages alive at once (chunks plus end markers); at least `buffers`.
+  // Messages alive at once (chunks plus end markers); at least `buffers`. The I/O thread waits at
+  // this bound, which is what bounds memory: end markers hold no pool buffer, and a pipeline's
+  // limiter_node (max_packets) can only hold packets back in a queue before it, not stop the
+  // thread that makes them.
   uint32_t max_messages = 128;
   // Packets the pipeline lets into its stages at once (its limiter_node's threshold); 0:
   // max_messages, which the source's own bound already implies (every packet in the stages holds
