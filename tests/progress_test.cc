@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "framework/run/file_consumers.h"
+
 namespace ringflow::app {
 namespace {
 
@@ -186,7 +188,7 @@ TEST(SummaryJsonTest, AnyBytesInReasonsGiveValidJson) {
   const std::string json = SummaryJson(s);
   EXPECT_EQ(json.find('\n'), std::string::npos);
   EXPECT_EQ(json.find('\0'), std::string::npos);
-  EXPECT_NE(json.find(R"(a\u000ab\"c\\d\u0000e\u007f\u00ff f)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"(a\nb\"c\\d\u0000e\u007f\u00ff f)"), std::string::npos) << json;
 
   rapidjson::Document doc;
   ASSERT_NO_FATAL_FAILURE(ParseStrict(json, doc));
@@ -380,9 +382,9 @@ TEST(ProgressLineTest, TheThreadRedrawsUntilStopped) {
 // The name as a checksum or count line writes it (with the line's leading backslash when escaped).
 std::string SumName(std::string_view path) {
   std::string out;
-  const bool escape = SumNameNeedsEscape(path);
+  const bool escape = run::SumNameNeedsEscape(path);
   if (escape) out += '\\';
-  AppendSumName(out, path, escape);
+  run::AppendSumName(out, path, escape);
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include "framework/core/path.h"
 #include "framework/run/walk.h"
 
 #include <dirent.h>

@@ -10,65 +10,11 @@
 #include "apps/ringflow/progress.h"
 #include "framework/core/xxh3.h"
 #include "framework/run/batch.h"
+#include "framework/run/file_consumers.h"
 #include "stages/json_writer.h"
 
 namespace ringflow::app {
 namespace {
-
-struct Digest {
-  uint64_t xxh3 = 0;
-  uint64_t lines = 0;
-};
-
-// Hashes each file as its chunks arrive; the digests of all threads meet in one table.
-class ChecksumConsumer final : public run::CollectingConsumer<Digest> {
- public:
-  explicit ChecksumConsumer(bool count_lines) : count_lines_(count_lines) {}
-
-  void Begin(uint64_t file_id) override {
-    State& s = states_[file_id];
-    if (!s.hash) {
-      if (spare_.empty()) {
-        s.hash = std::make_unique<Xxh3>();
-      } else {
-        s.hash = std::move(spare_.back());
-        spare_.pop_back();
-        s.hash->Reset();
-      }
-    }
-  }
-
-  void Chunk(uint64_t file_id, std::span<const std::byte> data) override {
-    State& s = states_[file_id];
-    s.hash->Update(data.data(), data.size());
-    if (count_lines_) {
-      const auto* p = reinterpret_cast<const char*>(data.data());
-      s.lines += static_cast<uint64_t>(std::count(p, p + data.size(), '\n'));
-      s.last = p[data.size() - 1];
-    }
-  }
-
-  void End(uint64_t file_id, const Status& status, uint64_t bytes) override {
-    auto it = states_.find(file_id);
-    if (it == states_.end()) return;
-    State& s = it->second;
-    if (status.ok()) {
-      Collect(file_id, {s.hash->Digest(), s.lines + (bytes > 0 && s.last != '\n' ? 1 : 0)});
-    }
-    spare_.push_back(std::move(s.hash));
-    states_.erase(it);
-  }
-
- private:
-  struct State {
-    std::unique_ptr<Xxh3> hash;
-    uint64_t lines = 0;
-    char last = '\n';
-  };
-  const bool count_lines_;
-  std::unordered_map<uint64_t, State> states_;
-  std::vector<std::unique_ptr<Xxh3>> spare_;
-};
 
 constexpr char kUsage[] =
     "Usage: ringflow checksum [options] PATH...\n"
@@ -105,9 +51,9 @@ int ChecksumCommand(const std::vector<std::string>& args) {
   auto parsed = ParseReadCommand("checksum", kUsage, args, desc, raw);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
 
-  auto read = run::RunCollecting<Digest, ChecksumConsumer>(
+  auto read = run::RunCollecting<run::Digest, run::DigestConsumer>(
       std::get<run::BatchOptions>(parsed),
-      [&] { return std::make_unique<ChecksumConsumer>(json); });
+      [&] { return std::make_unique<run::DigestConsumer>(json); });
   if (!read.ok()) {
     PrintError(read.error().message());
     return 1;
@@ -118,17 +64,17 @@ int ChecksumCommand(const std::vector<std::string>& args) {
   out.reserve(order.size() * 64);
   for (uint32_t i : order) {
     const std::string_view path = result.path(i);
-    const Digest& d = digests[i];
+    const run::Digest& d = digests[i];
     if (json) {
       out += "{\"path\":";
       stages::AppendJsonString(out, path);
       out += ",\"bytes\":" + std::to_string(result.files[i].bytes) +
              ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {
-      const bool escape = SumNameNeedsEscape(path);
+      const bool escape = run::SumNameNeedsEscape(path);
       if (escape) out += '\\';
       out += "XXH3 (";
-      AppendSumName(out, path, escape);
+      run::AppendSumName(out, path, escape);
       out += ") = ";
       out += HexDigest(d.xxh3);
       out += '\n';

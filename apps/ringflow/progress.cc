@@ -6,47 +6,31 @@
 #include <system_error>
 
 #include "framework/core/error.h"
-#include "framework/core/utf8.h"
 
 namespace ringflow::app {
 namespace {
 
+using run::FixedDecimal;
+using run::PerSecond;
+using run::SkippedTotal;
+
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = 1024.0 * kMiB;
-
-// `value` with `precision` decimals, never in exponent form. std::to_chars rather than printf:
-// JSON needs a '.' whatever the locale says. Non-finite values (which callers avoid) become 0 so
-// that neither the text nor the JSON ever says "inf" or "nan".
-std::string Fixed(double value, int precision) {
-  if (!std::isfinite(value)) value = 0;
-  char buf[400];  // DBL_MAX in fixed form is 309 digits, plus sign, point and decimals
-  const auto [end, ec] =
-      std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, precision);
-  if (ec != std::errc()) return "0";
-  return std::string(buf, end);
-}
 
 // One rule for every size we show: below 1 GiB in MiB with one decimal ("812.3 MiB", and a few
 // KiB read "0.0 MiB", which is fine for a progress line), from 1 GiB on in GiB with two ("1.95
 // GiB"). Binary units, as `ls -lh` and `du -h` use for sizes.
 std::string FormatSize(uint64_t bytes) {
   const double b = static_cast<double>(bytes);
-  if (b < kGiB) return Fixed(b / kMiB, 1) + " MiB";
-  return Fixed(b / kGiB, 2) + " GiB";
-}
-
-// `count` per second, 0 when there is no elapsed time yet (or a nonsensical one).
-double PerSecond(uint64_t count, double elapsed_seconds) {
-  if (!(elapsed_seconds > 0) || !std::isfinite(elapsed_seconds)) return 0;
-  const double rate = static_cast<double>(count) / elapsed_seconds;
-  return std::isfinite(rate) ? rate : 0;
+  if (b < kGiB) return FixedDecimal(b / kMiB, 1) + " MiB";
+  return FixedDecimal(b / kGiB, 2) + " GiB";
 }
 
 // Throughputs in decimal units, as network and disk speeds are quoted: MB/s is 10^6 bytes per
 // second, "M lines/s" 10^6 lines per second.
 std::string FormatRates(uint64_t bytes, uint64_t lines, double elapsed_seconds) {
-  return Fixed(PerSecond(bytes, elapsed_seconds) / 1e6, 1) + " MB/s, " +
-         Fixed(PerSecond(lines, elapsed_seconds) / 1e6, 2) + " M lines/s";
+  return FixedDecimal(PerSecond(bytes, elapsed_seconds) / 1e6, 1) + " MB/s, " +
+         FixedDecimal(PerSecond(lines, elapsed_seconds) / 1e6, 2) + " M lines/s";
 }
 
 // "1 file" / "2 files".
@@ -79,51 +63,6 @@ std::string Eta(uint64_t done, uint64_t total, double elapsed_seconds) {
   // More done than expected (a file grew while we read it): nothing is left.
   const uint64_t remaining = total > done ? total - done : 0;
   return FormatEta(static_cast<double>(remaining) / rate);
-}
-
-uint64_t SkippedTotal(const RunSummary& summary) {
-  uint64_t total = 0;
-  for (const auto& [reason, count] : summary.skipped) total += count;
-  return total;
-}
-
-// `text` as a JSON string literal, quotes included, whatever its bytes: reasons can quote paths
-// and errors, which need be neither printable nor UTF-8. Control characters (and DEL) are written
-// as \u00XX, and so is each byte that is not part of well-formed UTF-8 (it reads back as the
-// Latin-1 character of that value), so the result always parses.
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const auto escape_byte = [&](unsigned char c) {
-    out += "\\u00";
-    out += kHex[c >> 4];
-    out += kHex[c & 0xF];
-  };
-  out += '"';
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c < 0x20 || c == 0x7F) {
-      escape_byte(c);
-      ++i;
-    } else if (const size_t n = Utf8SequenceLength(text.substr(i)); n > 0) {
-      out.append(text.substr(i, n));
-      i += n;
-    } else {
-      escape_byte(c);
-      ++i;
-    }
-  }
-  out += '"';
-}
-
-void AppendJsonKey(std::string& out, std::string_view key) {
-  if (out.back() != '{') out += ',';
-  AppendJsonString(out, key);
-  out += ':';
 }
 
 }  // namespace
@@ -159,54 +98,8 @@ std::string FormatSummary(const RunSummary& summary) {
   const double elapsed = std::isfinite(summary.elapsed_seconds) && summary.elapsed_seconds > 0
                              ? summary.elapsed_seconds
                              : 0;
-  out += "ringflow: " + Fixed(elapsed, 2) + " s, " +
+  out += "ringflow: " + FixedDecimal(elapsed, 2) + " s, " +
          FormatRates(summary.bytes, summary.lines, elapsed) + '\n';
-  return out;
-}
-
-std::string SummaryJson(const RunSummary& summary) {
-  const auto number = [](uint64_t n) { return std::to_string(n); };
-  const double elapsed = std::isfinite(summary.elapsed_seconds) && summary.elapsed_seconds > 0
-                             ? summary.elapsed_seconds
-                             : 0;
-
-  std::string out = "{";
-  AppendJsonKey(out, "files_total");
-  out += number(summary.files_total);
-  AppendJsonKey(out, "files_read");
-  out += number(summary.files_read);
-  AppendJsonKey(out, "files_skipped");
-  out += number(SkippedTotal(summary));
-  AppendJsonKey(out, "skipped");
-  out += '{';
-  for (const auto& [reason, count] : summary.skipped) {
-    AppendJsonKey(out, reason);
-    out += number(count);
-  }
-  out += '}';
-  AppendJsonKey(out, "bytes");
-  out += number(summary.bytes);
-  AppendJsonKey(out, "lines");
-  out += number(summary.lines);
-  AppendJsonKey(out, "records");
-  out += number(summary.records);
-  AppendJsonKey(out, "parse_errors");
-  out += number(summary.parse_errors);
-  AppendJsonKey(out, "elapsed_seconds");
-  out += Fixed(elapsed, 3);
-  AppendJsonKey(out, "bytes_per_second");
-  out += Fixed(PerSecond(summary.bytes, elapsed), 1);
-  AppendJsonKey(out, "lines_per_second");
-  out += Fixed(PerSecond(summary.lines, elapsed), 1);
-  AppendJsonKey(out, "interrupted");
-  out += summary.interrupted ? "true" : "false";
-  AppendJsonKey(out, "signal");
-  if (summary.interrupted && !summary.signal.empty()) {
-    AppendJsonString(out, summary.signal);
-  } else {
-    out += "null";
-  }
-  out += '}';
   return out;
 }
 
@@ -297,32 +190,6 @@ void ProgressLine::EraseLocked() {
   if (!drawn_) return;
   std::fputs("\r\x1b[K", out_);
   drawn_ = false;
-}
-
-bool SumNameNeedsEscape(std::string_view path) {
-  return path.find_first_of("\n\r") != std::string_view::npos;
-}
-
-void AppendSumName(std::string& out, std::string_view path, bool escape) {
-  if (!escape) {
-    out += path;
-    return;
-  }
-  for (const char c : path) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        out += c;
-    }
-  }
 }
 
 }  // namespace ringflow::app

@@ -229,20 +229,23 @@ int ReplayCommand(const std::vector<std::string>& args) {
   FrontEndOptions front;
   front.command = "replay";
   front.stats_json = a.stats_json;
+  front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
+  run::RunOptions options;
+  options.label = "replay";
+  options.document_name = with_config ? a.config : "replay";
   if (!a.rate.empty()) {
     auto rate = run::ParseRate(a.rate);
     if (!rate.ok()) return usage("--rate: " + rate.error().message());
-    front.pacing.rate = *rate;
+    options.pacing.rate = *rate;
   }
   if (vm.count("speed")) {
     if (!(a.speed > 0) || a.speed > 1e9) return usage("--speed: must be a number above 0");
-    front.pacing.speed = a.speed;
+    options.pacing.speed = a.speed;
   }
   auto max_gap = run::ParseDuration(a.max_gap);
   if (!max_gap.ok()) return usage("--max-gap: " + max_gap.error().message());
-  front.pacing.max_gap = *max_gap;
-  front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
-  if (auto bad = ApplyCheckpointArgs(checkpoint, front)) return usage(*bad);
+  options.pacing.max_gap = *max_gap;
+  if (auto bad = ApplyCheckpointArgs(checkpoint, options)) return usage(*bad);
 
   // Command-line settings become overrides of the document, so the document's validation
   // checks them (ranges, sizes) and names them in its messages.
@@ -268,43 +271,44 @@ int ReplayCommand(const std::vector<std::string>& args) {
     if (a.append) overrides.push_back("sinks[0].append=true");
   }
 
-  StopSignals signals;  // before any output file exists
+  run::StopSignals signals("ringflow");  // before any output file exists
   run::StageRegistry registry;
   if (const Status builtins = stages::RegisterBuiltins(registry); !builtins.ok()) {
     PrintError("replay: " + builtins.error().message());
     return 1;
   }
-  std::optional<config::PipelineConfig> pipeline = LoadDocument(
-      registry, a.config, with_config ? "" : DefaultDocument(!a.manifest.empty()), overrides);
-  if (!pipeline) return 1;
+  auto pipeline = run::LoadDocument(
+      registry, {a.config, with_config ? "" : DefaultDocument(!a.manifest.empty()), overrides});
+  if (!pipeline.ok()) {
+    PrintError(pipeline.error().message());
+    return 1;
+  }
   // Names that are not JSON-safe (any bytes but NUL are allowed in a path) go into the parsed
   // document directly.
   if (!with_config) {
     pipeline->sinks[0].params["path"] = a.out;
     if (!a.manifest.empty()) pipeline->sinks[1].params["path"] = a.manifest;
+    options.output_labels = {"--out", "--manifest"};
   }
   if (!paths.empty()) pipeline->source.paths = paths;
   if (a.no_recursive) pipeline->source.recursive = false;
   for (const std::string& g : a.include) pipeline->source.include.push_back(g);
   for (const std::string& g : a.exclude) pipeline->source.exclude.push_back(g);
 
-  std::optional<run::BuiltPipeline> built =
-      BuildDocument(registry, *pipeline, with_config ? a.config : "replay");
-  if (!built) return 1;
-  if (front.checkpoint.empty()) signals.RemoveOnQuit(*built);
-
-  DiscoveryOptions discovery;
-  discovery.paths = pipeline->source.paths;
-  discovery.recursive = pipeline->source.recursive;
-  discovery.include = pipeline->source.include;
-  discovery.exclude = pipeline->source.exclude;
-  discovery.skip_hidden = !a.hidden;
-  discovery.skip_compressed = true;
-  discovery.stat_sizes = front.progress;
-  discovery.outputs = RunOutputs(
-      *pipeline, front,
-      with_config ? std::vector<std::string>{} : std::vector<std::string>{"--out", "--manifest"});
-  return ExecutePipeline(*pipeline, *built, Discover(discovery), front);
+  options.registry = &registry;
+  options.stop = run::StopSignals::token();
+  options.skip_hidden = !a.hidden;
+  options.skip_compressed = true;
+  options.stat_sizes = front.progress;
+  if (!a.stats_json.empty()) options.extra_outputs.push_back({a.stats_json, "--stats-json"});
+  auto opened = run::Run::Open(std::move(pipeline).value(), std::move(options));
+  if (!opened.ok()) {
+    PrintError(opened.error().message());
+    return 1;
+  }
+  run::Run& r = **opened;
+  if (r.options().checkpoint.empty()) signals.RemoveOnQuit(r.TemporaryFiles());
+  return ExecuteRun(r, front);
 }
 
 }  // namespace ringflow::app

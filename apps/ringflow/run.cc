@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <utility>
+#include <variant>
 
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
@@ -15,12 +17,6 @@
 
 namespace ringflow::app {
 namespace {
-
-Result<run::StageRegistry> MakeRegistry() {
-  run::StageRegistry registry;
-  RINGFLOW_RETURN_IF_ERROR(stages::RegisterBuiltins(registry));
-  return registry;
-}
 
 struct ConfigArgs {
   std::string config;
@@ -84,70 +80,67 @@ constexpr char kValidateUsage[] =
     "is checked (its directory exists and is writable), not opened, so a FIFO cannot block it.\n"
     "Exit status: 0 valid, 1 invalid, 2 bad usage.\n";
 
-struct Loaded {
-  config::PipelineConfig pipeline;
-  run::BuiltPipeline built;
-  CheckpointArgs checkpoint;
-};
-
-// Parses the arguments, loads and validates the document and builds its stages (which also
-// checks what validation cannot: the shape this release runs, that the sink can be opened).
-// With kCheck (validate) the sinks are checked, not opened: nothing is created, opened or
-// truncated, so a sink path that is a FIFO cannot block. Returns the exit status to leave with
-// when any of that fails (the problem printed).
-std::variant<Loaded, int> LoadAndBuild(const char* name, const char* usage,
-                                       const std::vector<std::string>& args, run::BuildMode mode) {
+// Parses the arguments and loads and validates the document. Returns the exit status to leave
+// with when that fails (the problem printed).
+std::variant<std::pair<ConfigArgs, config::PipelineConfig>, int> Load(
+    const char* name, const char* usage, const std::vector<std::string>& args,
+    run::StageRegistry& registry) {
   auto parsed = ParseConfigArgs(name, usage, args);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const ConfigArgs& a = std::get<ConfigArgs>(parsed);
-  auto registry = MakeRegistry();
-  if (!registry.ok()) {
-    PrintError(std::string(name) + ": " + registry.error().message());
+  ConfigArgs& a = std::get<ConfigArgs>(parsed);
+  if (Status s = stages::RegisterBuiltins(registry); !s.ok()) {
+    PrintError(std::string(name) + ": " + s.error().message());
     return 1;
   }
-  std::optional<config::PipelineConfig> pipeline =
-      LoadDocument(*registry, a.config, "", a.overrides);
-  if (!pipeline) return 1;
-  std::optional<run::BuiltPipeline> built;
-  if (mode == run::BuildMode::kOpen) {
-    built = BuildDocument(*registry, *pipeline, a.config);
-  } else if (auto checked = registry->Build(*pipeline, mode); checked.ok()) {
-    built = std::move(checked).value();
-  } else {
-    PrintError(ShortenForMessage(a.config) + ": " + checked.error().message());
+  auto pipeline = run::LoadDocument(registry, {a.config, "", a.overrides});
+  if (!pipeline.ok()) {
+    PrintError(pipeline.error().message());
+    return 1;
   }
-  if (!built) return 1;
-  return Loaded{std::move(*pipeline), std::move(*built), a.checkpoint};
+  return std::make_pair(std::move(a), std::move(pipeline).value());
 }
 
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
-  StopSignals signals;  // before any output file exists
-  auto loaded = LoadAndBuild("run", kRunUsage, args, run::BuildMode::kOpen);
+  run::StopSignals signals("ringflow");  // before any output file exists
+  run::StageRegistry registry;
+  auto loaded = Load("run", kRunUsage, args, registry);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
-  Loaded& l = std::get<Loaded>(loaded);
-  FrontEndOptions front;
-  front.command = "run";
-  if (auto bad = ApplyCheckpointArgs(l.checkpoint, front)) {
+  auto& [a, pipeline] = std::get<0>(loaded);
+  run::RunOptions options;
+  options.registry = &registry;
+  options.label = "run";
+  options.document_name = a.config;
+  options.stop = run::StopSignals::token();
+  if (auto bad = ApplyCheckpointArgs(a.checkpoint, options)) {
     PrintError("run: " + *bad + " (see --help)");
     return 2;
   }
-  if (front.checkpoint.empty()) signals.RemoveOnQuit(l.built);
-  DiscoveryOptions discovery;
-  discovery.paths = l.pipeline.source.paths;
-  discovery.recursive = l.pipeline.source.recursive;
-  discovery.include = l.pipeline.source.include;
-  discovery.exclude = l.pipeline.source.exclude;
-  discovery.outputs = RunOutputs(l.pipeline, front);
-  return ExecutePipeline(l.pipeline, l.built, Discover(discovery), front);
+  auto opened = run::Run::Open(std::move(pipeline), std::move(options));
+  if (!opened.ok()) {
+    PrintError(opened.error().message());
+    return 1;
+  }
+  run::Run& r = **opened;
+  if (r.options().checkpoint.empty()) signals.RemoveOnQuit(r.TemporaryFiles());
+  FrontEndOptions front;
+  front.command = "run";
+  return ExecuteRun(r, front);
 }
 
 int ValidateCommand(const std::vector<std::string>& args) {
-  auto loaded = LoadAndBuild("validate", kValidateUsage, args, run::BuildMode::kCheck);
+  run::StageRegistry registry;
+  auto loaded = Load("validate", kValidateUsage, args, registry);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
-  const Loaded& l = std::get<Loaded>(loaded);
-  std::printf("ok: %zu stages, %zu sinks\n", l.pipeline.stages.size(), l.pipeline.sinks.size());
+  const auto& [a, pipeline] = std::get<0>(loaded);
+  // The sinks are checked, not opened: nothing is created, opened or truncated, so a sink path
+  // that is a FIFO cannot block.
+  if (auto checked = registry.Build(pipeline, run::BuildMode::kCheck); !checked.ok()) {
+    PrintError(ShortenForMessage(a.config) + ": " + checked.error().message());
+    return 1;
+  }
+  std::printf("ok: %zu stages, %zu sinks\n", pipeline.stages.size(), pipeline.sinks.size());
   return 0;
 }
 
@@ -182,9 +175,10 @@ int StagesCommand(const std::vector<std::string>& args) {
     PrintError("stages: unexpected argument " + QuoteForMessage(positional[0]) + " (see --help)");
     return 2;
   }
-  auto registry = MakeRegistry();
-  if (!registry.ok()) {
-    PrintError("stages: " + registry.error().message());
+  run::StageRegistry storage;
+  run::StageRegistry* registry = &storage;
+  if (Status s = stages::RegisterBuiltins(storage); !s.ok()) {
+    PrintError("stages: " + s.error().message());
     return 1;
   }
   if (Status loaded = run::LoadPlugins(*registry, plugins, {}); !loaded.ok()) {

@@ -16,8 +16,9 @@ EXAMPLE=$(realpath -- "$4")
 CMAKE=$5
 CXX=$6
 # The ABI version this ringflow was built with (the plugin header says it).
-ABI=$(sed -n 's/.*kPluginAbiVersion = \([0-9][0-9]*\);.*/\1/p' "$EXAMPLE/../../plugin.h")
-[[ $ABI =~ ^[0-9]+$ ]] || { echo "FAIL: no kPluginAbiVersion in $EXAMPLE/../../plugin.h" >&2; exit 1; }
+PLUGIN_H=$EXAMPLE/../../../framework/run/plugin.h
+ABI=$(sed -n 's/.*kPluginAbiVersion = \([0-9][0-9]*\);.*/\1/p' "$PLUGIN_H")
+[[ $ABI =~ ^[0-9]+$ ]] || { echo "FAIL: no kPluginAbiVersion in $PLUGIN_H" >&2; exit 1; }
 for tool in ninja jq; do
   command -v "$tool" >/dev/null || { echo "FAIL: required tool not found: $tool" >&2; exit 1; }
 done
@@ -31,8 +32,8 @@ if "$CMAKE" --install "$BUILD" --prefix "$PREFIX" >install.log 2>&1; then
 else
   fail "cmake --install failed:"; tail -20 install.log
 fi
-for f in bin/ringflow include/ringflow/framework/flow/stage.h include/ringflow/stages/plugin.h \
-  include/ringflow/stages/registry.h lib/libringflow_stages.a lib/cmake/ringflow/ringflowConfig.cmake \
+for f in bin/ringflow include/ringflow/framework/flow/stage.h include/ringflow/framework/run/plugin.h \
+  include/ringflow/framework/run/registry.h lib/libringflow_stages.a lib/cmake/ringflow/ringflowConfig.cmake \
   lib/cmake/ringflow/ringflowConfigVersion.cmake; do
   [[ -e $PREFIX/$f ]] && pass "installed $f" || fail "not installed: $f"
 done
