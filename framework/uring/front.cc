@@ -256,23 +256,36 @@ Status EngineFront::Run(Engine& engine) {
   // inside Submit); there a read of an eventfd stays in flight so that a producer can end the
   // wait (see EnqueueLocked), and it takes one submission entry.
   const bool waits_in_kernel = engine.kind() == BackendKind::kUring;
+  const uint32_t entries = engine.sq_space();
   int wake_fd = -1;
-  if (waits_in_kernel) {
-    wake_fd = ::eventfd(0, EFD_CLOEXEC);
-    if (wake_fd < 0) return Error::FromErrno(errno, "front: eventfd");
-  }
+  bool started = false;
   {
     std::lock_guard lock(mu_);
-    if (state_ != State::kIdle) {
-      if (wake_fd >= 0) ::close(wake_fd);
-      if (state_ == State::kStopped) return OkStatus();
+    if (state_ == State::kStopped) return OkStatus();
+    if (state_ == State::kRunning) {
       return Error(ErrorCode::kInvalidArgument, "front: Run is already running");
     }
-    state_ = State::kRunning;
-    wake_fd_ = wake_fd;
+    if (entries >= (waits_in_kernel ? 2u : 1u)) {
+      wake_fd = waits_in_kernel ? ::eventfd(0, EFD_CLOEXEC) : -1;
+      if (!waits_in_kernel || wake_fd >= 0) {
+        state_ = State::kRunning;
+        wake_fd_ = wake_fd;
+        started = true;
+      }
+    }
+  }
+  if (!started) {
+    // The loop cannot run: hand back what is queued and refuse more, as after a Shutdown.
+    Error error = entries < (waits_in_kernel ? 2u : 1u)
+                      ? Error(ErrorCode::kInvalidArgument,
+                              "front: the engine has " + std::to_string(entries) +
+                                  " free submission entries; it needs 2 (1 for the pread backend)")
+                      : Error::FromErrno(errno, "front: eventfd");
+    Shutdown();
+    return error;
   }
   // Every request the engine holds has a slot here; its number is the engine's user_data.
-  const uint32_t depth = std::max<uint32_t>(engine.sq_space(), 2) - (waits_in_kernel ? 1 : 0);
+  const uint32_t depth = entries - (waits_in_kernel ? 1 : 0);
   constexpr uint64_t kWakeTag = ~uint64_t{0};
   std::vector<FrontRequest> slots(depth);
   std::vector<uint32_t> free_slots(depth);

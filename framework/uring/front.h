@@ -131,9 +131,11 @@ class EngineFront {
   // and returns. Runs once; a later call (or one after Shutdown) returns at once.
   // REQUIRES: called on the engine's owner thread (the thread that created it), with nothing
   // queued in the engine; the engine outlives Run. Errors: kInvalidArgument while another Run
-  // runs; the eventfd's creation error; the engine's Submit error, which ends the loop (every
-  // request the front still held gets that error; then destroy the engine before the front and
-  // before reusing any read's memory: its teardown ends the requests still in the kernel).
+  // runs. These end the front as Shutdown does: kInvalidArgument when the engine has fewer than
+  // 2 free submission entries (1 for pread); the eventfd's creation error; the engine's Submit
+  // error, which ends the loop (every request the front still held gets that error; then destroy
+  // the engine before the front and before reusing any read's memory: its teardown ends the
+  // requests still in the kernel).
   Status Run(Engine& engine);
 
   // Stops accepting requests and tells Run to finish (see Run); returns at once. If Run has not
