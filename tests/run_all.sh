@@ -25,8 +25,8 @@ if [ "${1:-}" != "--fast" ]; then
   # hand-offs as races), so the graph tests run against a oneTBB built with TSan from Debian's
   # source package of the same release (tests/testing/build_tbb_tsan.sh, ~40 s, cached).
   echo "=== build-tsan: oneTBB with ThreadSanitizer"
-  tsan_tests='^(BufferPool|BatchMemoryPoolTest|Configs/FileReader|FileReaderLimits'
-  tsan_targets=(buffer_pool_test record_test file_reader_test)
+  tsan_tests='^(BufferPool|BatchMemoryPoolTest|Configs/FileReader|FileReaderLimits|Backends/FrontTest|FrontShutdownTest'
+  tsan_targets=(buffer_pool_test record_test file_reader_test front_test)
   tsan_cmake=()
   rc=0
   bash tests/testing/build_tbb_tsan.sh build-tsan/tbb || rc=$?
