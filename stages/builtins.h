@@ -1,4 +1,5 @@
-// ringflow's own stage and sink types, registered by name.
+// ringflow's own stage and sink types, registered by name: each stage's file has its
+// Register<Name> (declared beside its class); RegisterBuiltins calls them all.
 #pragma once
 
 #include "framework/core/result.h"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -85,6 +86,19 @@ void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
     r.fields.push_back({"xxh3", flow::Value::Null()});
     r.fields.push_back({"status", flow::Value::String(out.arena.Copy(chunk.error->message()))});
   }
+}
+
+Status RegisterChecksum(run::StageRegistry& registry) {
+  return registry.RegisterChunkStage(
+      {"checksum",
+       "one record per file from its raw bytes: path, bytes, lines, xxh3 (XXH3-64, as "
+       "`xxhsum -H3`) and status; reads the same buffers as \"lines\" (no copy); feed it to a "
+       "\"manifest\" sink",
+       {},
+       /*takes_input=*/false},
+      [](const config::StageConfig&) -> Result<std::unique_ptr<flow::FramingStage>> {
+        return std::unique_ptr<flow::FramingStage>(new ChecksumStage());
+      });
 }
 
 }  // namespace ringflow::stages

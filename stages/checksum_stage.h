@@ -12,8 +12,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include "framework/core/result.h"
 #include "framework/core/xxh3.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 
 namespace ringflow::stages {
 
@@ -44,5 +46,8 @@ class ChecksumStage final : public flow::FramingStage {
   };
   std::unordered_map<uint64_t, FileState> files_;  // by Chunk::file_id
 };
+
+// Registers the "checksum" chunk stage. Errors as run::StageRegistry::RegisterChunkStage.
+Status RegisterChecksum(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -48,4 +48,8 @@ Result<std::unique_ptr<flow::TransformStage>> MakeFilterStage(const config::Stag
   return std::unique_ptr<flow::TransformStage>(std::move(stage));
 }
 
+Status RegisterFilter(run::StageRegistry& registry) {
+  return registry.RegisterTransform(FilterSpec(), MakeFilterStage);
+}
+
 }  // namespace ringflow::stages

@@ -35,6 +35,7 @@
 #include "framework/config/pipeline_config.h"
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 #include "stages/internal/filter_expr.h"
 
 namespace ringflow::stages {
@@ -67,5 +68,9 @@ config::TypeSpec FilterSpec();
 
 // A FilterStage from a validated "filter" stage config. Errors as FilterStage::Create.
 Result<std::unique_ptr<flow::TransformStage>> MakeFilterStage(const config::StageConfig& config);
+
+// Registers the "filter" transform (FilterSpec, MakeFilterStage). Errors as
+// run::StageRegistry::RegisterTransform.
+Status RegisterFilter(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "framework/core/atomic_file.h"
+#include "stages/internal/fsync_param.h"
 #include "stages/json_writer.h"
 
 namespace ringflow::stages {
@@ -347,6 +348,44 @@ void JsonSink::Discard() {
     ::unlink(temp_path_.c_str());
     temp_exists_ = false;
   }
+}
+
+Status RegisterJsonSink(run::StageRegistry& registry) {
+  return registry.RegisterSink(
+      {"json",
+       "writes one JSON object per record; to a file (written to a temporary name and renamed "
+       "into place when the run succeeds; a large file is written back as it grows and its "
+       "written pages leave the page cache) or to stdout. With several inputs, each source "
+       "message's records come input by input, in the order listed",
+       {{"path",
+         config::ParamType::kString,
+         false,
+         {},
+         "the output file; \"-\": stdout",
+         "-",
+         INT64_MIN,
+         INT64_MAX},
+        internal::FsyncParam(),
+        {"append",
+         config::ParamType::kBool,
+         false,
+         {},
+         "append to the file in place instead of replacing it through a temporary file (a run "
+         "that fails leaves what it wrote appended)",
+         "false",
+         INT64_MIN,
+         INT64_MAX}},
+       /*takes_input=*/true,
+       /*multiple_inputs=*/true},
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
+        RINGFLOW_ASSIGN_OR_RETURN(
+            auto sink,
+            JsonSink::Open(*c.GetString("path"), *c.GetBool("fsync"), *c.GetBool("append")));
+        return std::unique_ptr<flow::SinkStage>(std::move(sink));
+      },
+      [](const config::StageConfig& c) {
+        return JsonSink::Check(*c.GetString("path"), *c.GetBool("append"));
+      });
 }
 
 }  // namespace ringflow::stages

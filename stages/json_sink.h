@@ -13,6 +13,7 @@
 
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 
 namespace ringflow::stages {
 
@@ -159,5 +160,9 @@ class JsonSink final : public flow::SinkStage {
   uint64_t records_ = 0;
   uint64_t bytes_ = 0;
 };
+
+// Registers the "json" sink (path, fsync, append: JsonSink::Open's; checked by JsonSink::Check).
+// Errors as run::StageRegistry::RegisterSink.
+Status RegisterJsonSink(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

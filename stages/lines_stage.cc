@@ -58,4 +58,27 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   truncated_lines_.fetch_add(truncated, std::memory_order_relaxed);
 }
 
+Status RegisterLines(run::StageRegistry& registry) {
+  return registry.RegisterChunkStage(
+      {"lines",
+       "splits the files into lines (records); lines across read boundaries are stitched, CRLF "
+       "and a final line without newline handled, a UTF-8 BOM dropped",
+       {{"max_line_bytes",
+         config::ParamType::kSize,
+         false,
+         {},
+         "longer lines are cut to this and flagged \"_truncated\", never dropped",
+         "1MiB",
+         1,
+         int64_t{1} << 30}},
+       /*takes_input=*/false},
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::FramingStage>> {
+        FramerOptions framer;
+        if (auto max = c.GetInt("max_line_bytes")) {
+          framer.max_line_bytes = static_cast<std::size_t>(*max);
+        }
+        return std::unique_ptr<flow::FramingStage>(new LinesStage(framer));
+      });
+}
+
 }  // namespace ringflow::stages

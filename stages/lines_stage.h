@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <map>
 
+#include "framework/core/result.h"
 #include "framework/flow/chunk.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 #include "stages/line_framer.h"
 
 namespace ringflow::stages {
@@ -49,5 +51,9 @@ class LinesStage final : public flow::FramingStage {
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> truncated_lines_{0};
 };
+
+// Registers the "lines" chunk stage (max_line_bytes: FramerOptions::max_line_bytes). Errors as
+// run::StageRegistry::RegisterChunkStage.
+Status RegisterLines(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "stages/internal/fsync_param.h"
+
 namespace ringflow::stages {
 
 Result<std::unique_ptr<ManifestSink>> ManifestSink::Open(const std::string& path,
@@ -112,6 +114,42 @@ Status ManifestSink::WriteLine(const flow::Value& path, const flow::Value& bytes
   };
   ++files_;
   return out_->WriteRecord(line_);
+}
+
+Status RegisterManifestSink(run::StageRegistry& registry) {
+  return registry.RegisterSink(
+      {"manifest",
+       "one JSON object per input file: path, bytes, lines, records, parse_errors, xxh3, status. "
+       "\"input\": a checksum stage, or [checksum stage, stage whose records are counted per "
+       "file] (without the second, records and parse_errors are null); with \"digest\": true, "
+       "the one stage whose records are counted (the sink digests its chunks itself)",
+       {{"path",
+         config::ParamType::kString,
+         false,
+         {},
+         "the output file (temporary name, renamed into place on success); \"-\": stdout",
+         "-",
+         INT64_MIN,
+         INT64_MAX},
+        internal::FsyncParam(),
+        {"digest",
+         config::ParamType::kBool,
+         false,
+         {},
+         "digest the chunks of the one input stage in the sink (no checksum stage, one input: "
+         "the cheapest manifest); false: input is [checksum stage, counted stage]",
+         "false",
+         INT64_MIN,
+         INT64_MAX}},
+       /*takes_input=*/true,
+       /*multiple_inputs=*/true},
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::SinkStage>> {
+        RINGFLOW_ASSIGN_OR_RETURN(auto sink,
+                                  ManifestSink::Open(*c.GetString("path"), c.inputs.size() > 1,
+                                                     *c.GetBool("fsync"), *c.GetBool("digest")));
+        return std::unique_ptr<flow::SinkStage>(std::move(sink));
+      },
+      [](const config::StageConfig& c) { return ManifestSink::Check(*c.GetString("path")); });
 }
 
 }  // namespace ringflow::stages

@@ -18,6 +18,7 @@
 
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 #include "stages/checksum_stage.h"
 #include "stages/json_sink.h"
 
@@ -92,5 +93,9 @@ class ManifestSink final : public flow::SinkStage {
   flow::Record line_;                     // WriteLine's record, reused (no allocation per file)
   uint64_t files_ = 0;
 };
+
+// Registers the "manifest" sink (path, fsync, digest: ManifestSink::Open's; checked by
+// ManifestSink::Check). Errors as run::StageRegistry::RegisterSink.
+Status RegisterManifestSink(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

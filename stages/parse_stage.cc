@@ -1,5 +1,6 @@
 #include "stages/parse_stage.h"
 
+#include <ctime>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +42,13 @@ void ParseAll(flow::RecordBatch& batch, Parse parse) {
   }
   // A line with a great many fields (a huge JSON object) leaves no lasting capacity behind.
   if (scratch.fields.capacity() > 4096) flow::FieldList().swap(scratch.fields);
+}
+
+int CurrentYear() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return tm.tm_year + 1900;
 }
 
 }  // namespace
@@ -185,6 +193,64 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
       ParseAll(batch, ParseRawLine);
       return;
   }
+}
+
+Status RegisterParse(run::StageRegistry& registry) {
+  return registry.RegisterTransform(
+      {"parse",
+       "parses each line into typed fields; a line that does not parse is kept with "
+       "\"_error\" and \"_raw\"",
+       {{"format",
+         config::ParamType::kEnum,
+         false,
+         {"access", "json", "syslog", "logfmt", "regex", "raw"},
+         "access: nginx/Apache combined; json: one object per line; syslog: RFC 3164 or 5424; "
+         "logfmt: key=value pairs; regex: the named groups of \"pattern\"; raw: the line as "
+         "\"message\". Absent: detected for each file from its first lines (json, syslog, "
+         "access, logfmt, else raw)",
+         "",
+         INT64_MIN,
+         INT64_MAX},
+        {"year",
+         config::ParamType::kInt,
+         false,
+         {},
+         "the year of RFC 3164 syslog times (they carry none); 0: the current year",
+         "0",
+         0,
+         9999},
+        {"pattern",
+         config::ParamType::kString,
+         false,
+         {},
+         "format regex: an RE2 pattern that must match the whole line; each named group "
+         "(?P<name>...) becomes a field (left out when it did not take part); matching is byte by "
+         "byte, so the pattern must be ASCII (write other bytes as \\xHH)",
+         "",
+         INT64_MIN,
+         INT64_MAX},
+        {"types",
+         config::ParamType::kStringList,
+         false,
+         {},
+         "format regex: \"group=type\" items, type int, double, bool or string (the default); a "
+         "value that does not convert fails the line",
+         "",
+         INT64_MIN,
+         INT64_MAX}}},
+      [](const config::StageConfig& c) -> Result<std::unique_ptr<flow::TransformStage>> {
+        ParseOptions options;
+        options.format = LogFormat::kAuto;
+        if (const std::string* format = c.GetString("format")) {
+          RINGFLOW_ASSIGN_OR_RETURN(options.format, ParseLogFormat(*format));
+        }
+        const int year = static_cast<int>(c.GetInt("year").value_or(0));
+        options.syslog_year = year == 0 ? CurrentYear() : year;
+        if (const std::string* p = c.GetString("pattern")) options.pattern = *p;
+        if (const std::vector<std::string>* t = c.GetStringList("types")) options.types = *t;
+        RINGFLOW_ASSIGN_OR_RETURN(std::unique_ptr<ParseStage> stage, ParseStage::Create(options));
+        return std::unique_ptr<flow::TransformStage>(std::move(stage));
+      });
 }
 
 }  // namespace ringflow::stages

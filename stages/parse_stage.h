@@ -14,6 +14,7 @@
 
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 #include "stages/parse_regex.h"
 
 namespace ringflow::stages {
@@ -78,5 +79,9 @@ class ParseStage final : public flow::TransformStage {
   const int syslog_year_;
   const std::optional<RegexParser> regex_;  // set for kRegex when built with a parser
 };
+
+// Registers the "parse" transform (format absent: kAuto; year 0: the current year). Errors as
+// run::StageRegistry::RegisterTransform.
+Status RegisterParse(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -106,4 +106,8 @@ Result<std::unique_ptr<flow::TransformStage>> MakeSelectStage(const config::Stag
   return std::unique_ptr<flow::TransformStage>(std::move(stage));
 }
 
+Status RegisterSelect(run::StageRegistry& registry) {
+  return registry.RegisterTransform(SelectSpec(), MakeSelectStage);
+}
+
 }  // namespace ringflow::stages

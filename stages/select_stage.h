@@ -13,6 +13,7 @@
 #include "framework/config/pipeline_config.h"
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
+#include "framework/run/registry.h"
 
 namespace ringflow::stages {
 
@@ -61,5 +62,9 @@ config::TypeSpec SelectSpec();
 
 // A SelectStage from a validated "select" stage config. Errors as SelectStage::Create.
 Result<std::unique_ptr<flow::TransformStage>> MakeSelectStage(const config::StageConfig& config);
+
+// Registers the "select" transform (SelectSpec, MakeSelectStage). Errors as
+// run::StageRegistry::RegisterTransform.
+Status RegisterSelect(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages
