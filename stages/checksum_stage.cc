@@ -95,7 +95,9 @@ Status RegisterChecksum(run::StageRegistry& registry) {
        "`xxhsum -H3`) and status; reads the same buffers as \"lines\" (no copy); feed it to a "
        "\"manifest\" sink",
        {},
-       /*takes_input=*/false},
+       /*takes_input=*/false,
+       /*multiple_inputs=*/false,
+       /*provides=*/{kProvidesFileDigest}},
       [](const config::StageConfig&) -> Result<std::unique_ptr<flow::FramingStage>> {
         return std::unique_ptr<flow::FramingStage>(new ChecksumStage());
       });

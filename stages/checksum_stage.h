@@ -19,6 +19,10 @@
 
 namespace ringflow::stages {
 
+// What the "checksum" type provides (config::TypeSpec::provides): one record per file with its
+// path, bytes, lines, xxh3 and status, in the file's end batch. A manifest sink reads it.
+inline constexpr char kProvidesFileDigest[] = "file_digest";
+
 class ChecksumStage final : public flow::FramingStage {
  public:
   // REQUIRES: each file's messages in file order (the pipeline guarantees it).
@@ -47,7 +51,8 @@ class ChecksumStage final : public flow::FramingStage {
   std::unordered_map<uint64_t, FileState> files_;  // by Chunk::file_id
 };
 
-// Registers the "checksum" chunk stage. Errors as run::StageRegistry::RegisterChunkStage.
+// Registers the "checksum" chunk stage, which provides kProvidesFileDigest. Errors as
+// run::StageRegistry::RegisterChunkStage.
 Status RegisterChecksum(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

@@ -1,10 +1,37 @@
 #include "stages/manifest_sink.h"
 
+#include <algorithm>
+#include <span>
 #include <utility>
 
 #include "stages/internal/fsync_param.h"
 
 namespace ringflow::stages {
+namespace {
+
+bool ProvidesFileDigest(const config::TypeSpec* type) {
+  return std::ranges::find(type->provides, kProvidesFileDigest) != type->provides.end();
+}
+
+// What a manifest reads (see RegisterManifestSink).
+Status CheckManifestInputs(const config::StageConfig& sink,
+                           std::span<const config::TypeSpec* const> inputs) {
+  if (sink.GetBool("digest").value_or(false)) {
+    if (inputs.size() != 1 || ProvidesFileDigest(inputs[0])) {
+      return Error(ErrorCode::kUnsupported,
+                   "a manifest with \"digest\": true reads one stage that is not a "
+                   "\"checksum\" stage: it digests that stage's chunks and counts its records");
+    }
+  } else if (inputs.empty() || !ProvidesFileDigest(inputs[0]) || inputs.size() > 2 ||
+             (inputs.size() == 2 && ProvidesFileDigest(inputs[1]))) {
+    return Error(ErrorCode::kUnsupported,
+                 "a manifest reads a \"checksum\" stage, optionally followed by the stage whose "
+                 "records it counts: [\"<checksum>\", \"<stage>\"]");
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ManifestSink>> ManifestSink::Open(const std::string& path,
                                                          bool count_records, bool fsync,
@@ -149,7 +176,8 @@ Status RegisterManifestSink(run::StageRegistry& registry) {
                                                      *c.GetBool("fsync"), *c.GetBool("digest")));
         return std::unique_ptr<flow::SinkStage>(std::move(sink));
       },
-      [](const config::StageConfig& c) { return ManifestSink::Check(*c.GetString("path")); });
+      [](const config::StageConfig& c) { return ManifestSink::Check(*c.GetString("path")); },
+      CheckManifestInputs);
 }
 
 }  // namespace ringflow::stages

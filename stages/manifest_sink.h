@@ -95,7 +95,9 @@ class ManifestSink final : public flow::SinkStage {
 };
 
 // Registers the "manifest" sink (path, fsync, digest: ManifestSink::Open's; checked by
-// ManifestSink::Check). Errors as run::StageRegistry::RegisterSink.
+// ManifestSink::Check). Its inputs are checked by their types' provides: input 0 provides
+// kProvidesFileDigest and an optional input 1 does not; with "digest": true, one input that does
+// not. Errors as run::StageRegistry::RegisterSink.
 Status RegisterManifestSink(run::StageRegistry& registry);
 
 }  // namespace ringflow::stages

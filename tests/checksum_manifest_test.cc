@@ -1,6 +1,8 @@
 // Tests for the per-file side of a pipeline: ChecksumStage over hand-made chunks and through
 // RunPipeline (oracle: Xxh3::Hash and counting '\n' by hand), ManifestSink's lines, inputs and
-// output file, and StageRegistry::Build on documents with checksum and manifest stages.
+// output file, and StageRegistry::Build on
+// documents with checksum and manifest stages (the manifest's inputs checked by what their types
+// provide).
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "stages/builtins.h"
 #include "stages/checksum_stage.h"
 #include "stages/manifest_sink.h"
+#include "stages/null_sink.h"
 #include "tests/testing/chunk_maker.h"
 #include "tests/testing/test_util.h"
 
@@ -732,6 +736,87 @@ TEST_F(BuildTest, DigestingManifestReadsOneStageThatIsNotAChecksum) {
     ASSERT_FALSE(built.ok()) << input;
     EXPECT_NE(built.error().message().find("\"digest\": true reads one stage"), std::string::npos)
         << built.error().message();
+  }
+}
+
+// The manifest asks what its inputs provide, not what they are called: a type of another name
+// that provides a file digest is accepted where a checksum stage is, and a checksum type that
+// provides none (as registered by a plugin) is refused.
+TEST_F(BuildTest, ManifestInputsAreCheckedByWhatTheirTypesProvide) {
+  SetUpOut();
+  config::TypeSpec digests{"sums_too", "a checksum stage by another name", {}, false};
+  digests.provides = {kProvidesFileDigest};
+  ASSERT_OK(registry_.RegisterChunkStage(
+      digests, [](const config::StageConfig&) -> Result<std::unique_ptr<flow::FramingStage>> {
+        return std::unique_ptr<flow::FramingStage>(new ChecksumStage());
+      }));
+  ASSERT_OK(registry_.RegisterChunkStage(
+      {"no_digest", "provides nothing", {}, false},
+      [](const config::StageConfig&) -> Result<std::unique_ptr<flow::FramingStage>> {
+        return std::unique_ptr<flow::FramingStage>(new ChecksumStage());
+      }));
+  const std::string stages = R"([{"name": "lines", "type": "lines"},
+      {"name": "sums", "type": "sums_too"}, {"name": "plain", "type": "no_digest"}])";
+  auto sinks = [&](const std::string& input) {
+    return R"([{"name": "m", "type": "manifest", "input": )" + input + R"(, "path": ")" +
+           Out("m.ndjson") + R"("}, {"name": "rest", "type": "json", "input": ["lines", "sums",
+           "plain"], "path": ")" +
+           Out("rest.ndjson") + R"("}])";
+  };
+  auto built = Build(Document(stages, sinks(R"(["sums", "lines"])")));
+  ASSERT_OK(built);
+  for (auto& sink : built->sinks) sink->Abort();
+  const Error plain = BuildError(Document(stages, sinks(R"(["plain", "lines"])")));
+  EXPECT_EQ(plain.code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(plain.message(),
+            "sinks[0].input: a manifest reads a \"checksum\" stage, optionally followed by the "
+            "stage whose records it counts: [\"<checksum>\", \"<stage>\"]");
+  // With "digest": true, a type that provides a file digest is the wrong input.
+  const Error digest = BuildError(Document(
+      stages, R"([{"name": "m", "type": "manifest", "digest": true, "input": "sums", "path": ")" +
+                  Out("m.ndjson") + R"("}, {"name": "rest", "type": "json", "input": ["lines",
+                  "plain"], "path": ")" +
+                  Out("rest.ndjson") + R"("}])"));
+  EXPECT_EQ(digest.message(),
+            "sinks[0].input: a manifest with \"digest\": true reads one stage that is not a "
+            "\"checksum\" stage: it digests that stage's chunks and counts its records");
+}
+
+// A sink's input check sees its document and its inputs' types in the order listed, in both
+// modes; its error comes back under the sink's "input".
+TEST_F(BuildTest, ASinksInputCheckSeesItsInputsTypesInOrder) {
+  SetUpOut();
+  std::vector<std::string> seen;
+  ASSERT_OK(registry_.RegisterSink(
+      {"picky", "reads one \"lines\" stage first", {}, true, true},
+      [](const config::StageConfig&) -> Result<std::unique_ptr<flow::SinkStage>> {
+        return std::unique_ptr<flow::SinkStage>(new NullSink());
+      },
+      nullptr,
+      [&seen](const config::StageConfig& sink, std::span<const config::TypeSpec* const> inputs) {
+        seen.push_back(sink.name);
+        for (const config::TypeSpec* type : inputs) seen.push_back(type->type);
+        if (inputs[0]->type != "lines") return Status(Error(ErrorCode::kInvalidArgument, "no"));
+        return OkStatus();
+      }));
+  const std::string stages = R"([{"name": "l", "type": "lines"}, {"name": "s", "type": "checksum"},
+      {"name": "p", "type": "parse", "input": "l"}])";
+  for (const run::BuildMode mode : {run::BuildMode::kOpen, run::BuildMode::kCheck}) {
+    seen.clear();
+    auto config = config::LoadPipeline(
+        Document(stages, R"([{"name": "k", "type": "picky", "input": ["l", "s", "p"]}])"),
+        registry_.stages(), registry_.sinks());
+    ASSERT_OK(config);
+    ASSERT_OK(registry_.Build(*config, mode));
+    EXPECT_EQ(seen, (Strings{"k", "lines", "checksum", "parse"}));
+    config = config::LoadPipeline(
+        Document(stages, R"([{"name": "k", "type": "picky", "input": ["p", "s", "l"]}])"),
+        registry_.stages(), registry_.sinks());
+    ASSERT_OK(config);
+    auto refused = registry_.Build(*config, mode);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.error().message(), "sinks[0].input: no");
   }
 }
 

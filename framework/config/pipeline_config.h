@@ -62,6 +62,10 @@ struct TypeSpec {
   // the source's raw chunks itself (lines, checksum), and "input" is an error.
   bool takes_input = true;
   bool multiple_inputs = false;  // "input" may name more than one stage
+  // What the type's records are, for a sink that needs a kind of input (its input check sees the
+  // TypeSpecs of its inputs; see run::StageRegistry::RegisterSink), e.g. "file_digest" for the
+  // checksum stage. Not part of the document's schema.
+  std::vector<std::string> provides = {};
 };
 
 // The known stage (or sink) types, by name. The lead fills one from the stage registry.

@@ -49,6 +49,14 @@ Status StageRegistry::RegisterSink(config::TypeSpec spec, SinkFactory factory,
   return OkStatus();
 }
 
+Status StageRegistry::RegisterSink(config::TypeSpec spec, SinkFactory factory, SinkChecker checker,
+                                   SinkInputCheck input_check) {
+  const std::string type = spec.type;
+  RINGFLOW_RETURN_IF_ERROR(RegisterSink(std::move(spec), std::move(factory), std::move(checker)));
+  if (input_check) sink_input_checks_.emplace(type, std::move(input_check));
+  return OkStatus();
+}
+
 Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipeline,
                                            BuildMode mode) const {
   BuiltPipeline built;
@@ -111,25 +119,20 @@ Result<BuiltPipeline> StageRegistry::Build(const config::PipelineConfig& pipelin
       RINGFLOW_ASSIGN_OR_RETURN(const std::size_t input, input_of(sink, name));
       node.inputs.push_back(input);
     }
-    if (sink.type == "manifest" && sink.GetBool("digest").value_or(false)) {
-      if (node.inputs.size() != 1 || pipeline.stages[node.inputs[0]].type == "checksum") {
-        return Unsupported(sink.json_path + ".input",
-                           "a manifest with \"digest\": true reads one stage that is not a "
-                           "\"checksum\" stage: it digests that stage's chunks and counts its "
-                           "records");
-      }
-    } else if (sink.type == "manifest") {
-      if (node.inputs.empty() || pipeline.stages[node.inputs[0]].type != "checksum" ||
-          node.inputs.size() > 2 ||
-          (node.inputs.size() == 2 && pipeline.stages[node.inputs[1]].type == "checksum")) {
-        return Unsupported(sink.json_path + ".input",
-                           "a manifest reads a \"checksum\" stage, optionally followed by the "
-                           "stage whose records it counts: [\"<checksum>\", \"<stage>\"]");
-      }
-    }
     auto factory = sinks_.find(sink.type);
     if (factory == sinks_.end()) {
       return Unsupported(sink.json_path + ".type", "no factory for " + QuoteForMessage(sink.type));
+    }
+    if (auto check = sink_input_checks_.find(sink.type); check != sink_input_checks_.end()) {
+      std::vector<const config::TypeSpec*> types;
+      types.reserve(node.inputs.size());
+      // Every stage was built above, so its type is in the catalog.
+      for (const std::size_t input : node.inputs) {
+        types.push_back(stage_types_.Find(pipeline.stages[input].type));
+      }
+      if (Status s = check->second(sink, types); !s.ok()) {
+        return std::move(s).error().WithContext(sink.json_path + ".input");
+      }
     }
     if (mode == BuildMode::kCheck) {
       // Checked without being made: a sink's factory creates its output.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ using SinkFactory =
 // Checks what a sink's factory would refuse without its side effects (creating or opening the
 // output): for `ringflow validate`.
 using SinkChecker = std::function<Status(const config::StageConfig&)>;
+// Checks the kinds of stage a sink reads, for a sink that needs more of its inputs than records
+// (a manifest needs a stage whose TypeSpec provides "file_digest" first): called by Build, in
+// both modes, with the sink's document and the TypeSpecs of its inputs in the order listed
+// (never null). The error comes back prefixed with "<sink's JSON path>.input: ".
+using SinkInputCheck = std::function<Status(const config::StageConfig& sink,
+                                            std::span<const config::TypeSpec* const> inputs)>;
 
 // kOpen builds everything (the sinks open their outputs). kCheck is for `ringflow validate`:
 // stages are built as for a run (their factories have no side effects) and every check of
@@ -52,16 +59,19 @@ class StageRegistry {
   Status RegisterChunkStage(config::TypeSpec spec, ChunkStageFactory factory);
   Status RegisterTransform(config::TypeSpec spec, TransformFactory factory);
   Status RegisterSink(config::TypeSpec spec, SinkFactory factory);
-  // The same, with a checker for BuildMode::kCheck.
+  // The same, with a checker for BuildMode::kCheck (may be empty), and a check of the inputs'
+  // types (may be empty: any stages).
   Status RegisterSink(config::TypeSpec spec, SinkFactory factory, SinkChecker checker);
+  Status RegisterSink(config::TypeSpec spec, SinkFactory factory, SinkChecker checker,
+                      SinkInputCheck input_check);
 
   const config::TypeCatalog& stages() const { return stage_types_; }
   const config::TypeCatalog& sinks() const { return sink_types_; }
 
   // Builds the stages and sinks of a validated document (with kOpen, opening the sinks' files;
   // see BuildMode). Errors, each with the JSON path: a factory's (or checker's) error; a stage
-  // whose output nothing reads; a "manifest" sink whose first input is not a "checksum" stage or
-  // that has more than two inputs; two sinks writing to the same place.
+  // whose output nothing reads; a sink whose SinkInputCheck refuses its inputs; two sinks
+  // writing to the same place.
   Result<BuiltPipeline> Build(const config::PipelineConfig& pipeline,
                               BuildMode mode = BuildMode::kOpen) const;
 
@@ -72,6 +82,7 @@ class StageRegistry {
   std::map<std::string, TransformFactory, std::less<>> transforms_;
   std::map<std::string, SinkFactory, std::less<>> sinks_;
   std::map<std::string, SinkChecker, std::less<>> sink_checkers_;
+  std::map<std::string, SinkInputCheck, std::less<>> sink_input_checks_;
 };
 
 }  // namespace ringflow::run
