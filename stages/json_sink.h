@@ -106,6 +106,7 @@ class JsonSink final : public flow::SinkStage {
   const std::string& name() const { return name_; }
   // The temporary file written until Close renames it; empty when written in place.
   const std::string& temp_path() const { return temp_path_; }
+  std::string temporary_file() const override { return temp_path_; }
   // Replaces kWriteBehindStart and kWriteBackWindow (window 0: never; the page cache keeps the
   // whole output until the kernel writes it back). For tests, which need small windows.
   void SetWriteBehind(uint64_t start, uint64_t window) {

@@ -30,6 +30,8 @@ class LinesStage final : public flow::FramingStage {
   // any; not when the file ended in an error: that line may be cut), after which the file's
   // state is gone. REQUIRES: each file's messages in file order.
   void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override;
+  // Its records are the files' lines.
+  bool frames_lines() const override { return true; }
 
   // Lines framed so far, over all files, and how many of them were cut at max_line_bytes.
   uint64_t lines() const { return lines_.load(std::memory_order_relaxed); }

@@ -57,6 +57,10 @@ class ManifestSink final : public flow::SinkStage {
     return out_->Resume(lines);
   }
 
+  // One line per input file.
+  bool lists_files() const override { return true; }
+  std::string temporary_file() const override { return out_->temp_path(); }
+
   uint64_t files_written() const { return files_; }
   // See JsonSink::temp_path.
   const std::string& temp_path() const { return out_->temp_path(); }

@@ -1,6 +1,6 @@
 // Tests for the per-file side of a pipeline: ChecksumStage over hand-made chunks and through
 // RunPipeline (oracle: Xxh3::Hash and counting '\n' by hand), ManifestSink's lines, inputs and
-// output file, and StageRegistry::Build on
+// output file, the capabilities the stages and sinks declare, and StageRegistry::Build on
 // documents with checksum and manifest stages (the manifest's inputs checked by what their types
 // provide).
 #include <errno.h>
@@ -27,6 +27,8 @@
 #include "framework/uring/buffer_pool.h"
 #include "stages/builtins.h"
 #include "stages/checksum_stage.h"
+#include "stages/json_sink.h"
+#include "stages/lines_stage.h"
 #include "stages/manifest_sink.h"
 #include "stages/null_sink.h"
 #include "tests/testing/chunk_maker.h"
@@ -466,6 +468,47 @@ TEST(ManifestSinkTest, CloseRenamesIntoPlaceAndAbortLeavesNothing) {
   auto bad = ManifestSink::Open(dir.Join("no/such/dir/m.ndjson"), false);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kNotFound);
+}
+
+// --- Capabilities ---
+
+TEST(CapabilitiesTest, OnlyTheLineFramerFramesLines) {
+  EXPECT_TRUE(LinesStage().frames_lines());
+  EXPECT_FALSE(ChecksumStage().frames_lines());
+}
+
+TEST(CapabilitiesTest, SinksNameTheirTemporaryFileAndTheManifestListsFiles) {
+  TempDir dir;
+  const std::string path = dir.Join("out.ndjson");
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ManifestSink> sink, ManifestSink::Open(path, false));
+    EXPECT_TRUE(sink->lists_files());
+    const std::string temp = sink->temporary_file();
+    EXPECT_EQ(temp, sink->temp_path());
+    EXPECT_NE(temp, path);
+    EXPECT_TRUE(std::filesystem::exists(temp)) << temp;
+    sink->Abort();
+    EXPECT_FALSE(std::filesystem::exists(temp)) << temp;
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink, JsonSink::Open(path));
+    EXPECT_FALSE(sink->lists_files());
+    const std::string temp = sink->temporary_file();
+    EXPECT_EQ(temp, sink->temp_path());
+    EXPECT_TRUE(std::filesystem::exists(temp)) << temp;
+    sink->Abort();
+  }
+  // Written in place (appended, or a caller's descriptor): no temporary file.
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> sink,
+                         JsonSink::Open(path, /*fsync=*/false, /*append=*/true));
+    EXPECT_EQ(sink->temporary_file(), "");
+    ASSERT_OK(sink->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JsonSink> fd_sink, JsonSink::OpenFd(STDOUT_FILENO, "out"));
+  EXPECT_EQ(fd_sink->temporary_file(), "");
+  EXPECT_FALSE(NullSink().lists_files());
+  EXPECT_EQ(NullSink().temporary_file(), "");
 }
 
 // --- StageRegistry::Build ---
