@@ -49,8 +49,8 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   // A file that ended in an error (a failed read, an interrupted run) was not read whole: its
   // last partial line is dropped rather than passed on as if it were the whole line.
   if (end && !chunk.error) file.framer.Finish(add);
-  if (file.format < 0 && out.records.size() > first) {
-    file.format = static_cast<int32_t>(DetectLogFormat(std::span(out.records).subspan(first)));
+  if (file.format.empty() && out.records.size() > first) {
+    file.format = LogFormatName(DetectLogFormat(std::span(out.records).subspan(first)));
   }
   out.format_hint = file.format;
   if (end) files_.erase(it);

@@ -3,15 +3,16 @@
 // text is a view into the chunk, or (for a line that crossed a chunk boundary) a copy in the
 // batch's arena, so every record is valid as long as its batch. A UTF-8 BOM at the very start of
 // a file is not part of its first line. Each file's format is guessed once, from its first
-// lines (DetectLogFormat), and set as format_hint on all its batches. Thread-compatible: Frame is
-// called by one thread at a time (the pipeline's serial framing node); the counters may be read
-// from any thread.
+// lines (DetectLogFormat), and its name set as format_hint on all its batches. Thread-compatible:
+// Frame is called by one thread at a time (the pipeline's serial framing node); the counters may be
+// read from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <string_view>
 
 #include "framework/core/result.h"
 #include "framework/flow/chunk.h"
@@ -43,8 +44,8 @@ class LinesStage final : public flow::FramingStage {
   struct FileState {
     explicit FileState(const FramerOptions& options) : framer(options) {}
     LineFramer framer;
-    bool first_line = true;  // the next line starts at offset 0: strip a BOM from it
-    int32_t format = -1;     // the file's format_hint, once its first lines are seen
+    bool first_line = true;   // the next line starts at offset 0: strip a BOM from it
+    std::string_view format;  // the file's format_hint, once its first lines are seen
   };
 
   FramerOptions options_;

@@ -44,6 +44,15 @@ void ParseAll(flow::RecordBatch& batch, Parse parse) {
   if (scratch.fields.capacity() > 4096) flow::FieldList().swap(scratch.fields);
 }
 
+// The format a batch's format_hint names, if it is one DetectLogFormat answers (a hint is a
+// guess from the lines' shape: never regex, which needs a pattern); kAuto otherwise.
+LogFormat FormatOfHint(std::string_view hint) {
+  for (const FormatName& f : kFormats) {
+    if (f.name == hint) return f.format == LogFormat::kRegex ? LogFormat::kAuto : f.format;
+  }
+  return LogFormat::kAuto;
+}
+
 int CurrentYear() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -153,9 +162,8 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
   if (format == LogFormat::kAuto) {
     // The framer's guess for the whole file when there is one (so a file is parsed one way);
     // otherwise this batch's own first lines decide.
-    format = batch.format_hint >= 0 && batch.format_hint < static_cast<int32_t>(LogFormat::kAuto)
-                 ? static_cast<LogFormat>(batch.format_hint)
-                 : DetectLogFormat(batch.records);
+    format = FormatOfHint(batch.format_hint);
+    if (format == LogFormat::kAuto) format = DetectLogFormat(batch.records);
   }
   switch (format) {
     case LogFormat::kAuto:  // DetectLogFormat never answers kAuto

@@ -26,7 +26,8 @@ enum class LogFormat { kAccess, kJson, kSyslog, kLogfmt, kRegex, kRaw, kAuto };
 // kInvalidArgument: `unknown format "x"; known: access, json, syslog, logfmt, regex, raw`.
 Result<LogFormat> ParseLogFormat(std::string_view name);
 
-// The name ParseLogFormat accepts for `format` ("auto" for kAuto).
+// The name ParseLogFormat accepts for `format` ("auto" for kAuto), in static storage (a
+// RecordBatch::format_hint may hold it).
 std::string_view LogFormatName(LogFormat format);
 
 // The format most of the first 16 parseable lines of `lines` look like: json (starts with '{'),
@@ -39,8 +40,9 @@ LogFormat DetectLogFormat(std::span<const flow::Record> lines);
 struct ParseOptions {
   LogFormat format = LogFormat::kRaw;
   // kAuto: each batch is parsed in the format its framer guessed for the file
-  // (RecordBatch::format_hint, which LinesStage sets from the file's first lines), or, without
-  // a guess, as DetectLogFormat says of the batch's own first lines.
+  // (RecordBatch::format_hint, the name of a format DetectLogFormat answers, which LinesStage
+  // sets from the file's first lines), or, without such a guess, as DetectLogFormat says of the
+  // batch's own first lines.
   // kSyslog (and kAuto): the year given to RFC 3164 timestamps (which have none), 1 to 9999.
   int syslog_year = 1970;
   // kRegex (required, and only there): the RE2 pattern and the "group=type" items; see

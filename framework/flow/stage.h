@@ -51,9 +51,10 @@ struct RecordBatch {
   // Set by the pipeline: the index of the stage that produced this batch.
   uint32_t stream = 0;
   // A framer's guess at the format of the file's lines, made once per file from its first lines
-  // and set on every batch of the file (stages::LogFormat as an int; -1: no guess). A parse stage
-  // without a format uses it, so a whole file is parsed one way.
-  int32_t format_hint = -1;
+  // and set on every batch of the file: the name a parse stage's "format" takes (e.g. "json"),
+  // in static storage; empty: no guess. A parse stage without a format uses it, so a whole file
+  // is parsed one way.
+  std::string_view format_hint;
   // A batch copied for one branch of a fan-out keeps the original alive: its records may view
   // the original's arena.
   std::shared_ptr<const RecordBatch> parent;
