@@ -39,7 +39,9 @@ namespace ringflow::run {
 // 2: SinkStage gained Flush and Prepare (a new vtable layout).
 // 3: checkpoints (SinkStage::checkpoints, Checkpoint, Resume).
 // 4: flow::Value's b, i and d share their bytes (a smaller Value and Field).
-// 5: StageRegistry and the plugin entry points moved to ringflow::run (framework/run).
+// 5: StageRegistry and the plugin entry points moved to ringflow::run (framework/run);
+//    FramingStage::frames_lines, SinkStage::lists_files and temporary_file (new virtuals),
+//    RecordBatch::format_hint a std::string_view, TypeSpec::provides, sink input checks.
 inline constexpr std::uint32_t kPluginAbiVersion = 5;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
