@@ -44,6 +44,9 @@ struct ProducerState {
 
 namespace {
 
+// What one read(2) returns at most (MAX_RW_COUNT); a larger buffer gets a short read.
+constexpr std::size_t kMaxRead = 0x7ffff000;
+
 std::string Describe(const FrontRequest& r) {
   return "read " + std::to_string(r.len) + " bytes at offset " + std::to_string(r.offset);
 }
@@ -73,6 +76,7 @@ void Deliver(ProducerState* p, std::vector<ReadCompletion>& completions) {
 }  // namespace internal
 
 using internal::FrontRequest;
+using internal::kMaxRead;
 using internal::ProducerState;
 
 // ---- Producer
@@ -206,8 +210,10 @@ void EngineFront::CancelAll(std::vector<FrontRequest>& requests) {
 int EngineFront::EnqueueLocked(ProducerState* producer, std::span<const ReadRequest> requests) {
   for (const ReadRequest& r : requests) {
     queue_[(head_ + size_) % queue_capacity_] = {
-        producer, r.file,      r.buffer.data(), static_cast<uint32_t>(r.buffer.size()),
-        r.offset, r.user_data, r.path};
+        producer,        r.file,
+        r.buffer.data(), static_cast<uint32_t>(std::min<std::size_t>(r.buffer.size(), kMaxRead)),
+        r.offset,        r.user_data,
+        r.path};
     ++size_;
   }
   // One wake-up per wait is enough: the first producer to queue clears the flag.
@@ -359,7 +365,9 @@ Status EngineFront::Run(Engine& engine) {
       const uint32_t slot = free_slots.back();
       free_slots.pop_back();
       slots[slot] = r;
-      // Cannot fail: at most `depth` requests (and the wake-up read) are in the engine.
+      // Cannot fail: at most `depth` requests (and the wake-up read) are in the engine. Safe: the
+      // producer keeps r.buf until it receives this request's completion, which is delivered only
+      // from the engine's completion of it (or the engine's failure, see Run's contract).
       [[maybe_unused]] const bool queued = engine.PrepRead(r.file, r.buf, r.len, r.offset, slot);
       assert(queued);
     }

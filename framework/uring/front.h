@@ -1,14 +1,9 @@
-// EngineFront: many producer threads reading through one Engine. Producers queue read requests
-// into one bounded request queue; one I/O thread, which the caller creates and which calls Run
-// with an engine it created itself (the engine's owner), takes them in batches, submits them and
-// hands each completion to the queue of the Producer that submitted it.
-// Ownership: the caller owns the front, the engine, the I/O thread and every Producer, and the
-// memory each read writes into. Thread-safety: the front and distinct Producers may be used from
-// any threads at once; one Producer is used by one thread at a time.
-// Backpressure is bounded everywhere: the request queue holds at most `queue_capacity` requests,
-// and a Producer has at most its `capacity` requests outstanding (submitted and not yet
-// received), so its completion queue never overflows and the I/O thread never waits for a
-// producer. No hidden threads, no retries: each negative result reaches its producer as an Error.
+// EngineFront: many producer threads reading through one Engine, on one I/O thread that the
+// caller creates and that runs the front (Run) with the engine it owns. Producers queue reads in
+// one bounded queue; each completion goes to the bounded queue of the Producer that submitted it.
+// The caller owns the front, the engine, the thread, every Producer and every read's memory (the
+// front owns no buffers; leases of the engine's registered pool are read with READ_FIXED).
+// Thread-safety: the front and distinct Producers from any threads; one Producer, one thread.
 #pragma once
 
 #include <condition_variable>
@@ -36,7 +31,7 @@ struct ProducerState;
 // memory) is read with READ_FIXED; any other memory with a plain read.
 struct ReadRequest {
   FileRef file;                 // a plain descriptor, or a slot registered on the I/O thread
-  std::span<std::byte> buffer;  // up to 4 GiB - 1 bytes are read into it
+  std::span<std::byte> buffer;  // at most 2 GiB - 4 KiB are read at once (Linux's cap)
   uint64_t offset = 0;          // where in the file
   uint64_t user_data = 0;       // the caller's; comes back unchanged in the completion
   std::string_view path;        // names the file in errors
@@ -109,6 +104,10 @@ struct FrontOptions {
   uint32_t queue_capacity = 256;
 };
 
+// Backpressure is bounded everywhere: the request queue holds at most `queue_capacity` requests,
+// and a Producer has at most its `capacity` requests outstanding (submitted and not yet
+// received), so its completion queue never overflows and the I/O thread never waits for a
+// producer. No hidden threads, no retries: each negative result reaches its producer as an Error.
 class EngineFront {
  public:
   // kInvalidArgument for a zero queue capacity.
