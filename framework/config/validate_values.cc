@@ -10,6 +10,8 @@
 namespace ringflow::config::internal {
 namespace {
 
+// Values are built in place (std::in_place): gcc 12 warns falsely (maybe-uninitialized) about
+// moving a temporary variant into the optional.
 using Checked = std::optional<ParamValue>;
 
 // kEnum: a string from spec.choices.
@@ -21,7 +23,7 @@ Checked CheckEnum(const ParamSpec& spec, const Value& v, const std::string& path
                  "unknown " + spec.name + " " + Quote(s) + "; known: " + JoinBounded(spec.choices));
     return std::nullopt;
   }
-  return ParamValue(std::string(s));
+  return Checked(std::in_place, std::string(s));
 }
 
 // kInt: a JSON integer within int64 and the spec's range.
@@ -40,7 +42,7 @@ Checked CheckInt(const ParamSpec& spec, const Value& v, const std::string& path,
     problems.Add(path, problem);
     return std::nullopt;
   }
-  return ParamValue(v.GetInt64());
+  return Checked(std::in_place, v.GetInt64());
 }
 
 // kSize: a non-negative JSON integer or a string ParseSize reads, within the spec's range.
@@ -67,7 +69,7 @@ Checked CheckSize(const ParamSpec& spec, const Value& v, const std::string& path
     problems.Add(path, problem);
     return std::nullopt;
   }
-  return ParamValue(bytes);
+  return Checked(std::in_place, bytes);
 }
 
 // kStringList: an array of strings; each item that is not one is reported.
@@ -87,7 +89,7 @@ Checked CheckStringList(const Value& v, const std::string& path, Problems& probl
     }
   }
   if (!ok) return std::nullopt;
-  return ParamValue(std::move(items));
+  return Checked(std::in_place, std::move(items));
 }
 
 // Checks one value against its spec; on a problem reports it at `path` and returns nullopt.
@@ -96,13 +98,13 @@ Checked CheckValue(const ParamSpec& spec, const Value& v, const std::string& pat
   switch (spec.type) {
     case ParamType::kString:
       if (!v.IsString()) break;
-      return ParamValue(std::string(StringOf(v)));
+      return Checked(std::in_place, std::string(StringOf(v)));
     case ParamType::kEnum:
       if (!v.IsString()) break;
       return CheckEnum(spec, v, path, problems);
     case ParamType::kBool:
       if (!v.IsBool()) break;
-      return ParamValue(v.GetBool());
+      return Checked(std::in_place, v.GetBool());
     case ParamType::kInt:
       if (!v.IsNumber()) break;
       return CheckInt(spec, v, path, problems);
