@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "stages/internal/filter_expr.h"
+
 namespace ringflow::stages {
 
 Result<std::unique_ptr<FilterStage>> FilterStage::Create(std::string_view where) {
@@ -12,11 +14,16 @@ Result<std::unique_ptr<FilterStage>> FilterStage::Create(std::string_view where)
 }
 
 FilterStage::FilterStage(std::string where, internal::FilterExpr expr)
-    : where_(std::move(where)), expr_(std::move(expr)) {}
+    : where_(std::move(where)),
+      expr_(std::make_unique<const internal::FilterExpr>(std::move(expr))) {}
+
+FilterStage::~FilterStage() = default;
+
+bool FilterStage::Matches(const flow::Record& record) const { return expr_->Eval(record); }
 
 void FilterStage::Process(flow::RecordBatch& batch) const {
   // remove_if moves the kept records forward in place: no allocation, order kept.
-  std::erase_if(batch.records, [this](const flow::Record& record) { return !expr_.Eval(record); });
+  std::erase_if(batch.records, [this](const flow::Record& record) { return !expr_->Eval(record); });
 }
 
 config::TypeSpec FilterSpec() {

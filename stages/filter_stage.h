@@ -36,9 +36,12 @@
 #include "framework/core/result.h"
 #include "framework/flow/stage.h"
 #include "framework/run/registry.h"
-#include "stages/internal/filter_expr.h"
 
 namespace ringflow::stages {
+
+namespace internal {
+class FilterExpr;
+}  // namespace internal
 
 class FilterStage final : public flow::TransformStage {
  public:
@@ -52,15 +55,19 @@ class FilterStage final : public flow::TransformStage {
   void Process(flow::RecordBatch& batch) const override;
 
   // Whether `record` satisfies the condition (what Process keeps).
-  bool Matches(const flow::Record& record) const { return expr_.Eval(record); }
+  bool Matches(const flow::Record& record) const;
 
   const std::string& where() const { return where_; }
 
  private:
   FilterStage(std::string where, internal::FilterExpr expr);
 
+ public:
+  ~FilterStage() override;
+
+ private:
   const std::string where_;
-  const internal::FilterExpr expr_;
+  const std::unique_ptr<const internal::FilterExpr> expr_;  // the parsed `where` (never null)
 };
 
 // The "filter" type for the stage registry: one required string param, "where".

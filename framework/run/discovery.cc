@@ -231,8 +231,9 @@ Discovered Discover(const DiscoveryOptions& options) {
   if (!walked.ok()) {  // only for an empty callback: a bug
     add("", walked.error(), false);
   }
-  // A stat per file costs ~6 us here: on 20,000 files that was 10% of a replay. Past a thousand
-  // files the ETA counts files instead (ProgressLine), which many files make a fair measure.
+  // A stat per file is a real share of a replay of many small files (bench/NOTES.md). Past a
+  // thousand files the ETA counts files instead (ProgressLine), which many files make a fair
+  // measure.
   if (options.stat_sizes && found.jobs.size() <= kStatSizesMaxFiles) {
     uint64_t total = 0;
     for (const uring::ReadJob& job : found.jobs) {
