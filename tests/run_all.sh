@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a Release build and an AddressSanitizer + UBSan build, each running every
 # unit and end-to-end test through CTest, and a ThreadSanitizer build of the threaded components
-# (pool, reader, flow graph). Usage: bash tests/run_all.sh [--fast] (--fast: Release
+# (pool, reader, engine front, flow graph). Usage: bash tests/run_all.sh [--fast] (--fast: Release
 # only). Build trees: build-release/ and build-asan/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +20,8 @@ if [ "${1:-}" != "--fast" ]; then
   export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGFLOW_SANITIZE=ON -DRINGFLOW_BUILD_BENCH=OFF
-  # ThreadSanitizer on everything that shares data across threads: the buffer pool, the reader
-  # and the flow graph. Debian's libtbb is not instrumented (TSan would report oneTBB's own task
+  # ThreadSanitizer on everything that shares data across threads: the buffer pool, the reader,
+  # the engine's front and the flow graph. Debian's libtbb is not instrumented (TSan would report oneTBB's own task
   # hand-offs as races), so the graph tests run against a oneTBB built with TSan from Debian's
   # source package of the same release (tests/testing/build_tbb_tsan.sh, ~40 s, cached).
   echo "=== build-tsan: oneTBB with ThreadSanitizer"

@@ -1,40 +1,15 @@
 // `ringflow doctor`: what this machine offers ringflow, and what the engine would use.
-#include <sys/resource.h>
-#include <sys/utsname.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
-#include "framework/core/xxh3.h"
+#include "framework/run/host.h"
 #include "framework/uring/buffer_pool.h"
 #include "framework/uring/engine.h"
 
 namespace ringflow::app {
-namespace {
-
-std::string Limit(int resource, const char* unit_name, rlim_t unit) {
-  rlimit rl{};
-  if (::getrlimit(resource, &rl) != 0) return "unknown";
-  auto show = [&](rlim_t v) {
-    return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v / unit) + unit_name;
-  };
-  return show(rl.rlim_cur) + " (hard " + show(rl.rlim_max) + ")";
-}
-
-std::string ReadFirstLine(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line)) return "";
-  return line;
-}
-
-}  // namespace
 
 int DoctorCommand(const std::vector<std::string>& args) {
   po::options_description desc("Options");
@@ -63,21 +38,9 @@ int DoctorCommand(const std::vector<std::string>& args) {
     return 2;
   }
 
-  utsname u{};
-  ::uname(&u);
-  std::printf("kernel            %s %s %s\n", u.sysname, u.release, u.machine);
-  std::printf("liburing          %s (built against)\n", uring::LiburingVersion().c_str());
-  std::printf("cpus              %u\n", std::thread::hardware_concurrency());
-  std::printf("xxh3              %s\n", Xxh3::Implementation());
-  const std::string disabled = ReadFirstLine("/proc/sys/kernel/io_uring_disabled");
-  if (!disabled.empty()) {
-    std::printf("io_uring_disabled %s (0: allowed, 1: root/group only, 2: off)\n",
-                disabled.c_str());
+  for (const run::HostFact& fact : run::HostFacts()) {
+    std::printf("%-17s %s\n", fact.name.c_str(), fact.value.c_str());
   }
-  std::printf("RLIMIT_MEMLOCK    %s%s\n", Limit(RLIMIT_MEMLOCK, " KiB", 1024).c_str(),
-              ::geteuid() == 0 ? " (root: registered buffers are not charged)" : "");
-  std::printf("RLIMIT_NOFILE     %s (direct descriptors do not count against it)\n",
-              Limit(RLIMIT_NOFILE, "", 1).c_str());
 
   // Build an engine exactly as a run would, with a small pool, and report what it uses.
   uring::EngineOptions options;

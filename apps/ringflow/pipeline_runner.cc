@@ -53,31 +53,10 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   return sink->Close();
 }
 
-// "1 record", "2 records".
-std::string Counted(uint64_t n, const std::string& what) {
-  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-}
-
 const char* SignalName(int sig) {
   if (sig == SIGINT) return "SIGINT";
   if (sig == SIGTERM) return "SIGTERM";
   return "a signal";
-}
-
-// The summary's text: FormatSummary's lines, the notes, and one line per sink.
-std::string SummaryText(const run::RunStats& stats) {
-  std::string text = FormatSummary(stats.summary);
-  for (const std::string& note : stats.own_files) text += "ringflow: note: " + note + "\n";
-  for (const run::SinkStats& s : stats.sinks) {
-    text += "ringflow: sink " + s.name + ": ";
-    if (s.lists_files) {
-      text += std::to_string(s.files) + " files\n";
-    } else {
-      text += Counted(s.records, "record") + ", " + Counted(s.parse_errors, "parse error") + ", " +
-              Counted(s.truncated, "line") + " cut\n";
-    }
-  }
-  return text;
 }
 
 }  // namespace
@@ -121,7 +100,7 @@ int ExecuteRun(run::Run& run, const FrontEndOptions& front) {
   }
   if (stats->finished_before) return 0;
   if (signal != 0) stats->summary.signal = SignalName(signal);
-  std::fputs(SummaryText(*stats).c_str(), stderr);
+  std::fputs(FormatSummary(*stats).c_str(), stderr);
   int exit_code = stats->problems > 0 ? 1 : 0;
   if (!front.stats_json.empty()) {
     const Status written =

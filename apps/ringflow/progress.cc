@@ -103,6 +103,22 @@ std::string FormatSummary(const RunSummary& summary) {
   return out;
 }
 
+std::string FormatSummary(const run::RunStats& stats) {
+  std::string text = FormatSummary(stats.summary);
+  for (const std::string& note : stats.own_files) text += "ringflow: note: " + note + "\n";
+  for (const run::SinkStats& s : stats.sinks) {
+    text += "ringflow: sink " + s.name + ": ";
+    if (s.lists_files) {
+      text += std::to_string(s.files) + " files\n";
+    } else {
+      text += Count(s.records, "record", "records") + ", " +
+              Count(s.parse_errors, "parse error", "parse errors") + ", " +
+              Count(s.truncated, "line", "lines") + " cut\n";
+    }
+  }
+  return text;
+}
+
 ProgressLine::ProgressLine(std::FILE* out, bool enabled, const RunCounters* counters,
                            uint64_t files_total, std::optional<uint64_t> bytes_total,
                            std::chrono::milliseconds interval)

@@ -29,6 +29,10 @@ using run::SummaryJson;
 //   ringflow: 3.41 s, 586.3 MB/s, 2.46 M lines/s
 // plus "ringflow: interrupted by SIGINT" first when interrupted. Rates are 0 when elapsed is 0.
 std::string FormatSummary(const RunSummary& summary);
+// A run's whole summary: the above, then one note per file left out as the run's own and one
+// line per sink ("ringflow: sink out: 12 records, 0 parse errors, 0 lines cut", "ringflow: sink
+// manifest: 3 files").
+std::string FormatSummary(const run::RunStats& stats);
 
 // One progress line, redrawn in place ("\r" + text + erase to end of line) every `interval`:
 //   "ringflow: 1234/20000 files, 812.3 MiB, 402.1 MB/s, 1.21 M lines/s, ETA 0:03"
