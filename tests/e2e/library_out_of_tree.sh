@@ -45,8 +45,14 @@ else
 fi
 
 check "apps/etl_example builds out of tree against the installed package (find_package(ringflow))"
+# The installed libraries of a sanitizer build need the sanitizers' runtime in the program too.
+sanitize=()
+if ((SANITIZED)); then
+  flags=$([[ $(ldd "$RF") =~ libtsan ]] && echo -fsanitize=thread || echo -fsanitize=address,undefined)
+  sanitize=(-DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags")
+fi
 if "$CMAKE" -S "$EXAMPLE" -B ex-build -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX" \
-  -DCMAKE_CXX_COMPILER="$CXX" >ex-configure.log 2>&1 &&
+  -DCMAKE_CXX_COMPILER="$CXX" "${sanitize[@]}" >ex-configure.log 2>&1 &&
   "$CMAKE" --build ex-build -j 2 >ex-build.log 2>&1; then
   pass "configured and built"
 else
