@@ -294,7 +294,7 @@ TEST(CheckpointTextTest, WrongVersionFormatOrShapeIsRefusedEvenWithAGoodChecksum
   }
 }
 
-// Item 9 of issue 14: the file list is compact (a path shares its beginning with the one
+// The file list is compact (a path shares its beginning with the one
 // before), and what a resume reads back is what was written.
 TEST(CheckpointTextTest, TenThousandFilesTakeFewBytesEachAndRoundTrip) {
   CheckpointState state;
@@ -316,7 +316,7 @@ TEST(CheckpointTextTest, TenThousandFilesTakeFewBytesEachAndRoundTrip) {
   EXPECT_EQ(Describe(back), Describe(state));
 }
 
-// Issue 14, item 1: a --checkpoint FILE that is someone else's (a log, a JSON document, ...) is
+// A --checkpoint FILE that is someone else's (a log, a JSON document, ...) is
 // told apart from a damaged checkpoint of ours: kUnsupported, "not a ringflow checkpoint".
 TEST(CheckpointTextTest, SomeoneElsesTextIsNotACheckpoint) {
   const std::string good = SerializeCheckpoint(SampleState());
@@ -398,7 +398,7 @@ TEST(CheckpointFileTest, WriteLoadOverwriteAndMissing) {
   EXPECT_FALSE(WriteCheckpoint(dir.Join("missing/run.ckpt"), second).ok());
 }
 
-// Issue 14, item 1: --checkpoint naming someone else's file (a log, a JSON document, a directory,
+// --checkpoint naming someone else's file (a log, a JSON document, a directory,
 // a FIFO, a device) is refused as "not a ringflow checkpoint" (kUnsupported) and left as it is;
 // the empty file is a checkpoint cut short (damaged), as is any beginning of one.
 TEST(CheckpointFileTest, SomeoneElsesFileIsNotACheckpointAndStaysAsItIs) {
@@ -433,7 +433,7 @@ TEST(CheckpointFileTest, SomeoneElsesFileIsNotACheckpointAndStaysAsItIs) {
   EXPECT_NE(cut.error().message().find("is damaged"), std::string::npos) << cut.error().message();
 }
 
-// Issue 14, item 10: two writers of one checkpoint path (two runs, before the lock existed; here
+// Two writers of one checkpoint path (two runs, before the lock existed; here
 // two threads) never share a temporary file, so neither fails and no temporary file stays.
 // (With the one fixed name PATH.tmp, one writer's rename took the other's file away.)
 TEST(CheckpointFileTest, WritersOfOnePathNeverShareATemporaryFile) {
@@ -465,7 +465,7 @@ TEST(CheckpointFileTest, WritersOfOnePathNeverShareATemporaryFile) {
   EXPECT_EQ(FilesNamed(dir.path(), ""), 1);
 }
 
-// Issue 14, item 10: one run at a time per checkpoint. (flock conflicts between two open file
+// One run at a time per checkpoint. (flock conflicts between two open file
 // descriptions in one process too, so one test process can play both runs.)
 TEST(CheckpointLockTest, ASecondHolderIsRefusedUntilTheFirstLetsGo) {
   TempDir dir;

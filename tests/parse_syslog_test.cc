@@ -368,7 +368,7 @@ TEST(ParseSyslogTest, AgreesWithRegexOracleOnRandomEdgeLines) {
   ExpectAgreement(lines, 2024);
 }
 
-// The shape /work/shared/corpus/gen_logs.py writes: no <PRI>, space-padded day.
+// Lines as syslog daemons write them to files: no <PRI>, space-padded day.
 TEST(ParseSyslogTest, AgreesWithRegexOracleOnPrilessLines) {
   std::mt19937 rng(3);
   const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

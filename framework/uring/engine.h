@@ -34,8 +34,8 @@ struct EngineOptions {
   uint32_t queue_depth = 256;
   // Slots in the registered file table (files open at once, direct descriptors).
   uint32_t file_slots = 128;
-  // A kernel thread polls the submission queue. Off by default: on 2 cores it cost more than it
-  // gave (shared/research/io_uring_perf.md §3.4).
+  // A kernel thread polls the submission queue. Off by default: on 2 cores the polling thread
+  // takes a core the parsers need (bench/NOTES.md).
   bool sqpoll = false;
   // Try IORING_SETUP_DEFER_TASKRUN (completions run only when the owner waits).
   bool defer_taskrun = false;

@@ -1,8 +1,8 @@
 // FileReader: reads whole files end to end through an Engine, many files at once. Each file is
 // opened into a slot of the engine's table (a direct descriptor: no process descriptor, no system
 // call of its own), read with READ_FIXED into pool buffers and closed in the ring, as an unlinked
-// state machine (open CQE -> reads -> close): shared/research/io_uring_perf.md measured it faster
-// than a linked chain on a cold cache. Each open is O_NONBLOCK and linked to a statx of the same
+// state machine (open CQE -> reads -> close), which ran faster than a linked chain on a cold cache
+// (bench/NOTES.md). Each open is O_NONBLOCK and linked to a statx of the same
 // path: what is not a regular file by then (a FIFO or device swapped in after discovery) is closed
 // unread, and the size at open bounds the reads (see OnRead). A path of PATH_MAX bytes or more is
 // opened relative to its parent directory, reached in pieces. A file's first read takes one of the

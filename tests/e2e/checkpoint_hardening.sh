@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e: --checkpoint hardening (issue 14, items 1, 9 and 10).
+# e2e: --checkpoint hardening.
 #  - item 1: a --checkpoint FILE that is someone else's (a log, a JSON document, a directory, a
 #    FIFO) is refused: one line "ringflow: FILE: not a ringflow checkpoint (...)", exit 2, FILE
 #    byte for byte and inode as before, no output, no temporary or lock file left; nothing hangs.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e: numbers in JSON logs at the extremes (issue 14). One line {"n":0.000…0001} with 348+ zeros
+# e2e: numbers in JSON logs at the extremes. One line {"n":0.000…0001} with 348+ zeros
 # used to kill the run with SIGSEGV (RapidJSON's full-precision path), leaving temporary files,
 # and 323-347 zeros gave wrong values. Here Python generates ~20,000 lines of extreme numbers
 # (fractions with up to 100,000 leading zeros, exact ties between adjacent doubles and texts just

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e: a tree deeper than PATH_MAX (issue 14, item 8): 60 levels of ~100-byte names (about
+# e2e: a tree deeper than PATH_MAX: 60 levels of ~100-byte names (about
 # 6,000 bytes) with 30 files at depths 2 to 60. Every file `find` lists must be read by
 # `ringflow checksum` (digests against an oracle that opens each file step by step with dir_fd,
 # as xxhsum cannot open such paths) and by `ringflow replay` (records against the lines).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e: no input is ever overwritten, and a run never reads its own files (issue 14, items 1-2).
+# e2e: no input is ever overwritten, and a run never reads its own files.
 #  - --out, --manifest, --stats-json, a document's sink path, or stdout naming an input file (by
 #    path, through a symlink or a hard link) is refused before anything is read: one line, exit 2,
 #    the input byte for byte as before, no temporary file left;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e: files that change kind after discovery (issue 14, items 3 and 13). `ringflow replay` is
+# e2e: files that change kind after discovery. `ringflow replay` is
 # paced (--rate 2MB/s) on a 10 MB first file, so that the walk is long done when, after 500 kB of
 # output, a later file becomes a FIFO (with a writer that never writes), another a symlink to
 # /dev/zero, and the first file is truncated. The run must end by itself, report the two files

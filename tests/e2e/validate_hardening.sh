@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# e2e: `ringflow validate` has no side effects and its errors stay readable (issue 14, items 4,
-# 7 and 12). validate creates, opens and truncates nothing: a sink path that is a FIFO does not
+# e2e: `ringflow validate` has no side effects and its errors stay readable.
+# validate creates, opens and truncates nothing: a sink path that is a FIFO does not
 # block it, a missing output is not created, an existing one keeps its bytes, inode and mtime.
 # A document or --set value nested 60,000 deep is refused with its JSON path (under a 1 MiB
 # stack too, where copying it used to overflow). Every error line is under 1,000 bytes and
