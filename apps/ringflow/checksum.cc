@@ -8,10 +8,10 @@
 #include "apps/ringflow/commands.h"
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
+#include "framework/core/json_escape.h"
 #include "framework/core/xxh3.h"
 #include "framework/run/batch.h"
 #include "framework/run/file_consumers.h"
-#include "stages/json_writer.h"
 
 namespace ringflow::app {
 namespace {
@@ -67,7 +67,7 @@ int ChecksumCommand(const std::vector<std::string>& args) {
     const run::Digest& d = digests[i];
     if (json) {
       out += "{\"path\":";
-      stages::AppendJsonString(out, path);
+      AppendJsonString(out, path);
       out += ",\"bytes\":" + std::to_string(result.files[i].bytes) +
              ",\"lines\":" + std::to_string(d.lines) + ",\"xxh3\":\"" + HexDigest(d.xxh3) + "\"}\n";
     } else {

@@ -18,6 +18,7 @@
 #include <utility>
 #include <variant>
 
+#include "framework/core/atomic_file.h"
 #include "framework/core/xxh3.h"
 
 namespace ringflow::run {
@@ -193,28 +194,6 @@ Error NotACheckpoint(const std::string& name, std::string_view why) {
                    "); it is left as it is: name another --checkpoint FILE");
 }
 
-Status WriteAllFd(int fd, std::string_view bytes, const std::string& name) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error::FromErrno(n < 0 ? errno : EIO, "write " + name);
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return OkStatus();
-}
-
-Status FsyncDirectoryOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Error::FromErrno(errno, "open " + dir);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Error::FromErrno(err, "fsync " + dir);
-  return OkStatus();
-}
-
 // The temporary files of checkpoint `path` start with this (PATH.tmp-PID-RANDOM).
 std::string TempPrefix(const std::string& path) { return path + ".tmp-"; }
 
@@ -256,7 +235,7 @@ Status ReplaceFile(const std::string& path, std::initializer_list<std::string_vi
   for (std::string_view part : parts) {
     if (!s.ok()) break;
     if (!crashed_half && part.size() >= before_half) {
-      s = WriteAllFd(fd, part.substr(0, before_half), temp);
+      s = WriteAllToFd(fd, part.substr(0, before_half), temp);
       if (!s.ok()) break;
       CrashPoint("checkpoint-half");
       crashed_half = true;
@@ -264,7 +243,7 @@ Status ReplaceFile(const std::string& path, std::initializer_list<std::string_vi
     } else if (!crashed_half) {
       before_half -= part.size();
     }
-    s = WriteAllFd(fd, part, temp);
+    s = WriteAllToFd(fd, part, temp);
   }
   if (s.ok() && ::fsync(fd) != 0) s = Error::FromErrno(errno, "fsync " + temp);
   if (::close(fd) != 0 && s.ok()) s = Error::FromErrno(errno, "close " + temp);
@@ -273,10 +252,9 @@ Status ReplaceFile(const std::string& path, std::initializer_list<std::string_vi
     return s;
   }
   CrashPoint("checkpoint-written");
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+  if (Status renamed = RenameIntoPlace(temp, path, /*sync_directory=*/false); !renamed.ok()) {
     ::unlink(temp.c_str());
-    return Error::FromErrno(err, "rename " + temp + " to " + path);
+    return renamed;
   }
   return FsyncDirectoryOf(path);
 }

@@ -7,7 +7,9 @@
 #include <string>
 #include <system_error>
 
+#include "framework/core/calendar.h"
 #include "framework/core/error.h"
+#include "framework/core/number.h"
 
 namespace ringflow::run {
 namespace {
@@ -27,7 +29,7 @@ std::string ToLower(std::string_view text) {
 
 // The unsigned decimal number ("50", "1.5", ".5") at the front of `text`, and what follows it.
 // No sign, exponent, "inf" or "nan": the caller's error message covers all of those. Parsed with
-// from_chars, so the result does not depend on the locale.
+// ParseDouble, so the result does not depend on the locale.
 struct Number {
   double value = 0;
   std::string_view rest;
@@ -36,10 +38,9 @@ std::optional<Number> LeadingNumber(std::string_view text) {
   std::size_t n = 0;
   while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || text[n] == '.')) ++n;
   if (n == 0) return std::nullopt;
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + n, value);
-  if (ec != std::errc() || end != text.data() + n || !std::isfinite(value)) return std::nullopt;
-  return Number{value, text.substr(n)};
+  const std::optional<double> value = ParseDouble(text.substr(0, n));
+  if (!value) return std::nullopt;
+  return Number{*value, text.substr(n)};
 }
 
 // Reads exactly `width` digits at `pos` into `out`; advances `pos`.
@@ -60,24 +61,6 @@ bool Expect(std::string_view text, std::size_t& pos, char c) {
   if (pos >= text.size() || text[pos] != c) return false;
   ++pos;
   return true;
-}
-
-bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-int DaysInMonth(int year, int month) {
-  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && IsLeapYear(year) ? 29 : kDays[static_cast<std::size_t>(month - 1)];
-}
-
-// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's days_from_civil): no
-// timegm, no TZ, no locale. REQUIRES: a valid date.
-int64_t DaysFromCivil(int year, int month, int day) {
-  const int y = month <= 2 ? year - 1 : year;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;                                                  // [0, 399]
-  const int doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                          // [0, 146096]
-  return static_cast<int64_t>(era) * 146097 + doe - 719468;
 }
 
 // Seconds since the epoch as microseconds, or nullopt when they do not fit an int64_t.
@@ -189,8 +172,7 @@ std::optional<int64_t> ParseTimestampMicros(std::string_view text) {
       !Expect(text, pos, ':') || !Digits(text, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (!IsValidDate(year, month, day) || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
   // A leap second has no place on the epoch scale; :60 is read as :59 so the time stays in its
