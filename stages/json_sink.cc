@@ -153,17 +153,12 @@ Status JsonSink::Flush() {
 
 void JsonSink::WriteBehind() {
   // A large output would otherwise pile up as gigabytes of page cache, which cost this kind of
-  // VM more system time than the disk writes themselves (2 GiB corpus to a file, 3 GB of JSON,
-  // without fsync: 11.2 -> 6.6 s, system time 8.7 -> 1.7 s; with fsync, which started the
-  // write-back but kept the pages: CPU 10.4 -> 9.4 s). The sink stays at most one window ahead
+  // VM more system time than the disk writes themselves. The sink stays at most one window ahead
   // of the disk, and the file's pages are dropped once written. It starts only past
   // write_behind_start_: a smaller output fits the page cache well under the kernel's own
-  // write-back threshold, and waiting for the disk only slowed it down (20,000-file corpus,
-  // 250 MB of JSON, no fsync, a new output file: 0.49 s with 32 MiB windows from the start,
-  // 0.44 s with none, as to stdout; the 2 GiB corpus: 3.51 s with 32 MiB windows from the
-  // start, 3.38 s with 128 MiB ones from 256 MiB, 5.97 s with none). Hints only: a write-back error
-  // surfaces in the fsync before the rename (or, without fsync, nowhere, as with any buffered
-  // write).
+  // write-back threshold, and waiting for the disk only slowed it down (bench/NOTES.md has the
+  // figures). Hints only: a write-back error surfaces in the fsync before the rename (or,
+  // without fsync, nowhere, as with any buffered write).
   const auto at = static_cast<off_t>(file_base_ + written_back_);
   const auto len = static_cast<off_t>(bytes_ - written_back_);
   (void)::sync_file_range(fd_, at, len, SYNC_FILE_RANGE_WRITE);
