@@ -1,4 +1,3 @@
-#include "framework/core/path.h"
 #include "framework/run/walk.h"
 
 #include <dirent.h>
@@ -26,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "framework/core/path.h"
 #include "gtest/gtest.h"
 
 namespace ringflow::run {
