@@ -21,6 +21,8 @@ std::atomic<int> g_signal{0};
 // Temporary output files, unlinked when a second signal ends the process at once.
 constexpr std::size_t kMaxTemps = 8;
 std::array<std::array<char, 4096>, kMaxTemps> g_temps{};
+// g_temps[i] holds a whole name (published with release, read with acquire).
+std::array<std::atomic<bool>, kMaxTemps> g_temp_set{};
 // The deadline's lines ("PROGRAM: interrupted by SIGINT, ..."), made before any signal.
 std::string g_deadline_int;
 std::string g_deadline_term;
@@ -28,8 +30,8 @@ std::string g_deadline_term;
 // Ends the process at once as stopped by g_signal's signal: the temporary outputs go, nothing
 // else runs (no atexit handler, no stdio flush that could block on a full pipe).
 [[noreturn]] void QuitNow() {
-  for (const auto& temp : g_temps) {
-    if (temp[0] != '\0') ::unlink(temp.data());
+  for (std::size_t i = 0; i < kMaxTemps; ++i) {
+    if (g_temp_set[i].load(std::memory_order_acquire)) ::unlink(g_temps[i].data());
   }
   ::_exit(128 + g_signal.load());
 }
@@ -74,7 +76,7 @@ StopSignals::StopSignals(std::string_view program) {
   }
   g_stop.store(false);
   g_signal.store(0);
-  for (auto& temp : g_temps) temp[0] = '\0';
+  for (auto& set : g_temp_set) set.store(false, std::memory_order_release);
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
   sigemptyset(&action.sa_mask);
@@ -93,7 +95,7 @@ StopSignals::StopSignals(std::string_view program) {
 StopSignals::~StopSignals() {
   ::sigaction(SIGINT, &old_int_, nullptr);
   ::sigaction(SIGTERM, &old_term_, nullptr);
-  for (auto& temp : g_temps) temp[0] = '\0';
+  for (auto& set : g_temp_set) set.store(false, std::memory_order_release);
   // A stopped run keeps its deadline armed: the process is on its way out with 128 + N, and
   // what is left (the exit's flush of stdout) may block on the same full pipe.
 }
@@ -103,13 +105,15 @@ const std::atomic<bool>* StopSignals::token() { return &g_stop; }
 int StopSignals::caught() { return g_signal.load(); }
 
 void StopSignals::RemoveOnQuit(const std::vector<std::string>& temps) {
-  // The handler reads a name only once its first byte is set, which comes last: a signal in
-  // between misses the newest name but never sees half of one.
+  // The handler reads a name only once it is marked whole, which comes last: a signal in
+  // between misses the newest name but never sees half of one. (Lock-free atomics are
+  // async-signal-safe.)
+  static_assert(std::atomic<bool>::is_always_lock_free);
   for (std::size_t i = 0; i < temps.size() && i < kMaxTemps; ++i) {
     if (temps[i].size() >= g_temps[i].size()) continue;
-    std::memcpy(g_temps[i].data() + 1, temps[i].c_str() + 1, temps[i].size());
-    std::atomic_thread_fence(std::memory_order_release);
-    g_temps[i][0] = temps[i][0];
+    g_temp_set[i].store(false, std::memory_order_release);
+    std::memcpy(g_temps[i].data(), temps[i].c_str(), temps[i].size() + 1);
+    g_temp_set[i].store(true, std::memory_order_release);
   }
 }
 
