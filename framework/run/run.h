@@ -6,9 +6,14 @@
 //
 //   run::StageRegistry registry;
 //   stages::RegisterBuiltins(registry);
-//   auto pipeline = run::LoadDocument(registry, {.file = "configs/access_to_json.json"});
-//   auto r = run::Run::Open(std::move(*pipeline), {.registry = &registry});
+//   run::DocumentSource document;
+//   document.file = "configs/access_to_json.json";
+//   auto pipeline = run::LoadDocument(registry, document);  // check every Result
+//   run::RunOptions options;
+//   options.registry = &registry;
+//   auto r = run::Run::Open(std::move(*pipeline), std::move(options));
 //   Result<run::RunStats> stats = (*r)->Execute(&observer);
+// (apps/etl_example/main.cc is the whole program.)
 //
 // Thread-safety: one thread drives a Run; the observer's Report may be called from the graph's
 // threads (one at a time).
