@@ -12,11 +12,6 @@
 
 namespace ringflow::stages {
 
-// Appends `bytes` as a JSON string, quotes included (framework/core/json_escape.h: '"', '\\'
-// and control bytes escaped, bytes that are not valid UTF-8 as \u00XX). Named here too for the
-// callers that know it as stages::AppendJsonString.
-using ringflow::AppendJsonString;
-
 // Appends one JSON object and a '\n'.
 // A parsed record (record.ok()): {"name":value,...} with its fields in order (duplicate names
 // are written twice): kNull -> null, kBool -> true/false, kInt -> integer, kDouble -> the
