@@ -5,6 +5,7 @@
 #include <string>
 
 #include "framework/core/calendar.h"
+#include "stages/internal/log_level.h"
 
 namespace ringflow::stages {
 namespace {
@@ -141,6 +142,29 @@ TEST(LogTimeTest, ZoneOffsets) {
     EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(result.error().message().find("is not \"+hh:mm\""), std::string::npos);
   }
+}
+
+TEST(LogLevelTest, OneLowerCaseSpellingPerLevel) {
+  using internal::LevelName;
+  EXPECT_EQ(LevelName("INFO"), "info");
+  EXPECT_EQ(LevelName("Info"), "info");
+  EXPECT_EQ(LevelName("WARNING"), "warn");
+  EXPECT_EQ(LevelName("warning"), "warn");
+  EXPECT_EQ(LevelName("WARN"), "warn");
+  EXPECT_EQ(LevelName("ERR"), "error");
+  EXPECT_EQ(LevelName("Error"), "error");
+  EXPECT_EQ(LevelName("CRIT"), "critical");
+  EXPECT_EQ(LevelName("emerg"), "emergency");
+  EXPECT_EQ(LevelName("SEVERE"), "severe");
+  EXPECT_EQ(LevelName("DPANIC"), "dpanic");
+  EXPECT_EQ(LevelName("FINEST"), "finest");
+  for (const char* other : {"", "INF", "INFOS", "main", "EMERGENCYX", "WARNINGS", "I"}) {
+    EXPECT_EQ(LevelName(other), "") << other;
+  }
+  EXPECT_EQ(internal::LevelFromLetter('W'), "warn");
+  EXPECT_EQ(internal::LevelFromLetter('A'), "assert");
+  EXPECT_EQ(internal::LevelFromLetter('V'), "verbose");
+  EXPECT_EQ(internal::LevelFromLetter('x'), "");
 }
 
 }  // namespace
