@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -455,8 +456,9 @@ TEST(PipelineConfigTest, DeepValuesAreRefusedWithTheirPath) {
   message = LoadError(kExample, {long_path + "=1"});
   EXPECT_NE(message.find("the path is 101 levels deep; nested deeper than 64"), std::string::npos)
       << message;
-  // ReadPluginList applies overrides too, and must not recurse on them either.
-  EXPECT_TRUE(ReadPluginList(std::string(kExample), {"sinks[0].x=" + Nested(60000)}).size() == 1);
+  // A document's plugins() sees the overrides too, which must not recurse there either.
+  EXPECT_EQ(PipelineDocument::Parse(kExample, {"sinks[0].x=" + Nested(60000)}).plugins().size(),
+            1u);
 }
 
 TEST(PipelineConfigTest, OutOfRangeNumbers) {
@@ -699,18 +701,86 @@ TEST(PipelineConfigTest, DescribesTheCatalog) {
             std::string::npos);
 }
 
-TEST(PipelineConfigTest, ReadPluginListIsTolerant) {
-  EXPECT_EQ(ReadPluginList(R"({"plugins": ["./a.so", "/b/c.so"], "stages": 3})"),
+std::vector<std::string> PluginsOf(std::string_view json,
+                                   const std::vector<std::string>& overrides = {}) {
+  return PipelineDocument::Parse(json, overrides).plugins();
+}
+
+TEST(PipelineConfigTest, DocumentPluginsAreTolerant) {
+  EXPECT_EQ(PluginsOf(R"({"plugins": ["./a.so", "/b/c.so"], "stages": 3})"),
             (std::vector<std::string>{"./a.so", "/b/c.so"}));
-  EXPECT_EQ(ReadPluginList(R"({"plugins": []})", {R"(plugins=["x.so"])"}),
+  EXPECT_EQ(PluginsOf(R"({"plugins": []})", {R"(plugins=["x.so"])"}),
             std::vector<std::string>{"x.so"});
-  // Broken documents and lists give nothing; LoadPipeline reports them.
-  EXPECT_TRUE(ReadPluginList(R"({"plugins": ["a.so")").empty());
-  EXPECT_TRUE(ReadPluginList(R"({"plugins": ["a.so", 1]})").empty());
-  EXPECT_TRUE(ReadPluginList(R"({"plugins": "a.so"})").empty());
-  EXPECT_TRUE(ReadPluginList(R"([1, 2])").empty());
-  EXPECT_TRUE(ReadPluginList(R"({"source": {}})").empty());
-  EXPECT_TRUE(ReadPluginListFile("/nonexistent/pipeline.json").empty());
+  // Broken documents and lists give nothing; Validate reports them.
+  EXPECT_TRUE(PluginsOf(R"({"plugins": ["a.so")").empty());
+  EXPECT_TRUE(PluginsOf(R"({"plugins": ["a.so", 1]})").empty());
+  EXPECT_TRUE(PluginsOf(R"({"plugins": "a.so"})").empty());
+  EXPECT_TRUE(PluginsOf(R"([1, 2])").empty());
+  EXPECT_TRUE(PluginsOf(R"({"source": {}})").empty());
+  EXPECT_TRUE(PipelineDocument::ReadFile("/nonexistent/pipeline.json").plugins().empty());
+}
+
+TEST(PipelineConfigTest, DocumentValidatesAsLoadPipeline) {
+  const std::vector<std::string> overrides = {"source.engine.threads=many", "nope",
+                                              "stages[9].x=1"};
+  const PipelineDocument doc = PipelineDocument::Parse(kExample, overrides);
+  EXPECT_EQ(doc.plugins(), std::vector<std::string>{"./libmy_stage.so"});
+  const auto first = doc.Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().message(), LoadError(kExample, overrides));
+  EXPECT_TRUE(first.error().path().empty());
+  // Validate keeps nothing between calls: the same problems, not twice as many.
+  const auto second = doc.Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().message(), first.error().message());
+
+  const auto syntax =
+      PipelineDocument::Parse("{\n  \"plugins\": [,]}").Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.error().message(), LoadError("{\n  \"plugins\": [,]}"));
+  EXPECT_EQ(syntax.error().message(), "line 2, column 15: syntax error: invalid value");
+}
+
+TEST(PipelineConfigTest, DocumentTooDeepStillSeesOverridesInPlugins) {
+  const std::string deep = R"({"plugins": ["a.so"], "x": )" + Nested(kMaxNestingDepth) + "}";
+  const PipelineDocument doc = PipelineDocument::Parse(deep, {R"(plugins=["b.so"])", "bad"});
+  EXPECT_EQ(doc.plugins(), std::vector<std::string>{"b.so"});
+  const auto result = doc.Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(result.ok());
+  // The depth is the one problem: the bad override is not reported beside it.
+  EXPECT_EQ(CountLines(result.error().message()), 1u);
+  EXPECT_NE(result.error().message().find("nested deeper than 64 levels"), std::string::npos);
+}
+
+TEST(PipelineConfigTest, DocumentFileIsReadOnce) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("pipeline.json");
+  testing::WriteFile(path, kExample);
+  const PipelineDocument doc = PipelineDocument::ReadFile(path, {"sinks[0].path=first.ndjson"});
+  // What is on disk from now on is never seen: plugins() and Validate use the text read above.
+  testing::WriteFile(path, R"({"plugins": ["./other.so"], "source": 1})");
+  EXPECT_EQ(doc.plugins(), std::vector<std::string>{"./libmy_stage.so"});
+  std::filesystem::remove(path);
+  ASSERT_OK_AND_ASSIGN(PipelineConfig config, doc.Validate(StageTypes(), SinkTypes()));
+  EXPECT_EQ(config.plugins, std::vector<std::string>{"./libmy_stage.so"});
+  ASSERT_NE(config.sinks[0].GetString("path"), nullptr);
+  EXPECT_EQ(*config.sinks[0].GetString("path"), "first.ndjson");
+
+  // A file that could not be read stays unread, and its error keeps no path (as
+  // LoadPipelineFile's); a document's other errors have the path.
+  const PipelineDocument missing = PipelineDocument::ReadFile(path);
+  testing::WriteFile(path, kExample);
+  const auto unread = missing.Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(unread.ok());
+  EXPECT_EQ(unread.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(unread.error().message(),
+            "read pipeline " + path + ": No such file or directory (ENOENT)");
+  EXPECT_TRUE(unread.error().path().empty());
+  const PipelineDocument bad = PipelineDocument::ReadFile(path, {"source=1"});
+  const auto invalid = bad.Validate(StageTypes(), SinkTypes());
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().path(), path);
+  EXPECT_EQ(invalid.error().message(), "source: expected an object, got 1");
 }
 
 }  // namespace

@@ -191,8 +191,9 @@ int StagesCommand(const std::vector<std::string>& args) {
       PrintError("stages: " + ShortenForMessage(config) + ": not a readable file");
       return 1;
     }
-    const Status loaded = run::LoadPlugins(*registry, config::ReadPluginListFile(config, {}),
-                                           std::filesystem::path(config).parent_path());
+    const Status loaded =
+        run::LoadPlugins(*registry, config::PipelineDocument::ReadFile(config).plugins(),
+                         std::filesystem::path(config).parent_path());
     if (!loaded.ok()) {
       PrintError("stages: " + ShortenForMessage(config) + ": " + loaded.error().message());
       return 1;

@@ -1,5 +1,5 @@
 // Loading a pipeline document: reading the file, parsing it once with RapidJSON, applying the
-// overrides and handing it to validation.
+// overrides, and later handing the same parsed document to validation.
 #include <fcntl.h>
 #include <rapidjson/error/en.h>
 #include <unistd.h>
@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "framework/config/internal/document.h"
@@ -49,7 +51,7 @@ std::string SyntaxError(const Document& doc) {
   return "syntax error: " + what;
 }
 
-Result<std::string> ReadFile(const std::filesystem::path& path) {
+Result<std::string> ReadText(const std::filesystem::path& path) {
   const std::string context = "read pipeline " + ShortenForMessage(path.string());
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error::FromErrno(errno, context);
@@ -78,49 +80,66 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
 
 }  // namespace
 
-Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalog& stages,
-                                    const TypeCatalog& sinks,
-                                    const std::vector<std::string>& overrides) {
+struct PipelineDocument::Impl {
+  // From ReadFile: the path, cut for messages, that heads every other error's lines.
+  std::optional<std::string> path;
+  // The file could not be read: the only error reported.
+  std::optional<Error> read_error;
   Document doc;
+  bool parsed = false;     // the text is JSON (doc holds it, overrides applied)
+  bool checkable = false;  // parsed and not nested too deep: validation may walk it
+  Problems problems;       // found before validation: syntax, depth, overrides
+
+  void Parse(std::string_view json_text, const std::vector<std::string>& overrides);
+};
+
+void PipelineDocument::Impl::Parse(std::string_view json_text,
+                                   const std::vector<std::string>& overrides) {
   doc.Parse<kParseFlags>(json_text.data(), json_text.size());
-  Problems problems;
   if (doc.HasParseError()) {
     problems.Add(LineColumn(json_text, doc.GetErrorOffset()), SyntaxError(doc));
-    return problems.ToError();
+    return;
   }
-  if (auto deep = internal::FindTooDeep(doc, "", 1)) {
-    problems.Add(*deep, internal::TooDeepProblem());
-    return problems.ToError();
-  }
+  parsed = true;
+  const std::optional<std::string> deep = internal::FindTooDeep(doc, "", 1);
+  if (deep) problems.Add(*deep, internal::TooDeepProblem());
+  checkable = !deep;
+  // Overrides walk the document without recursion, so they apply even to one nested too deep
+  // (plugins() sees them); there the depth is the one problem reported.
+  Problems ignored;
   for (const std::string& override_text : overrides) {
-    internal::ApplyOverride(doc, override_text, problems);
+    internal::ApplyOverride(doc, override_text, deep ? ignored : problems);
   }
-  PipelineConfig config;
-  internal::CheckPipeline(doc, stages, sinks, config, problems);
-  if (!problems.empty()) return problems.ToError();
-  return config;
 }
 
-Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
-                                        const TypeCatalog& stages, const TypeCatalog& sinks,
-                                        const std::vector<std::string>& overrides) {
-  RINGFLOW_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
-  auto config = LoadPipeline(text, stages, sinks, overrides);
-  // The path heads every line the user sees: cut like any other string they wrote.
-  if (!config.ok()) return std::move(config).error().WithPath(ShortenForMessage(path.string()));
-  return config;
+PipelineDocument::PipelineDocument(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PipelineDocument::PipelineDocument(PipelineDocument&&) noexcept = default;
+PipelineDocument& PipelineDocument::operator=(PipelineDocument&&) noexcept = default;
+PipelineDocument::~PipelineDocument() = default;
+
+PipelineDocument PipelineDocument::Parse(std::string_view json_text,
+                                         const std::vector<std::string>& overrides) {
+  auto impl = std::make_unique<Impl>();
+  impl->Parse(json_text, overrides);
+  return PipelineDocument(std::move(impl));
 }
 
-std::vector<std::string> ReadPluginList(std::string_view json_text,
-                                        const std::vector<std::string>& overrides) {
-  Document doc;
-  doc.Parse<kParseFlags>(json_text.data(), json_text.size());
-  if (doc.HasParseError()) return {};
-  Problems ignored;  // LoadPipeline reports bad overrides
-  for (const std::string& override_text : overrides) {
-    internal::ApplyOverride(doc, override_text, ignored);
+PipelineDocument PipelineDocument::ReadFile(const std::filesystem::path& path,
+                                            const std::vector<std::string>& overrides) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = ShortenForMessage(path.string());
+  Result<std::string> text = ReadText(path);
+  if (text.ok()) {
+    impl->Parse(*text, overrides);
+  } else {
+    impl->read_error = std::move(text).error();
   }
-  if (!doc.IsObject()) return {};
+  return PipelineDocument(std::move(impl));
+}
+
+std::vector<std::string> PipelineDocument::plugins() const {
+  const Document& doc = impl_->doc;
+  if (!impl_->parsed || !doc.IsObject()) return {};
   const auto member = doc.FindMember("plugins");
   if (member == doc.MemberEnd() || !member->value.IsArray()) return {};
   std::vector<std::string> plugins;
@@ -131,11 +150,29 @@ std::vector<std::string> ReadPluginList(std::string_view json_text,
   return plugins;
 }
 
-std::vector<std::string> ReadPluginListFile(const std::filesystem::path& path,
-                                            const std::vector<std::string>& overrides) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return {};
-  return ReadPluginList(*text, overrides);
+Result<PipelineConfig> PipelineDocument::Validate(const TypeCatalog& stages,
+                                                  const TypeCatalog& sinks) const {
+  if (impl_->read_error) return *impl_->read_error;
+  Problems problems = impl_->problems;
+  PipelineConfig config;
+  if (impl_->checkable) internal::CheckPipeline(impl_->doc, stages, sinks, config, problems);
+  if (problems.empty()) return config;
+  Error error = problems.ToError();
+  // The path heads every line the user sees: cut like any other string they wrote.
+  if (impl_->path) return std::move(error).WithPath(*impl_->path);
+  return error;
+}
+
+Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalog& stages,
+                                    const TypeCatalog& sinks,
+                                    const std::vector<std::string>& overrides) {
+  return PipelineDocument::Parse(json_text, overrides).Validate(stages, sinks);
+}
+
+Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
+                                        const TypeCatalog& stages, const TypeCatalog& sinks,
+                                        const std::vector<std::string>& overrides) {
+  return PipelineDocument::ReadFile(path, overrides).Validate(stages, sinks);
 }
 
 }  // namespace ringflow::config

@@ -1,7 +1,8 @@
-// Pipeline documents: one JSON object naming a source, stages and sinks. LoadPipeline parses it
-// (RapidJSON), applies command-line overrides and validates everything before anything runs,
-// reporting every problem at once, one per line, as "<json path>: <problem>". Stage and sink
-// types describe their parameters in a TypeCatalog, so the validator needs no per-type code.
+// Pipeline documents: one JSON object naming a source, stages and sinks. PipelineDocument parses
+// it once (RapidJSON) and applies command-line overrides; its Validate (or LoadPipeline, which
+// does both) checks everything before anything runs, reporting every problem at once, one per
+// line, as "<json path>: <problem>". Stage and sink types describe their parameters in a
+// TypeCatalog, so the validator needs no per-type code.
 // Everything here is a plain value; a TypeCatalog is thread-compatible (fill it, then share it).
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -142,7 +144,8 @@ struct PipelineConfig {
   bool ordered = true;
 };
 
-// Parses `json_text`, applies `overrides` and validates the result against `stages` and `sinks`.
+// Parses `json_text`, applies `overrides` and validates the result against `stages` and `sinks`
+// (PipelineDocument::Parse(json_text, overrides).Validate(stages, sinks)).
 // An override is "<path>=<value>" with a path like "source.engine.buffers", "stages[1].format" or
 // "sinks[0].path"; the value is taken as JSON if it parses as JSON (numbers, true, [..], "..."),
 // else as a string. Missing keys on the path are created (as objects, and the last with the
@@ -157,21 +160,47 @@ Result<PipelineConfig> LoadPipeline(std::string_view json_text, const TypeCatalo
                                     const TypeCatalog& sinks,
                                     const std::vector<std::string>& overrides = {});
 
-// LoadPipeline on the contents of `path`. A file that cannot be read is one error from its errno
-// ("read pipeline <path>: No such file or directory (ENOENT)"); validation errors come back with
-// Error::path() set to `path` (the message does not repeat it; it may span several lines).
+// LoadPipeline on the contents of `path` (PipelineDocument::ReadFile(path, overrides).Validate).
+// A file that cannot be read is one error from its errno ("read pipeline <path>: No such file or
+// directory (ENOENT)"); validation errors come back with Error::path() set to `path` (the message
+// does not repeat it; it may span several lines).
 Result<PipelineConfig> LoadPipelineFile(const std::filesystem::path& path,
                                         const TypeCatalog& stages, const TypeCatalog& sinks,
                                         const std::vector<std::string>& overrides = {});
 
-// The "plugins" list of a pipeline document (after `overrides`), as written: plugins register
-// types, so they are loaded before the document is validated against the catalog. Tolerant: a
-// document that does not parse, has no "plugins", or one that is not a list of strings gives an
-// empty list and no error (LoadPipeline then reports the problem).
-std::vector<std::string> ReadPluginList(std::string_view json_text,
-                                        const std::vector<std::string>& overrides = {});
-// ReadPluginList on the contents of `path`; empty when the file cannot be read.
-std::vector<std::string> ReadPluginListFile(const std::filesystem::path& path,
-                                            const std::vector<std::string>& overrides = {});
+// A pipeline document read and parsed once, with `overrides` applied: what it lists as plugins
+// (which register types, so they are loaded before validation) and then its validation against
+// the catalog, both from the same text. Parsing does not fail: a file that cannot be read, a
+// syntax error or a bad override is held and reported by Validate. Move-only and
+// thread-compatible.
+class PipelineDocument {
+ public:
+  // Parses `json_text` (copied; it need not outlive the document) and applies `overrides`.
+  static PipelineDocument Parse(std::string_view json_text,
+                                const std::vector<std::string>& overrides = {});
+  // Reads `path` once, then as Parse.
+  static PipelineDocument ReadFile(const std::filesystem::path& path,
+                                   const std::vector<std::string>& overrides = {});
+
+  PipelineDocument(PipelineDocument&&) noexcept;
+  PipelineDocument& operator=(PipelineDocument&&) noexcept;
+  ~PipelineDocument();
+
+  // The "plugins" list (after the overrides), as written. Tolerant: a document that could not be
+  // read or parsed, has no "plugins", or one that is not a list of strings gives an empty list
+  // (Validate then reports the problem).
+  std::vector<std::string> plugins() const;
+
+  // The document validated against `stages` and `sinks`, with the errors LoadPipeline documents.
+  // From ReadFile: a file that could not be read is one error from its errno ("read pipeline
+  // <path>: No such file or directory (ENOENT)"); any other error has Error::path() set to the
+  // path (the message does not repeat it).
+  Result<PipelineConfig> Validate(const TypeCatalog& stages, const TypeCatalog& sinks) const;
+
+ private:
+  struct Impl;
+  explicit PipelineDocument(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;  // never null, unless moved from
+};
 
 }  // namespace ringflow::config

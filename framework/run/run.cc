@@ -21,23 +21,21 @@ namespace ringflow::run {
 Result<config::PipelineConfig> LoadDocument(StageRegistry& registry,
                                             const DocumentSource& document) {
   // Plugins add types, so they are loaded before the document is validated; relative plugin
-  // paths are relative to the document's directory. (A broken document lists no plugins here:
-  // LoadPipeline reports it.)
+  // paths are relative to the document's directory. The document is read and parsed once: the
+  // plugins loaded are those of the text validated. (A broken document lists no plugins:
+  // Validate reports it.)
   const bool file = !document.file.empty();
-  const std::vector<std::string> plugins =
-      file ? config::ReadPluginListFile(document.file, document.overrides)
-           : config::ReadPluginList(document.text, document.overrides);
+  const config::PipelineDocument parsed =
+      file ? config::PipelineDocument::ReadFile(document.file, document.overrides)
+           : config::PipelineDocument::Parse(document.text, document.overrides);
   const Status loaded = LoadPlugins(
-      registry, plugins,
+      registry, parsed.plugins(),
       file ? std::filesystem::path(document.file).parent_path() : std::filesystem::path());
   if (!loaded.ok()) {
     return Error(loaded.error().code(),
                  (file ? document.file + ": " : "") + loaded.error().message());
   }
-  auto pipeline = file ? config::LoadPipelineFile(document.file, registry.stages(),
-                                                  registry.sinks(), document.overrides)
-                       : config::LoadPipeline(document.text, registry.stages(), registry.sinks(),
-                                              document.overrides);
+  auto pipeline = parsed.Validate(registry.stages(), registry.sinks());
   if (!pipeline.ok()) return Error(pipeline.error().code(), pipeline.error().UserMessage());
   return std::move(pipeline).value();
 }

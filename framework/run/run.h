@@ -46,8 +46,9 @@ struct DocumentSource {
   std::vector<std::string> overrides;
 };
 
-// Loads the plugins `document` lists into `registry` (relative paths are relative to the
-// document's directory), then loads and validates the document against the registry's types.
+// Reads and parses `document` once (config::PipelineDocument), loads the plugins it lists into
+// `registry` (relative paths are relative to the document's directory), then validates it
+// against the registry's types.
 // The error's message is the whole line for the user: every problem, each with its JSON path.
 Result<config::PipelineConfig> LoadDocument(StageRegistry& registry,
                                             const DocumentSource& document);
