@@ -12,7 +12,16 @@ run() {  # run NAME CMAKE_ARGS...
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   echo "=== $dir: test"
-  (cd "$dir" && ctest --output-on-failure -j "$jobs")
+  (cd "$dir" && ctest --output-on-failure -j "$jobs") || { recap "$dir"; return 1; }
+}
+# recap DIR: the failed checks of the last ctest run in DIR, last, so that a log cut in the
+# middle (as CI keeps only its head and tail) still says what failed.
+recap() {
+  echo "=== $1: the failed checks (from $1/Testing/Temporary/LastTest.log)"
+  awk '/^[0-9]+\/[0-9]+ Test: / { test = $3 }
+       /^FAIL|\[  FAILED  \]|^RESULT: FAILED|ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:/ {
+         print test ": " substr($0, 1, 400)
+       }' "$1/Testing/Temporary/LastTest.log" | head -n 60 || true
 }
 run release -DCMAKE_BUILD_TYPE=Release
 if [ "${1:-}" != "--fast" ]; then
@@ -48,6 +57,7 @@ if [ "${1:-}" != "--fast" ]; then
   echo "=== build-tsan: test"
   # The oneTBB just built must be the one loaded (its RUNPATH is set by CMake; be explicit).
   (cd build-tsan && LD_LIBRARY_PATH="$PWD/tbb/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R "$tsan_tests")
+    TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R "$tsan_tests") ||
+    { recap build-tsan; exit 1; }
 fi
 echo "=== all test builds passed"
