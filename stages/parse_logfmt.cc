@@ -55,6 +55,72 @@ Value TypedValue(std::string_view s) {
   return d ? Value::Double(*d) : Value::String(s);
 }
 
+// The closing quote of a quoted value whose text starts at `begin`, stepping over backslash
+// pairs; null when there is none before `end`.
+const char* FindClosingQuote(const char* begin, const char* end) {
+  const char* q = begin;
+  while (q < end && *q != '"') q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+  return q < end ? q : nullptr;
+}
+
+// The quoted text [begin, close) with its escapes replaced, written into `arena`.
+// REQUIRES: close is FindClosingQuote(begin, ...), so every backslash before it has a pair.
+std::string_view Unescape(const char* begin, const char* close, flow::Arena& arena) {
+  char* dst = arena.Allocate(static_cast<std::size_t>(close - begin));
+  std::size_t len = 0;
+  for (const char* s = begin; s < close; ++s) {
+    // s + 1 < close here whenever *s is a backslash: FindClosingQuote stepped over its pair.
+    if (*s == '\\') {
+      switch (s[1]) {
+        case '"':
+        case '\\':
+          dst[len++] = *++s;
+          continue;
+        case 'n':
+          dst[len++] = '\n';
+          ++s;
+          continue;
+        case 'r':
+          dst[len++] = '\r';
+          ++s;
+          continue;
+        case 't':
+          dst[len++] = '\t';
+          ++s;
+          continue;
+        default:
+          break;
+      }
+    }
+    dst[len++] = *s;
+  }
+  return {dst, len};
+}
+
+// Appends `key` with the quoted value whose opening quote is at line[pos], and moves `pos` past
+// the closing quote. Returns the reason the value is malformed, or empty.
+std::string_view AppendQuotedValue(std::string_view line, std::size_t& pos, std::string_view key,
+                                   flow::Record& out, flow::Arena& arena) {
+  const char* begin = line.data() + pos + 1;
+  const char* end = line.data() + line.size();
+  // Fast path: memchr to the first quote; with no backslash before it the value is a view.
+  const char* close =
+      static_cast<const char*>(std::memchr(begin, '"', static_cast<std::size_t>(end - begin)));
+  if (close == nullptr) return "unterminated quoted value";
+  std::string_view value;
+  if (std::memchr(begin, '\\', static_cast<std::size_t>(close - begin)) == nullptr) {
+    value = {begin, static_cast<std::size_t>(close - begin)};
+  } else {
+    close = FindClosingQuote(begin, end);
+    if (close == nullptr) return "unterminated quoted value";
+    value = Unescape(begin, close, arena);
+  }
+  pos = static_cast<std::size_t>(close - line.data()) + 1;
+  if (pos < line.size() && !IsBlank(line[pos])) return "expected a blank after a quoted value";
+  out.fields.push_back({key, Value::String(value)});
+  return {};
+}
+
 }  // namespace
 
 bool ParseLogfmtLine(std::string_view line, flow::Record& out, flow::Arena& arena) {
@@ -79,52 +145,8 @@ bool ParseLogfmtLine(std::string_view line, flow::Record& out, flow::Arena& aren
     if (line[pos] == '"') return Fail(out, "'\"' inside a key");
     ++pos;  // '='
     if (pos < n && line[pos] == '"') {
-      const char* begin = line.data() + pos + 1;
-      const char* end = line.data() + n;
-      // Fast path: memchr to the first quote; with no backslash before it the value is a view.
-      const char* q =
-          static_cast<const char*>(std::memchr(begin, '"', static_cast<std::size_t>(end - begin)));
-      if (q == nullptr) return Fail(out, "unterminated quoted value");
-      std::string_view value;
-      if (std::memchr(begin, '\\', static_cast<std::size_t>(q - begin)) == nullptr) {
-        value = {begin, static_cast<std::size_t>(q - begin)};
-      } else {
-        q = begin;
-        while (q < end && *q != '"') q += (*q == '\\' && q + 1 < end) ? 2 : 1;
-        if (q >= end) return Fail(out, "unterminated quoted value");
-        char* dst = arena.Allocate(static_cast<std::size_t>(q - begin));
-        std::size_t len = 0;
-        for (const char* s = begin; s < q; ++s) {
-          // s + 1 < q here whenever *s is a backslash: the scan above stepped over its pair.
-          if (*s == '\\') {
-            switch (s[1]) {
-              case '"':
-              case '\\':
-                dst[len++] = *++s;
-                continue;
-              case 'n':
-                dst[len++] = '\n';
-                ++s;
-                continue;
-              case 'r':
-                dst[len++] = '\r';
-                ++s;
-                continue;
-              case 't':
-                dst[len++] = '\t';
-                ++s;
-                continue;
-              default:
-                break;
-            }
-          }
-          dst[len++] = *s;
-        }
-        value = {dst, len};
-      }
-      pos = static_cast<std::size_t>(q - line.data()) + 1;
-      if (pos < n && !IsBlank(line[pos])) return Fail(out, "expected a blank after a quoted value");
-      out.fields.push_back({key, Value::String(value)});
+      const std::string_view problem = AppendQuotedValue(line, pos, key, out, arena);
+      if (!problem.empty()) return Fail(out, problem);
       continue;
     }
     const std::size_t value_start = pos;

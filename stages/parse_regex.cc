@@ -70,6 +70,44 @@ Error InvalidTypesItem(const std::string& item, const std::string& why) {
                "regex types: \"" + ShortenForMessage(item) + "\": " + ShortenForMessage(why, 500));
 }
 
+// Matching is byte by byte (Latin-1, PatternOptions): a UTF-8 character in a pattern would be
+// several characters to RE2 (`é+` would repeat its last byte only), so a pattern is ASCII and
+// other bytes are written as \xHH.
+Status CheckAsciiPattern(std::string_view pattern) {
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (static_cast<unsigned char>(pattern[i]) >= 0x80) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "regex pattern: non-ASCII byte at offset " + std::to_string(i) +
+                       " (matching is byte by byte: write bytes as \\xHH)");
+    }
+  }
+  return OkStatus();
+}
+
+RE2::Options PatternOptions() {
+  RE2::Options options;
+  options.set_log_errors(false);  // the error comes back in the Result, not on stderr
+  // Latin-1 makes every byte one character: lines with invalid UTF-8 still match, and group
+  // boundaries are byte offsets. For an ASCII pattern nothing else changes.
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  return options;
+}
+
+// The type named `name` in a types item; null when unknown.
+const TypeName* FindType(std::string_view name) {
+  for (const TypeName& t : kTypes) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+// Record::error's end for a typed group whose text does not convert.
+const char* NotConvertedReason(GroupType type) {
+  return type == GroupType::kInt      ? "is not an integer"
+         : type == GroupType::kDouble ? "is not a number"
+                                      : "is not true or false";
+}
+
 }  // namespace
 
 struct RegexParser::Impl {
@@ -89,82 +127,82 @@ struct RegexParser::Impl {
   // stay valid for the Impl's life.
   std::vector<Group> groups;
   int submatches = 0;  // 1 + the highest named group's index: the groups Match must report
+
+  // Fills `groups` from the compiled pattern. REQUIRES: re.ok().
+  Status CollectGroups();
+  // Applies one `types` item; `typed` marks the groups already typed.
+  Status ApplyType(const std::string& item, std::vector<bool>& typed);
+  // "a, b, c": the group names, in group order.
+  std::string GroupNames() const;
 };
 
-Result<RegexParser> RegexParser::Create(std::string_view pattern,
-                                        const std::vector<std::string>& types) {
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (static_cast<unsigned char>(pattern[i]) >= 0x80) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "regex pattern: non-ASCII byte at offset " + std::to_string(i) +
-                       " (matching is byte by byte: write bytes as \\xHH)");
-    }
-  }
-  RE2::Options options;
-  options.set_log_errors(false);  // the error comes back in the Result, not on stderr
-  // Latin-1 makes every byte one character: lines with invalid UTF-8 still match, and group
-  // boundaries are byte offsets. For an ASCII pattern nothing else changes.
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  auto impl = std::make_shared<Impl>(pattern, options);
-  if (!impl->re.ok()) {
-    // RE2's message quotes the pattern from the error on, however long it is.
-    return Error(ErrorCode::kInvalidArgument,
-                 "regex pattern: " + ShortenForMessage(impl->re.error(), 500));
-  }
+Status RegexParser::Impl::CollectGroups() {
   // std::map: ordered by group number, which is the field order.
-  for (const auto& [index, name] : impl->re.CapturingGroupNames()) {
-    for (const Impl::Group& g : impl->groups) {
+  for (const auto& [index, name] : re.CapturingGroupNames()) {
+    for (const Group& g : groups) {
       // Newer RE2 versions reject this themselves; older ones accept it.
       if (g.name == name) {
         return Error(ErrorCode::kInvalidArgument,
                      "regex pattern: duplicate group name \"" + ShortenForMessage(name) + "\"");
       }
     }
-    impl->groups.push_back({index, name, GroupType::kString, {}});
-    impl->submatches = index + 1;
+    groups.push_back({index, name, GroupType::kString, {}});
+    submatches = index + 1;
   }
-  if (impl->groups.empty()) {
+  if (groups.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  "regex pattern has no named group: name each field with (?P<name>...)");
   }
+  return OkStatus();
+}
 
-  std::vector<bool> typed(impl->groups.size(), false);
-  for (const std::string& item : types) {
-    const std::size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidTypesItem(item, "expected group=type (int, double, bool or string)");
-    }
-    const std::string_view group_name = std::string_view(item).substr(0, eq);
-    const std::string_view type_name = std::string_view(item).substr(eq + 1);
-    std::size_t g = 0;
-    while (g < impl->groups.size() && impl->groups[g].name != group_name) ++g;
-    if (g == impl->groups.size()) {
-      std::string known;
-      for (const Impl::Group& group : impl->groups) {
-        if (!known.empty()) known += ", ";
-        known += group.name;
-      }
-      return InvalidTypesItem(
-          item, "the pattern has no group \"" + std::string(group_name) + "\"; groups: " + known);
-    }
-    const TypeName* type = nullptr;
-    for (const TypeName& t : kTypes) {
-      if (t.name == type_name) type = &t;
-    }
-    if (type == nullptr) {
-      return InvalidTypesItem(item, "unknown type \"" + std::string(type_name) +
-                                        "\"; known: int, double, bool, string");
-    }
-    if (typed[g])
-      return InvalidTypesItem(item, "group \"" + impl->groups[g].name + "\" typed twice");
-    typed[g] = true;
-    Impl::Group& group = impl->groups[g];
-    group.type = type->type;
-    const char* what = group.type == GroupType::kInt      ? "is not an integer"
-                       : group.type == GroupType::kDouble ? "is not a number"
-                                                          : "is not true or false";
-    group.bad_reason = "regex: field \"" + group.name + "\" " + what;
+std::string RegexParser::Impl::GroupNames() const {
+  std::string names;
+  for (const Group& group : groups) {
+    if (!names.empty()) names += ", ";
+    names += group.name;
   }
+  return names;
+}
+
+Status RegexParser::Impl::ApplyType(const std::string& item, std::vector<bool>& typed) {
+  const std::size_t eq = item.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return InvalidTypesItem(item, "expected group=type (int, double, bool or string)");
+  }
+  const std::string_view group_name = std::string_view(item).substr(0, eq);
+  const std::string_view type_name = std::string_view(item).substr(eq + 1);
+  std::size_t g = 0;
+  while (g < groups.size() && groups[g].name != group_name) ++g;
+  if (g == groups.size()) {
+    return InvalidTypesItem(item, "the pattern has no group \"" + std::string(group_name) +
+                                      "\"; groups: " + GroupNames());
+  }
+  const TypeName* type = FindType(type_name);
+  if (type == nullptr) {
+    return InvalidTypesItem(
+        item, "unknown type \"" + std::string(type_name) + "\"; known: int, double, bool, string");
+  }
+  if (typed[g]) return InvalidTypesItem(item, "group \"" + groups[g].name + "\" typed twice");
+  typed[g] = true;
+  Group& group = groups[g];
+  group.type = type->type;
+  group.bad_reason = "regex: field \"" + group.name + "\" " + NotConvertedReason(group.type);
+  return OkStatus();
+}
+
+Result<RegexParser> RegexParser::Create(std::string_view pattern,
+                                        const std::vector<std::string>& types) {
+  RINGFLOW_RETURN_IF_ERROR(CheckAsciiPattern(pattern));
+  auto impl = std::make_shared<Impl>(pattern, PatternOptions());
+  if (!impl->re.ok()) {
+    // RE2's message quotes the pattern from the error on, however long it is.
+    return Error(ErrorCode::kInvalidArgument,
+                 "regex pattern: " + ShortenForMessage(impl->re.error(), 500));
+  }
+  RINGFLOW_RETURN_IF_ERROR(impl->CollectGroups());
+  std::vector<bool> typed(impl->groups.size(), false);
+  for (const std::string& item : types) RINGFLOW_RETURN_IF_ERROR(impl->ApplyType(item, typed));
   return RegexParser(std::move(impl));
 }
 
