@@ -1,0 +1,43 @@
+// Parser for Kubernetes CRI container-log lines, as the kubelet's runtimes (containerd, CRI-O)
+// write them under /var/log/pods: "TIME STREAM TAG MESSAGE".
+// A pure function: no state, so it may run concurrently on different records and arenas.
+// Values are views into the line; the line must outlive every use of the record's fields.
+#pragma once
+
+#include <string_view>
+
+#include "framework/flow/record.h"
+#include "stages/log_time.h"
+
+namespace ringflow::stages {
+
+// Parses `TIME STREAM TAG MESSAGE`:
+//   TIME      RFC 3339 as Go's time.RFC3339Nano writes it: yyyy-mm-ddThh:mm:ss[.f{1,9}] then
+//             Z or +hh:mm / -hh:mm
+//   STREAM    "stdout" or "stderr"
+//   TAG       "F" (a full line) or "P" (a part of a line the runtime split; the parts are joined
+//             by a later stage, not here)
+//   MESSAGE   the rest of the line after one blank, as written (may be empty; a line that ends
+//             right after the tag has an empty message)
+//
+// On success returns true and fills out.fields, in this order:
+//   time      string, the time as written (it states its zone, so it is RFC 3339 already)
+//   stream    string, "stdout" or "stderr"
+//   partial   bool, true for "P"
+//   message   string
+//
+// On failure returns false, leaves out.fields empty and points out.error at a static reason: an
+// impossible date or time is an error. Always sets out.raw = line and leaves out.truncated
+// alone. Reuses out.fields' capacity. `time` is not used (every CRI time states its zone); the
+// parameter keeps the signature of the other line parsers.
+bool ParseCriLine(std::string_view line, flow::Record& out, flow::Arena& arena,
+                  const TimeContext& time);
+
+namespace internal {
+// Why `text` is not an RFC 3339 time with a zone as Go's time.RFC3339Nano writes it
+// (yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|+hh:mm|-hh:mm), a real date and time), or empty when it is.
+// The reason is a static string. Shared with the docker parser, whose "time" is the same.
+std::string_view CheckRfc3339NanoTime(std::string_view text);
+}  // namespace internal
+
+}  // namespace ringflow::stages
