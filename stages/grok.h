@@ -19,6 +19,11 @@
 namespace ringflow::stages {
 
 // The standard pattern set (grok_patterns.cc): `NAME regex` lines, '#' comments and blank lines.
+// Logstash's names, with the field names of its ECS set: %{COMBINEDAPACHELOG} gives
+// source.address, apache.access.user.identity, user.name, timestamp, http.request.method,
+// url.original, http.version, http.response.status_code (int), http.response.body.bytes (int),
+// http.request.referrer, user_agent.original; %{SYSLOGLINE} gives timestamp, log.syslog.*,
+// host.hostname, process.name, process.pid (int), message.
 std::string_view GrokPatternsText();
 
 // The standard set as a map from name to definition, parsed once from GrokPatternsText().
@@ -51,10 +56,11 @@ struct GrokExpansion {
 // sides of a `|`) when every place gives it the same type. Unlike Logstash (Oniguruma), the
 // regexes are RE2: no lookarounds, atomic groups or backreferences.
 //
-// Errors (all kInvalidArgument, one line): `grok pattern "NAME": unknown pattern` (also for a
-// name referenced by a definition), a recursion cycle (`grok pattern "A": recursion cycle A ->
-// B -> A`), a `%{...}` that is not NAME[:field[:type]], a bad field name or type, a field
-// captured with two types, an expansion larger than 1 MiB. Does not compile the pattern.
+// Errors (all kInvalidArgument, one line, naming where: "the expression" or `pattern "NAME"`):
+// `grok: unknown pattern "NAME" in pattern "OTHER"`, `grok: recursion cycle in pattern "A": A ->
+// B -> A`, a `%{...}` that is not NAME[:field[:type]], a bad field name or type, a field
+// captured with two types, nesting deeper than 100 definitions, an expansion larger than 1 MiB.
+// Does not compile the pattern.
 Result<GrokExpansion> ExpandGrok(std::string_view expression,
                                  const std::map<std::string, std::string>& extra_definitions);
 
