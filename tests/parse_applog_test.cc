@@ -288,6 +288,36 @@ TEST(ParseApplogTest, OtherFormatsFail) {
   }
 }
 
+// Every prefix of a valid line of each layout, and each with one byte changed, either parses or
+// fails cleanly (Parse checks that a failure leaves no fields); under the sanitizers this also
+// checks that no layout reads past the line.
+TEST(ParseApplogTest, PrefixesAndMutationsFailCleanly) {
+  const char* const lines[] = {
+      "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: x",
+      "2025-05-10T01:34:33.608+01:00  INFO 88909 --- [myapp] [ main] o.s.b.App  : Starting",
+      "2026-12-05 21:27:01,123 [myid:1] - INFO  [main:QuorumPeer@1424] - LOOKING",
+      "2026-12-05 21:27:01,123 - simple_example - WARNING - warn message",
+      "2026-12-05T21:27:01.123+0100\tINFO\tserver\tcmd/main.go:42\tlistening",
+      "I, [2026-12-05T21:27:01.123456 #1234]  INFO -- app: Started GET",
+      "15/09/01 21:38:20 INFO executor.Executor: Finished task",
+      "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1",
+      "2009/11/10 23:00:00.123456 main.go:17: INFO listening",
+  };
+  const std::string mutations = " \t[]:-,./#0Z+";
+  for (const std::string_view full : lines) {
+    EXPECT_TRUE(Parse(full).ok) << full;
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      const std::string prefix(full.substr(0, n));
+      Parse(prefix);
+      for (const char c : mutations) {
+        std::string changed(full);
+        changed[n] = c;
+        Parse(changed);
+      }
+    }
+  }
+}
+
 TEST(ParseApplogTest, ReusesTheRecordAndClearsAnOldError) {
   flow::Record r;
   flow::Arena arena;

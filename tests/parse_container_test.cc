@@ -210,6 +210,33 @@ TEST(ParseDockerTest, ErrorsAndOtherFormats) {
   }
 }
 
+// Every prefix of a valid line, and each with one byte changed, either parses or fails cleanly
+// (ParseWith checks that a failure leaves no fields); under the sanitizers this also checks that
+// neither parser reads past the line.
+TEST(ParseContainerTest, PrefixesAndMutationsFailCleanly) {
+  const std::pair<LineParser, const char*> cases[] = {
+      {ParseCriLine, "2026-12-05T21:27:01.123456789+01:00 stdout P partial message"},
+      {ParseDockerLine,
+       R"({"log":"a\"b\u00e9\ud83d\ude00\n","stream":"stdout","time":"2026-12-05T21:27:01Z"})"},
+      {ParseDockerLine,
+       R"({"log":"x\n","stream":"stderr","attrs":{"a":"b"},"time":"2026-12-05T21:27:01Z"})"},
+  };
+  const std::string mutations = " \"\\{}:,nuTZ0+";
+  for (const auto& [parse, full_text] : cases) {
+    const std::string_view full = full_text;
+    EXPECT_TRUE(ParseWith(parse, full).ok) << full;
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      const std::string prefix(full.substr(0, n));
+      ParseWith(parse, prefix);
+      for (const char c : mutations) {
+        std::string changed(full);
+        changed[n] = c;
+        ParseWith(parse, changed);
+      }
+    }
+  }
+}
+
 // The fast scanner (Docker's order) and the general JSON path (the same members reordered) give
 // the same record on messages full of escapes.
 TEST(ParseDockerTest, FastScannerAgreesWithTheJsonParser) {
