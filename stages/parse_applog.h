@@ -41,8 +41,8 @@ namespace ringflow::stages {
 // an epoch number (zap's production encoder) are not accepted: they leave detection guessing.
 //
 // On success returns true and fills out.fields, in this order, each only where the line has it:
-//   time        string, RFC 3339 with the line's precision: the offset as written (Z kept),
-//               else time.zone when set, else none
+//   time        string, RFC 3339 with the line's precision and its offset ("+0100" written as
+//               "+01:00", "Z" kept), else time.zone when set, else no offset
 //   level       string, from LevelName (lower case, "warning" -> "warn")
 //   pid         int (Spring Boot, Ruby, HDFS)
 //   app         string (Spring Boot 3's application name)

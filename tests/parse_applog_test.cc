@@ -78,6 +78,13 @@ TEST(ParseApplogTest, LogbackThreadBeforeLevel) {
   EXPECT_EQ(ParseOk("2026-12-05 21:27:01,123 [WARNING] app.db: pool exhausted"),
             (Strings{"time=s:2026-12-05T21:27:01.123", "level=s:warn", "logger=s:app.db",
                      "message=s:pool exhausted"}));
+  // Padding inside a bracketed level.
+  EXPECT_EQ(ParseOk("2026-12-05 21:27:01,123 [INFO ] a.B - started"),
+            (Strings{"time=s:2026-12-05T21:27:01.123", "level=s:info", "logger=s:a.B",
+                     "message=s:started"}));
+  EXPECT_EQ(ParseOk("2026-12-05 21:27:01,123 [ WARN] [worker 2] a.B: x"),
+            (Strings{"time=s:2026-12-05T21:27:01.123", "level=s:warn", "thread=s:worker 2",
+                     "logger=s:a.B", "message=s:x"}));
   // No logger: the rest is the message.
   EXPECT_EQ(ParseOk("2026-12-05 21:27:01 INFO Starting server on port 8080"),
             (Strings{"time=s:2026-12-05T21:27:01", "level=s:info",
