@@ -1,15 +1,30 @@
 #include "stages/lines_stage.h"
 
+#include <memory>
 #include <span>
 #include <string_view>
 #include <utility>
-
-#include "stages/parse_stage.h"
+#include <vector>
 
 namespace ringflow::stages {
 namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+std::shared_ptr<const flow::FileHead> MakeHead(std::span<const flow::Record> records) {
+  auto head = std::make_shared<flow::FileHead>();
+  std::vector<std::size_t> ends;
+  flow::FileHead::ForEach(records, [&](std::size_t i) {
+    head->text += records[i].raw;
+    ends.push_back(head->text.size());
+  });
+  std::size_t start = 0;
+  for (const std::size_t end : ends) {
+    head->lines.emplace_back(head->text.data() + start, end - start);
+    start = end;
+  }
+  return head;
+}
 
 }  // namespace
 
@@ -49,10 +64,13 @@ void LinesStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   // A file that ended in an error (a failed read, an interrupted run) was not read whole: its
   // last partial line is dropped rather than passed on as if it were the whole line.
   if (end && !chunk.error) file.framer.Finish(add);
-  if (file.format.empty() && out.records.size() > first) {
-    file.format = LogFormatName(DetectLogFormat(std::span(out.records).subspan(first)));
+  if (file.head) {
+    out.head = file.head;
+  } else if (!file.head_seen && out.records.size() > first) {
+    // This batch's own records start with the head; the file's later batches get a copy.
+    file.head_seen = true;
+    if (!end) file.head = MakeHead(std::span(out.records).subspan(first));
   }
-  out.format_hint = file.format;
   if (end) files_.erase(it);
   lines_.fetch_add(lines, std::memory_order_relaxed);
   truncated_lines_.fetch_add(truncated, std::memory_order_relaxed);

@@ -2,16 +2,17 @@
 // LineFramer per file (created at the file's first message, dropped at its end message). Line
 // text is a view into the chunk, or (for a line that crossed a chunk boundary) a copy in the
 // batch's arena, so every record is valid as long as its batch. A UTF-8 BOM at the very start of
-// a file is not part of its first line. Each file's format is guessed once, from its first
-// lines (DetectLogFormat), and its name set as format_hint on all its batches. Thread-compatible:
-// Frame is called by one thread at a time (the pipeline's serial framing node); the counters may be
-// read from any thread.
+// a file is not part of its first line. A file's batches after the first one with lines carry
+// its head (RecordBatch::head: those first lines), so later stages decide per file.
+// Thread-compatible: Frame is called by one thread at a time (the pipeline's serial framing node);
+// the counters may be read from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string_view>
 
 #include "framework/core/result.h"
@@ -44,8 +45,9 @@ class LinesStage final : public flow::FramingStage {
   struct FileState {
     explicit FileState(const FramerOptions& options) : framer(options) {}
     LineFramer framer;
-    bool first_line = true;   // the next line starts at offset 0: strip a BOM from it
-    std::string_view format;  // the file's format_hint, once its first lines are seen
+    bool first_line = true;  // the next line starts at offset 0: strip a BOM from it
+    bool head_seen = false;  // a batch of this file has had lines
+    std::shared_ptr<const flow::FileHead> head;  // for the batches after that one
   };
 
   FramerOptions options_;

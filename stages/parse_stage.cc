@@ -1,13 +1,22 @@
 #include "stages/parse_stage.h"
 
-#include <ctime>
+#include <cmath>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "stages/parse_access.h"
+#include "stages/parse_apache_error.h"
+#include "stages/parse_applog.h"
+#include "stages/parse_cri.h"
+#include "stages/parse_docker.h"
+#include "stages/parse_glog.h"
 #include "stages/parse_json.h"
+#include "stages/parse_logcat.h"
 #include "stages/parse_logfmt.h"
+#include "stages/parse_nginx_error.h"
 #include "stages/parse_raw.h"
 #include "stages/parse_regex.h"
 #include "stages/parse_syslog.h"
@@ -21,43 +30,54 @@ struct FormatName {
 };
 
 constexpr FormatName kFormats[] = {
-    {LogFormat::kAccess, "access"}, {LogFormat::kJson, "json"},   {LogFormat::kSyslog, "syslog"},
-    {LogFormat::kLogfmt, "logfmt"}, {LogFormat::kRegex, "regex"}, {LogFormat::kRaw, "raw"},
+    {LogFormat::kAuto, "auto"},
+    {LogFormat::kAccess, "access"},
+    {LogFormat::kApacheError, "apache_error"},
+    {LogFormat::kNginxError, "nginx_error"},
+    {LogFormat::kSyslog, "syslog"},
+    {LogFormat::kApplog, "applog"},
+    {LogFormat::kLogcat, "logcat"},
+    {LogFormat::kGlog, "glog"},
+    {LogFormat::kCri, "cri"},
+    {LogFormat::kDocker, "docker"},
+    {LogFormat::kJson, "json"},
+    {LogFormat::kLogfmt, "logfmt"},
+    {LogFormat::kGrok, "grok"},
+    {LogFormat::kRegex, "regex"},
+    {LogFormat::kRaw, "raw"},
 };
 
-// One loop per format rather than a switch per line. A line is parsed into a per-thread record
-// first and its fields then copied into the batch's memory at their exact number: a batch's
-// fields are most of its memory, and reserving a typical count (12) took 576 bytes a line
-// whatever the format, 5 times the input for syslog lines, and as many cache lines to touch.
+// A line is parsed into a per-thread record first and its fields then copied into the batch's
+// memory at their exact number: a batch's fields are most of its memory, and reserving a
+// typical count (12) took 576 bytes a line whatever the format, 5 times the input for syslog
+// lines, and as many cache lines to touch. Says whether the line parsed.
 template <typename Parse>
-void ParseAll(flow::RecordBatch& batch, Parse parse) {
+bool ParseOne(flow::RecordBatch& batch, flow::Record& record, Parse& parse) {
   thread_local flow::Record scratch;  // its fields keep their capacity from line to line
-  for (flow::Record& record : batch.records) {
-    if (!record.ok()) continue;
-    scratch.fields.clear();
-    scratch.error = {};
-    parse(record.raw, scratch, batch.arena);
-    record.fields.assign(scratch.fields.begin(), scratch.fields.end());
-    record.error = scratch.error;
-  }
+  scratch.fields.clear();
+  scratch.error = {};
+  const bool ok = parse(record.raw, scratch, batch.arena);
+  record.fields.assign(scratch.fields.begin(), scratch.fields.end());
+  record.error = scratch.error;
   // A line with a great many fields (a huge JSON object) leaves no lasting capacity behind.
   if (scratch.fields.capacity() > 4096) flow::FieldList().swap(scratch.fields);
+  return ok;
 }
 
-// The format a batch's format_hint names, if it is one DetectLogFormat answers (a hint is a
-// guess from the lines' shape: never regex, which needs a pattern); kAuto otherwise.
-LogFormat FormatOfHint(std::string_view hint) {
-  for (const FormatName& f : kFormats) {
-    if (f.name == hint) return f.format == LogFormat::kRegex ? LogFormat::kAuto : f.format;
+// Parses every record of the batch that is not in `done` (ascending indices of records parsed
+// already) and does not carry an error from an earlier stage. One loop per format rather than
+// a switch per line.
+template <typename Parse>
+void ParseAll(flow::RecordBatch& batch, Parse parse, std::span<const uint32_t> done) {
+  auto next = done.begin();
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    if (next != done.end() && *next == i) {
+      ++next;
+      continue;
+    }
+    flow::Record& record = batch.records[i];
+    if (record.ok()) ParseOne(batch, record, parse);
   }
-  return LogFormat::kAuto;
-}
-
-int CurrentYear() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  return tm.tm_year + 1900;
 }
 
 }  // namespace
@@ -76,7 +96,6 @@ Result<LogFormat> ParseLogFormat(std::string_view name) {
 }
 
 std::string_view LogFormatName(LogFormat format) {
-  if (format == LogFormat::kAuto) return "auto";
   for (const FormatName& f : kFormats) {
     if (f.format == format) return f.name;
   }
@@ -92,115 +111,263 @@ Result<std::unique_ptr<ParseStage>> ParseStage::Create(const ParseOptions& optio
                               RegexParser::Create(options.pattern, options.types));
     return std::make_unique<ParseStage>(std::move(parser));
   }
+  if (options.format == LogFormat::kGrok) {
+    if (options.pattern.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "format grok needs a pattern");
+    }
+    if (!options.types.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "types are not for format grok (write %{NAME:field:int} instead)");
+    }
+    std::map<std::string, std::string> definitions;
+    for (const std::string& item : options.definitions) {
+      const std::size_t space = item.find(' ');
+      if (space == 0 || space == std::string::npos || space + 1 == item.size()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "definition " + QuoteForMessage(item) + " is not \"NAME REGEX\"");
+      }
+      definitions[item.substr(0, space)] = item.substr(space + 1);
+    }
+    RINGFLOW_ASSIGN_OR_RETURN(GrokParser parser, GrokParser::Create(options.pattern, definitions));
+    return std::make_unique<ParseStage>(std::move(parser));
+  }
+  if (!options.definitions.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "definitions are only for format grok, not " +
+                                                  std::string(LogFormatName(options.format)));
+  }
   if (!options.pattern.empty() || !options.types.empty()) {
     return Error(ErrorCode::kInvalidArgument, "pattern and types are only for format regex, not " +
                                                   std::string(LogFormatName(options.format)));
   }
-  if ((options.format == LogFormat::kSyslog || options.format == LogFormat::kAuto) &&
-      (options.syslog_year < 1 || options.syslog_year > 9999)) {
+  if (options.time.fixed_year < 0 || options.time.fixed_year > 9999) {
     return Error(ErrorCode::kInvalidArgument,
-                 "syslog year " + std::to_string(options.syslog_year) + " is not in 1..9999");
+                 "year " + std::to_string(options.time.fixed_year) + " is not in 1..9999");
   }
-  return std::make_unique<ParseStage>(options.format, options.syslog_year);
+  return std::make_unique<ParseStage>(options.format, options.time);
 }
 
-ParseStage::ParseStage(LogFormat format, int syslog_year)
-    : format_(format), syslog_year_(syslog_year) {}
+ParseStage::ParseStage(LogFormat format, const TimeContext& time) : format_(format), time_(time) {}
+
+ParseStage::ParseStage(LogFormat format, int year)
+    : ParseStage(format, [year] {
+        TimeContext time = TimeContext::Now();
+        time.fixed_year = year;
+        return time;
+      }()) {}
 
 ParseStage::ParseStage(RegexParser parser)
-    : format_(LogFormat::kRegex), syslog_year_(0), regex_(std::move(parser)) {}
+    : format_(LogFormat::kRegex), time_(TimeContext::Now()), regex_(std::move(parser)) {}
 
-LogFormat DetectLogFormat(std::span<const flow::Record> lines) {
-  constexpr std::size_t kLook = 16;
-  std::size_t votes[static_cast<std::size_t>(LogFormat::kAuto)] = {};
-  std::size_t seen = 0;
-  for (const flow::Record& r : lines) {
-    if (seen == kLook) break;
-    if (!r.ok()) continue;
-    std::string_view line = r.raw;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (line.empty()) continue;
-    ++seen;
-    LogFormat guess = LogFormat::kRaw;
-    if (line.front() == '{') {
-      guess = LogFormat::kJson;
-    } else if (line.front() == '<' && line.size() > 2 && line[1] >= '0' && line[1] <= '9') {
-      guess = LogFormat::kSyslog;
-    } else {
-      // access: "host ident user [time] ..."; logfmt: "key=value ...".
-      std::size_t i = 0, words = 0;
-      while (words < 3 && i < line.size()) {
-        const std::size_t space = line.find(' ', i);
-        if (space == std::string_view::npos || space == i) break;
-        ++words;
-        i = space + 1;
-      }
-      const std::size_t eq = line.find('=');
-      const std::size_t space = line.find(' ');
-      if (words == 3 && i < line.size() && line[i] == '[') {
-        guess = LogFormat::kAccess;
-      } else if (eq != std::string_view::npos && eq > 0 && eq < space) {
-        guess = LogFormat::kLogfmt;
-      }
-    }
-    ++votes[static_cast<std::size_t>(guess)];
+ParseStage::ParseStage(GrokParser parser)
+    : format_(LogFormat::kGrok), time_(TimeContext::Now()), grok_(std::move(parser)) {}
+
+std::span<const LogFormat> DetectionOrder() {
+  // Docker's JSON lines before JSON; then the formats whose lines begin with a timestamp or
+  // shape of their own; application logs (a time and a level word) before syslog, whose
+  // high-precision lines would otherwise take the level for a host name; access; logfmt last:
+  // key=value pairs turn up inside other formats' messages.
+  static constexpr LogFormat kOrder[] = {
+      LogFormat::kDocker,     LogFormat::kJson,   LogFormat::kCri,   LogFormat::kApacheError,
+      LogFormat::kNginxError, LogFormat::kLogcat, LogFormat::kGlog,  LogFormat::kApplog,
+      LogFormat::kSyslog,     LogFormat::kAccess, LogFormat::kLogfmt};
+  return kOrder;
+}
+
+namespace {
+
+// A parser that completes times from a TimeContext, as a (line, out, arena) callable.
+template <bool (*Parse)(std::string_view, flow::Record&, flow::Arena&, const TimeContext&)>
+struct WithTime {
+  const TimeContext& time;
+  bool operator()(std::string_view line, flow::Record& out, flow::Arena& arena) const {
+    return Parse(line, out, arena, time);
   }
-  LogFormat best = LogFormat::kRaw;
-  std::size_t most = 0;
-  for (LogFormat f :
-       {LogFormat::kJson, LogFormat::kSyslog, LogFormat::kAccess, LogFormat::kLogfmt}) {
-    if (votes[static_cast<std::size_t>(f)] > most) {
-      most = votes[static_cast<std::size_t>(f)];
-      best = f;
+};
+
+// How many of `n` lines must parse for a format to be chosen.
+std::size_t Needed(std::size_t n) {
+  return static_cast<std::size_t>(std::ceil(kDetectionShare * static_cast<double>(n) - 1e-9));
+}
+
+// Tries the formats of DetectionOrder on n lines, most specific first: try_format(format,
+// may_fail) parses the lines in `format` and says how many parsed, giving up once more than
+// may_fail lines failed. Stops at the first format that reaches the share.
+template <typename TryFormat>
+Detection Choose(std::size_t n, TryFormat try_format) {
+  Detection d;
+  d.lines = n;
+  if (n == 0) return d;
+  const std::size_t needed = Needed(n);
+  for (const LogFormat format : DetectionOrder()) {
+    const std::size_t parsed = try_format(format, n - needed);
+    if (parsed >= needed) {
+      d.format = format;
+      d.parsed = parsed;
+      return d;
+    }
+    if (parsed > d.best_parsed) {
+      d.best = format;
+      d.best_parsed = parsed;
     }
   }
-  return 2 * most > seen ? best : LogFormat::kRaw;
+  d.parsed = n;  // raw takes every line
+  return d;
+}
+
+// Whether a line that parsed in `format` counts for it in detection. logfmt takes any words
+// (a word without '=' is a flag), so a line counts as logfmt only when its first word and at
+// least half of them are key=value pairs: prose is not logfmt.
+bool Counts(LogFormat format, const flow::Record& parsed) {
+  if (format != LogFormat::kLogfmt) return true;
+  std::size_t pairs = 0;
+  for (const flow::Field& f : parsed.fields) {
+    // Names view the line: a pair's name is followed by '='.
+    const char* after = f.name.data() + f.name.size();
+    if (after < parsed.raw.data() + parsed.raw.size() && *after == '=') {
+      ++pairs;
+    } else if (pairs == 0) {
+      return false;
+    }
+  }
+  return 2 * pairs >= parsed.fields.size();
+}
+
+// "format not recognised (best: syslog, 40 of 64 lines; 90% needed): read as raw".
+std::string_view NoteOf(const Detection& d, flow::Arena& arena) {
+  std::string note = "format not recognised (";
+  if (d.best_parsed == 0) {
+    note += "no format parsed any of its first " + std::to_string(d.lines) + " lines";
+  } else {
+    note += "best: " + std::string(LogFormatName(d.best)) + ", " + std::to_string(d.best_parsed) +
+            " of " + std::to_string(d.lines) + " lines";
+  }
+  note += "; " + std::to_string(static_cast<int>(kDetectionShare * 100)) + "% needed): read as raw";
+  return arena.Copy(note);
+}
+
+}  // namespace
+
+template <typename F>
+decltype(auto) ParseStage::WithParser(LogFormat format, F&& f) const {
+  switch (format) {
+    case LogFormat::kAccess:
+      return f(ParseAccessLine);
+    case LogFormat::kJson:
+      return f(ParseJsonLine);
+    case LogFormat::kSyslog:
+      return f(WithTime<ParseSyslogLine>{time_});
+    case LogFormat::kLogfmt:
+      return f(ParseLogfmtLine);
+    case LogFormat::kApacheError:
+      return f(WithTime<ParseApacheErrorLine>{time_});
+    case LogFormat::kNginxError:
+      return f(WithTime<ParseNginxErrorLine>{time_});
+    case LogFormat::kApplog:
+      return f(WithTime<ParseApplogLine>{time_});
+    case LogFormat::kLogcat:
+      return f(WithTime<ParseLogcatLine>{time_});
+    case LogFormat::kGlog:
+      return f(WithTime<ParseGlogLine>{time_});
+    case LogFormat::kCri:
+      return f(WithTime<ParseCriLine>{time_});
+    case LogFormat::kDocker:
+      return f(WithTime<ParseDockerLine>{time_});
+    case LogFormat::kRegex:
+      if (regex_.has_value()) {
+        return f([&parser = *regex_](std::string_view line, flow::Record& out, flow::Arena& arena) {
+          return parser.Parse(line, out, arena);
+        });
+      }
+      return f([](std::string_view line, flow::Record& out, flow::Arena&) {
+        out.raw = line;
+        out.fields.clear();
+        out.error = "regex: no pattern";
+        return false;
+      });
+    case LogFormat::kGrok:
+      if (grok_.has_value()) {
+        return f([&parser = *grok_](std::string_view line, flow::Record& out, flow::Arena& arena) {
+          return parser.Parse(line, out, arena);
+        });
+      }
+      return f([](std::string_view line, flow::Record& out, flow::Arena&) {
+        out.raw = line;
+        out.fields.clear();
+        out.error = "grok: no pattern";
+        return false;
+      });
+    case LogFormat::kRaw:
+    case LogFormat::kAuto:  // never asked for: a format is decided before parsing
+      break;
+  }
+  return f(ParseRawLine);
+}
+
+Detection DetectLogFormat(std::span<const std::string_view> lines, const TimeContext& time) {
+  const ParseStage stage(LogFormat::kAuto, time);
+  return stage.Detect(lines);
+}
+
+Detection ParseStage::Detect(std::span<const std::string_view> lines) const {
+  flow::RecordBatch scratch(4096);
+  flow::Record& record = scratch.records.emplace_back();
+  return Choose(lines.size(), [&](LogFormat format, std::size_t may_fail) {
+    return WithParser(format, [&](auto parse) {
+      std::size_t parsed = 0, failed = 0;
+      for (const std::string_view line : lines) {
+        record.fields.clear();
+        record.error = {};
+        if (parse(line, record, scratch.arena) && Counts(format, record)) {
+          ++parsed;
+        } else if (++failed > may_fail) {
+          break;
+        }
+      }
+      return parsed;
+    });
+  });
 }
 
 void ParseStage::Process(flow::RecordBatch& batch) const {
-  LogFormat format = format_;
-  if (format == LogFormat::kAuto) {
-    // The framer's guess for the whole file when there is one (so a file is parsed one way);
-    // otherwise this batch's own first lines decide.
-    format = FormatOfHint(batch.format_hint);
-    if (format == LogFormat::kAuto) format = DetectLogFormat(batch.records);
+  if (format_ != LogFormat::kAuto) {
+    WithParser(format_, [&](auto parse) { ParseAll(batch, parse, {}); });
+    batch.format_hint = LogFormatName(format_);
+    return;
   }
-  switch (format) {
-    case LogFormat::kAuto:  // DetectLogFormat never answers kAuto
-      return;
-    case LogFormat::kAccess:
-      ParseAll(batch, ParseAccessLine);
-      return;
-    case LogFormat::kJson:
-      ParseAll(batch, ParseJsonLine);
-      return;
-    case LogFormat::kSyslog:
-      ParseAll(batch,
-               [year = syslog_year_](std::string_view line, flow::Record& out, flow::Arena& arena) {
-                 return ParseSyslogLine(line, out, arena, year);
-               });
-      return;
-    case LogFormat::kLogfmt:
-      ParseAll(batch, ParseLogfmtLine);
-      return;
-    case LogFormat::kRegex:
-      if (regex_.has_value()) {
-        ParseAll(batch,
-                 [&parser = *regex_](std::string_view line, flow::Record& out, flow::Arena& arena) {
-                   return parser.Parse(line, out, arena);
-                 });
-      } else {
-        ParseAll(batch, [](std::string_view line, flow::Record& out, flow::Arena&) {
-          out.raw = line;
-          out.fields.clear();
-          out.error = "regex: no pattern";
-        });
-      }
-      return;
-    case LogFormat::kRaw:
-      ParseAll(batch, ParseRawLine);
-      return;
+  Detection d;
+  std::span<const uint32_t> done;  // head lines of this batch already parsed in d.format
+  thread_local std::vector<uint32_t> head;
+  if (batch.head) {
+    d = Detect(batch.head->lines);
+  } else {
+    // The head is this batch's own first lines: the parses of the format chosen are kept.
+    head.clear();
+    flow::FileHead::ForEach(batch.records,
+                            [](std::size_t i) { head.push_back(static_cast<uint32_t>(i)); });
+    d = Choose(head.size(), [&](LogFormat format, std::size_t may_fail) {
+      return WithParser(format, [&](auto parse) {
+        std::size_t parsed = 0, failed = 0;
+        for (const uint32_t i : head) {
+          if (ParseOne(batch, batch.records[i], parse) && Counts(format, batch.records[i])) {
+            ++parsed;
+          } else if (++failed > may_fail) {
+            break;
+          }
+        }
+        return parsed;
+      });
+    });
+    if (d.format != LogFormat::kRaw) {
+      done = head;
+    } else {
+      // The formats tried marked lines failed: raw parses them all again.
+      for (const uint32_t i : head) batch.records[i].error = {};
+    }
   }
+  WithParser(d.format, [&](auto parse) { ParseAll(batch, parse, done); });
+  // A file without head lines (empty, or blank lines only) has no format to speak of.
+  batch.format_hint = d.lines == 0 ? std::string_view() : LogFormatName(d.format);
+  if (d.lines > 0 && d.format == LogFormat::kRaw) batch.format_note = NoteOf(d, batch.arena);
 }
 
 Status RegisterParse(run::StageRegistry& registry) {
@@ -211,11 +378,17 @@ Status RegisterParse(run::StageRegistry& registry) {
        {{"format",
          config::ParamType::kEnum,
          false,
-         {"access", "json", "syslog", "logfmt", "regex", "raw"},
-         "access: nginx/Apache combined; json: one object per line; syslog: RFC 3164 or 5424; "
-         "logfmt: key=value pairs; regex: the named groups of \"pattern\"; raw: the line as "
-         "\"message\". Absent: detected for each file from its first lines (json, syslog, "
-         "access, logfmt, else raw)",
+         {"auto", "access", "apache_error", "nginx_error", "syslog", "applog", "logcat", "glog",
+          "cri", "docker", "json", "logfmt", "grok", "regex", "raw"},
+         "auto (the default): for each file, the first format (most specific first) under which "
+         "90% of its first 64 non-blank lines parse, else raw with a note; access: nginx/Apache "
+         "combined or common; apache_error, nginx_error: their error logs; syslog: RFC 5424, RFC "
+         "3164 and rsyslog's files; applog: application logs (log4j, logback, Python logging, Go, "
+         "zap, Rails, Spring Boot, Hadoop); logcat: Android; glog: glog and klog; cri: "
+         "Kubernetes container logs; docker: Docker's json-file; json: one object per line; "
+         "logfmt: key=value pairs; grok: the grok expression \"pattern\"; regex: the named "
+         "groups of \"pattern\"; raw: the line as "
+         "\"message\"",
          "",
          INT64_MIN,
          INT64_MAX},
@@ -223,17 +396,39 @@ Status RegisterParse(run::StageRegistry& registry) {
          config::ParamType::kInt,
          false,
          {},
-         "the year of RFC 3164 syslog times (they carry none); 0: the current year",
+         "the year of times written without one (RFC 3164 syslog); 0: the year that does not "
+         "put the time more than a day into the future (December lines read in January are "
+         "last year's)",
          "0",
          0,
          9999},
+        {"timezone",
+         config::ParamType::kString,
+         false,
+         {},
+         "the offset written after times that state no zone (\"+hh:mm\", \"-hh:mm\", \"Z\" or "
+         "\"UTC\"); absent: such times are written without one",
+         "",
+         INT64_MIN,
+         INT64_MAX},
         {"pattern",
          config::ParamType::kString,
          false,
          {},
          "format regex: an RE2 pattern that must match the whole line; each named group "
          "(?P<name>...) becomes a field (left out when it did not take part); matching is byte by "
-         "byte, so the pattern must be ASCII (write other bytes as \\xHH)",
+         "byte, so the pattern must be ASCII (write other bytes as \\xHH). format grok: a grok "
+         "expression that must match the whole line, e.g. \"%{COMBINEDAPACHELOG}\" or "
+         "\"%{IP:client} %{WORD:method} %{NUMBER:took:float}\" (Logstash's standard patterns)",
+         "",
+         INT64_MIN,
+         INT64_MAX},
+        {"definitions",
+         config::ParamType::kStringList,
+         false,
+         {},
+         "format grok: more patterns, \"NAME REGEX\" items (e.g. \"QUEUE [a-z]+-\\\\d+\"), for "
+         "%{NAME} in \"pattern\" and in each other; a name of the standard set is replaced",
          "",
          INT64_MIN,
          INT64_MAX},
@@ -252,10 +447,15 @@ Status RegisterParse(run::StageRegistry& registry) {
         if (const std::string* format = c.GetString("format")) {
           RINGFLOW_ASSIGN_OR_RETURN(options.format, ParseLogFormat(*format));
         }
-        const int year = static_cast<int>(c.GetInt("year").value_or(0));
-        options.syslog_year = year == 0 ? CurrentYear() : year;
+        options.time.fixed_year = static_cast<int>(c.GetInt("year").value_or(0));
+        if (const std::string* zone = c.GetString("timezone")) {
+          RINGFLOW_ASSIGN_OR_RETURN(options.time.zone, ParseZoneOffset(*zone));
+        }
         if (const std::string* p = c.GetString("pattern")) options.pattern = *p;
         if (const std::vector<std::string>* t = c.GetStringList("types")) options.types = *t;
+        if (const std::vector<std::string>* d = c.GetStringList("definitions")) {
+          options.definitions = *d;
+        }
         RINGFLOW_ASSIGN_OR_RETURN(std::unique_ptr<ParseStage> stage, ParseStage::Create(options));
         return std::unique_ptr<flow::TransformStage>(std::move(stage));
       });

@@ -17,7 +17,6 @@ using internal::Fail;
 using internal::IsDigit;
 using internal::MonthFromName;
 using internal::ParseUnsigned;
-using internal::Put;
 using internal::Token;
 
 using flow::Value;
@@ -160,7 +159,7 @@ bool ParseBsdRest(std::string_view line, std::size_t pos, Value time, flow::Reco
 }  // namespace
 
 bool ParseSyslogLine(std::string_view line, flow::Record& out, flow::Arena& arena,
-                     int default_year) {
+                     const TimeContext& time) {
   out.raw = line;
   out.error = {};
   out.fields.clear();
@@ -205,20 +204,20 @@ bool ParseSyslogLine(std::string_view line, flow::Record& out, flow::Arena& aren
       !Digits(line, pos + 7, 2, second)) {
     return Fail(out, "expected the time as hh:mm:ss");
   }
-  if (default_year < 1 || default_year > 9999) return Fail(out, "default year is not 1..9999");
-  if (day < 1 || day > DaysInMonth(default_year, month) || hour > 23 || minute > 59 ||
-      second > 60) {
+  LogTime t;
+  t.month = month;
+  t.day = day;
+  t.hour = hour;
+  t.minute = minute;
+  t.second = second;
+  // A day that exists in no year (Apr 31) fails here; Feb 29 takes a leap year.
+  if (day < 1 || day > DaysInMonth(2024, month) || hour > 23 || minute > 59 || second > 60) {
     return Fail(out, "date or time is out of range");
   }
-  char* p = arena.Allocate(19);
-  Put(p, default_year, 4);
-  p[4] = '-';
-  Put(p + 5, month, 2);
-  p[7] = '-';
-  Put(p + 8, day, 2);
-  p[10] = 'T';
-  std::memcpy(p + 11, line.data() + pos + 1, 8);  // hh:mm:ss, digits already checked
-  return ParseBsdRest(line, pos + 9, Value::String({p, 19}), out);
+  t.year = InferYear(time, month, day, hour, minute);
+  if (t.year < 1 || t.year > 9999) return Fail(out, "the year is not 1..9999");
+  if (!IsValidLogTime(t)) return Fail(out, "date or time is out of range");
+  return ParseBsdRest(line, pos + 9, Value::String(FormatLogTime(t, time.zone, arena)), out);
 }
 
 }  // namespace ringflow::stages

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "framework/flow/record.h"
+#include "stages/log_time.h"
 
 namespace ringflow::stages {
 
@@ -19,8 +20,10 @@ namespace ringflow::stages {
 // On success returns true and fills out.fields, in this order:
 //   pri, facility, severity   ints (pri / 8, pri % 8), only when <PRI> is present (0..191)
 //   time        string. 5424/rsyslog: the timestamp as written, if valid RFC 3339 (5424 "-" ->
-//               null). 3164: "yyyy-mm-ddThh:mm:ss" with the year `default_year` and NO offset:
-//               the line does not say its zone, and claiming "Z" would be wrong for most hosts.
+//               null). 3164: "yyyy-mm-ddThh:mm:ss", the year from InferYear(time, ...) (the
+//               year that does not put it in the future, or time.fixed_year), followed by
+//               time.zone's offset when set and by nothing otherwise: the line does not say
+//               its zone, and claiming "Z" would be wrong for most hosts.
 //   host        string; null for 5424 "-"
 //   app         string: the 5424 APP-NAME ("-" -> null) or the 3164 TAG; null when a 3164
 //               line has no "TAG:" or "TAG[PID]:" after the host (then MSG starts right there)
@@ -33,8 +36,9 @@ namespace ringflow::stages {
 //
 // On failure returns false, leaves out.fields empty and points out.error at a static reason.
 // Always sets out.raw = line and leaves out.truncated alone. Reuses out.fields' capacity.
-// REQUIRES: 1 <= default_year <= 9999 (else every BSD line fails with a reason saying so).
+// A BSD date that does not exist in its year (Feb 29 of a fixed year that is not a leap year)
+// fails with "date or time is out of range".
 bool ParseSyslogLine(std::string_view line, flow::Record& out, flow::Arena& arena,
-                     int default_year);
+                     const TimeContext& time);
 
 }  // namespace ringflow::stages

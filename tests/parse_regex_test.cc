@@ -297,7 +297,9 @@ TEST(ParseRegexStageTest, FormatNameAndKnownList) {
   auto bad = ParseLogFormat("re2");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message(),
-            "unknown format \"re2\"; known: access, json, syslog, logfmt, regex, raw");
+            "unknown format \"re2\"; known: auto, access, apache_error, nginx_error, syslog, "
+            "applog, logcat, glog, cri, "
+            "docker, json, logfmt, grok, regex, raw");
 }
 
 TEST(ParseRegexStageTest, ParsesABatch) {
@@ -381,9 +383,9 @@ TEST(ParseRegexStageTest, CreateChecksItsOptions) {
   o.types.clear();
   EXPECT_EQ(error(o), "<ok>");
   o.format = LogFormat::kSyslog;
-  o.syslog_year = 0;
-  EXPECT_EQ(error(o), "syslog year 0 is not in 1..9999");
-  o.syslog_year = 2026;
+  o.time.fixed_year = 10000;
+  EXPECT_EQ(error(o), "year 10000 is not in 1..9999");
+  o.time.fixed_year = 0;  // the year rule
   EXPECT_EQ(error(o), "<ok>");
   for (LogFormat f : {LogFormat::kAccess, LogFormat::kLogfmt, LogFormat::kRaw}) {
     o.format = f;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/core/calendar.h"
 #include "framework/flow/record.h"
 #include "tests/testing/parse_test_util.h"
 #include "tests/testing/test_util.h"
@@ -32,11 +33,18 @@ using testing::Fields;
 using testing::Parsed;
 using testing::Strings;
 
+// A context whose year-less times take `year`.
+TimeContext Year(int year) {
+  TimeContext time;
+  time.fixed_year = year;
+  return time;
+}
+
 // Parses `line` and checks what every parser promises: raw is the line, ok() agrees.
 Parsed Parse(std::string_view line, int year = 2026) {
   flow::Record r;
   flow::Arena arena;
-  const bool ok = ParseSyslogLine(line, r, arena, year);
+  const bool ok = ParseSyslogLine(line, r, arena, Year(year));
   EXPECT_EQ(r.raw.data(), line.data());
   EXPECT_EQ(r.raw.size(), line.size());
   EXPECT_EQ(ok, r.ok());
@@ -177,14 +185,14 @@ TEST(ParseSyslogTest, MalformedLinesGiveReasonAndNoFields) {
   flow::Record r;
   flow::Arena arena;
   for (const auto& [line, reason] : cases) {
-    ASSERT_TRUE(ParseSyslogLine("<1>Jan  1 00:00:00 h a[1]: m", r, arena, 2026));
-    EXPECT_FALSE(ParseSyslogLine(line, r, arena, 2026)) << line;
+    ASSERT_TRUE(ParseSyslogLine("<1>Jan  1 00:00:00 h a[1]: m", r, arena, Year(2026)));
+    EXPECT_FALSE(ParseSyslogLine(line, r, arena, Year(2026))) << line;
     EXPECT_EQ(r.error, reason) << line;
     EXPECT_TRUE(r.fields.empty()) << line;
     EXPECT_EQ(r.raw, line);
   }
-  EXPECT_FALSE(ParseSyslogLine("Jan  1 00:00:00 h a: m", r, arena, 0));
-  EXPECT_EQ(r.error, "default year is not 1..9999");
+  EXPECT_FALSE(ParseSyslogLine("Apr 31 00:00:00 h a: m", r, arena, TimeContext()));
+  EXPECT_EQ(r.error, "date or time is out of range");
 }
 
 TEST(ParseSyslogTest, LeapDayDependsOnDefaultYear) {
@@ -192,13 +200,68 @@ TEST(ParseSyslogTest, LeapDayDependsOnDefaultYear) {
   EXPECT_FALSE(Parse("Feb 29 12:00:00 h a: m", 2027).ok);
 }
 
+// Lines as Debian's rsyslog writes /var/log/auth.log, syslog and kern.log (the traditional
+// file format), and its default high-precision format.
+TEST(ParseSyslogTest, RealWorldRsyslogFileLines) {
+  const Parsed auth =
+      Parse("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", 2015);
+  ASSERT_TRUE(auth.ok) << auth.error;
+  EXPECT_EQ(auth.fields,
+            (Strings{"time=s:2015-12-10T06:55:46", "host=s:LabSZ", "app=s:sshd", "pid=i:24200",
+                     "message=s:Invalid user webmaster from 173.234.31.186"}));
+  const Parsed kernel = Parse("Dec  5 21:27:01 host kernel: [   12.345678] usb 1-1: new device");
+  ASSERT_TRUE(kernel.ok) << kernel.error;
+  EXPECT_EQ(kernel.fields[2], "app=s:kernel");
+  EXPECT_EQ(kernel.fields[3], "message=s:[   12.345678] usb 1-1: new device");
+  const Parsed kernel0 = Parse("Dec  5 21:27:01 mac kernel[0]: Sandbox: deny");
+  ASSERT_TRUE(kernel0.ok) << kernel0.error;
+  EXPECT_EQ(kernel0.fields[3], "pid=i:0");
+  for (const auto& [line, app] : std::vector<std::pair<std::string, std::string>>{
+           {"Dec  5 21:27:01 h postfix/smtpd[1234]: connect from x", "postfix/smtpd"},
+           {"Dec  5 21:27:01 h systemd-logind[521]: New session 3", "systemd-logind"},
+           {"Dec  5 21:27:01 h (sd-pam)[998]: pam_unix(systemd-user:session): closed", "(sd-pam)"},
+           {"Dec  5 21:27:01 h org.gnome.Shell.desktop[1501]: x", "org.gnome.Shell.desktop"},
+           {"Dec  5 21:27:01 h CRON[12]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)",
+            "CRON"}}) {
+    const Parsed p = Parse(line);
+    ASSERT_TRUE(p.ok) << line << ": " << p.error;
+    EXPECT_EQ(p.fields[2], "app=s:" + app) << line;
+  }
+  const Parsed precise =
+      Parse("2026-12-05T21:27:01.123456+00:00 web-01 sshd[24200]: Accepted publickey for root");
+  ASSERT_TRUE(precise.ok) << precise.error;
+  EXPECT_EQ(precise.fields,
+            (Strings{"time=s:2026-12-05T21:27:01.123456+00:00", "host=s:web-01", "app=s:sshd",
+                     "pid=i:24200", "message=s:Accepted publickey for root"}));
+}
+
+TEST(ParseSyslogTest, AYearLessTimeTakesTheYearThatIsNotInTheFuture) {
+  TimeContext january;  // read on 2027-01-02 10:00 UTC
+  january.now_minutes = DaysFromCivil(2027, 1, 2) * 1440 + 600;
+  flow::Record r;
+  flow::Arena arena;
+  ASSERT_TRUE(ParseSyslogLine("Dec 31 23:59:59 h a: m", r, arena, january));
+  EXPECT_EQ(r.fields[0].value.s, "2026-12-31T23:59:59");
+  ASSERT_TRUE(ParseSyslogLine("Jan  2 09:00:00 h a: m", r, arena, january));
+  EXPECT_EQ(r.fields[0].value.s, "2027-01-02T09:00:00");
+  // Feb 29 goes to the last leap year before.
+  ASSERT_TRUE(ParseSyslogLine("Feb 29 12:00:00 h a: m", r, arena, january));
+  EXPECT_EQ(r.fields[0].value.s, "2024-02-29T12:00:00");
+  // A zone for zone-less times; the high-precision format keeps its own.
+  january.zone = -5 * 60;
+  ASSERT_TRUE(ParseSyslogLine("Dec 31 23:59:59 h a: m", r, arena, january));
+  EXPECT_EQ(r.fields[0].value.s, "2026-12-31T23:59:59-05:00");
+  ASSERT_TRUE(ParseSyslogLine("2026-12-31T23:59:59Z h a: m", r, arena, january));
+  EXPECT_EQ(r.fields[0].value.s, "2026-12-31T23:59:59Z");
+}
+
 TEST(ParseSyslogTest, ReusesFieldCapacity) {
   flow::Record r;
   flow::Arena arena;
   r.fields.reserve(16);
   const flow::Field* storage = r.fields.data();
-  EXPECT_FALSE(ParseSyslogLine("junk", r, arena, 2026));
-  ASSERT_TRUE(ParseSyslogLine("<1>1 - - - - - - m", r, arena, 2026));
+  EXPECT_FALSE(ParseSyslogLine("junk", r, arena, Year(2026)));
+  ASSERT_TRUE(ParseSyslogLine("<1>1 - - - - - - m", r, arena, Year(2026)));
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.fields.data(), storage);
 }
@@ -348,7 +411,7 @@ void ExpectAgreement(const std::vector<std::string>& lines, int year) {
   for (const std::string& line : lines) {
     bool oracle_ok = false;
     const Strings expected = OracleParse(line, year, oracle_ok);
-    const bool ok = ParseSyslogLine(line, r, arena, year);
+    const bool ok = ParseSyslogLine(line, r, arena, Year(year));
     ASSERT_TRUE(oracle_ok) << line;
     ASSERT_TRUE(ok) << line << ": " << r.error;
     ASSERT_EQ(Fields(r), expected) << line;

@@ -182,46 +182,143 @@ std::string Str(const flow::Record& r, std::string_view name) {
   return std::string(f->value.s);
 }
 
-TEST(LinesStageTest, EachFileGetsOneFormatGuessFromItsFirstLines) {
+TEST(LinesStageTest, LaterBatchesOfAFileCarryItsHead) {
   ChunkMaker maker;
   LinesStage stage;
   // File 0 starts as JSON lines; its second chunk alone would look like logfmt.
-  auto a1 = Frame(stage, maker.Data(0, "{\"a\":1}\n{\"a\":2}\n"));
+  auto a1 = Frame(stage, maker.Data(0, "\n{\"a\":1}\n  \n{\"a\":2}\n"));
   auto a2 = Frame(stage, maker.Data(0, "k=v x=y\nk=w x=z\n"));
-  // File 1 (interleaved) is syslog; its end message carries the guess too.
+  // File 1 (interleaved) is syslog; its end message carries the head too.
   auto b1 = Frame(stage, maker.Data(1, "<13>Jan  2 03:04:05 host app: hi\n"));
   auto a3 = Frame(stage, maker.End(0));
   auto b2 = Frame(stage, maker.End(1));
-  EXPECT_EQ(a1->format_hint, "json");
-  EXPECT_EQ(a2->format_hint, "json");
-  EXPECT_EQ(a3->format_hint, "json");
-  EXPECT_EQ(b1->format_hint, "syslog");
-  EXPECT_EQ(b2->format_hint, "syslog");
-  // A file without lines has no guess.
-  EXPECT_EQ(Frame(stage, maker.End(2))->format_hint, "");
+  // The first batch with lines has its head in its own records; the later ones share a copy
+  // of its non-blank lines.
+  EXPECT_EQ(a1->head, nullptr);
+  ASSERT_NE(a2->head, nullptr);
+  EXPECT_EQ(a2->head->lines, (std::vector<std::string_view>{"{\"a\":1}", "{\"a\":2}"}));
+  EXPECT_EQ(a3->head, a2->head);
+  EXPECT_EQ(b1->head, nullptr);
+  ASSERT_NE(b2->head, nullptr);
+  EXPECT_EQ(b2->head->lines, (std::vector<std::string_view>{"<13>Jan  2 03:04:05 host app: hi"}));
+  // A file without lines has no head; nor does a file whose first chunk is its last.
+  EXPECT_EQ(Frame(stage, maker.End(2))->head, nullptr);
+  EXPECT_EQ(Frame(stage, maker.Last(3, "x\n"))->head, nullptr);
 
-  // The parse stage without a format follows the hint for the whole file: the logfmt-looking
-  // chunk of the JSON file fails as JSON instead of being parsed as logfmt.
+  // The parse stage without a format decides from the head, so the whole file is parsed one
+  // way: the logfmt-looking chunk of the JSON file fails as JSON instead of being parsed as
+  // logfmt.
   ParseStage parse(LogFormat::kAuto, 2026);
+  parse.Process(*a1);
+  EXPECT_EQ(a1->format_hint, "json");
+  EXPECT_TRUE(a1->records[1].ok());
   parse.Process(*a2);
+  EXPECT_EQ(a2->format_hint, "json");
   ASSERT_EQ(a2->records.size(), 2u);
   EXPECT_FALSE(a2->records[0].ok());
-  // Without a hint, or with one that names no format a guess can be (regex needs a pattern), a
-  // batch's own first lines decide.
-  for (std::string_view hint : {"", "regex", "xml"}) {
-    SCOPED_TRACE(hint);
-    a2->format_hint = hint;
-    for (flow::Record& r : a2->records) {
-      r.error = {};
-      r.fields.clear();
+  parse.Process(*a3);
+  EXPECT_EQ(a3->format_hint, "json");
+  parse.Process(*b2);
+  EXPECT_EQ(b2->format_hint, "syslog");
+  // Without a head, a batch's own first lines decide.
+  a2->head.reset();
+  for (flow::Record& r : a2->records) {
+    r.error = {};
+    r.fields.clear();
+  }
+  parse.Process(*a2);
+  EXPECT_EQ(a2->format_hint, "logfmt");
+  EXPECT_TRUE(a2->records[0].ok());
+  EXPECT_EQ(Str(a2->records[0], "k"), "v");
+}
+
+// Lines of `n` kinds: `good` lines that parse as `line`, then bad ones.
+Strings Mixed(const std::string& line, std::size_t good, const std::string& bad, std::size_t n) {
+  Strings lines;
+  for (std::size_t i = 0; i < n; ++i) lines.push_back(i < good ? line : bad);
+  return lines;
+}
+
+TEST(ParseStageTest, AFormatIsChosenOnlyWhenNineTenthsOfTheHeadParse) {
+  const std::string access =
+      R"(203.0.113.9 - - [10/Oct/2026:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "curl")";
+  const std::string junk = "-- not a log line --";
+  ParseStage parse(LogFormat::kAuto, 2026);
+  // 58 of 64 is 90.6%: access, and the 6 others are access errors.
+  {
+    const Strings lines = Mixed(access, 58, junk, 64);
+    flow::RecordBatch batch = Batch(lines);
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_hint, "access");
+    EXPECT_EQ(batch.format_note, "");
+    EXPECT_TRUE(batch.records[0].ok());
+    EXPECT_EQ(Str(batch.records[0], "status"), "i:200");
+    EXPECT_FALSE(batch.records[63].ok());
+  }
+  // 57 of 64 is 89%: raw, every line whole, and a note that says why.
+  {
+    const Strings lines = Mixed(access, 57, junk, 64);
+    flow::RecordBatch batch = Batch(lines);
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_hint, "raw");
+    EXPECT_EQ(batch.format_note,
+              "format not recognised (best: access, 57 of 64 lines; 90% needed): read as raw");
+    for (const flow::Record& r : batch.records) {
+      ASSERT_TRUE(r.ok()) << r.error;
+      EXPECT_EQ(Str(r, "message"), r.raw);
     }
-    parse.Process(*a2);
-    EXPECT_TRUE(a2->records[0].ok());
-    EXPECT_EQ(Str(a2->records[0], "k"), "v");
+  }
+  // Only the head counts: lines after the 64th do not.
+  {
+    Strings lines = Mixed(access, 64, junk, 64);
+    for (int i = 0; i < 100; ++i) lines.push_back(junk);
+    flow::RecordBatch batch = Batch(lines);
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_hint, "access");
+  }
+  // Blank lines do not count; a file of nothing else has no format.
+  {
+    const Strings lines = {"", "  ", "\t\r"};
+    flow::RecordBatch batch = Batch(lines);
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_hint, "");
+    EXPECT_EQ(batch.format_note, "");
+  }
+  // No format at all: the note says so.
+  {
+    const Strings lines = Mixed(junk, 3, junk, 3);
+    flow::RecordBatch batch = Batch(lines);
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_note,
+              "format not recognised (no format parsed any of its first 3 lines; 90% needed): "
+              "read as raw");
   }
 }
 
-TEST(ParseStageTest, ParseLogFormatKnowsTheSixNames) {
+TEST(ParseStageTest, DetectionOfRealWorldLines) {
+  const TimeContext now = TimeContext::Now();
+  const auto detect = [&](const Strings& lines) {
+    std::vector<std::string_view> views(lines.begin(), lines.end());
+    return LogFormatName(DetectLogFormat(views, now).format);
+  };
+  // rsyslog's traditional file format, as in /var/log/auth.log.
+  EXPECT_EQ(detect({"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
+                    "Dec 10 06:55:46 LabSZ sshd[24200]: input_userauth_request: invalid user "
+                    "webmaster [preauth]",
+                    "Dec 10 07:02:47 LabSZ sshd[24203]: Connection closed by 212.47.254.145 "
+                    "[preauth]"}),
+            "syslog");
+  EXPECT_EQ(detect({"2026-12-05T21:27:01.123456+00:00 web-01 CRON[1]: (root) CMD (true)"}),
+            "syslog");
+  EXPECT_EQ(detect({R"({"level":"info","msg":"x"})"}), "json");
+  EXPECT_EQ(detect({"ts=2026-12-05T21:27:01Z level=info msg=\"x y\""}), "logfmt");
+  // A log4j line is never access.
+  EXPECT_NE(detect({"2015-10-18 18:01:47,978 INFO [main] "
+                    "org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster"}),
+            "access");
+}
+
+TEST(ParseStageTest, ParseLogFormatKnowsTheNames) {
   const std::pair<const char*, LogFormat> known[] = {{"access", LogFormat::kAccess},
                                                      {"json", LogFormat::kJson},
                                                      {"syslog", LogFormat::kSyslog},
@@ -238,7 +335,9 @@ TEST(ParseStageTest, ParseLogFormatKnowsTheSixNames) {
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_EQ(parsed.error().message(), "unknown format \"" + std::string(bad) +
-                                            "\"; known: access, json, syslog, logfmt, regex, raw");
+                                            "\"; known: auto, access, apache_error, nginx_error, "
+                                            "syslog, applog, logcat, glog, cri, "
+                                            "docker, json, logfmt, grok, regex, raw");
   }
 }
 

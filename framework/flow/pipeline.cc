@@ -40,6 +40,8 @@ std::shared_ptr<RecordBatch> RecordBatch::CopyOf(
   copy->error = original->error;
   copy->stream = original->stream;
   copy->format_hint = original->format_hint;
+  copy->format_note = original->format_note;
+  copy->head = original->head;
   copy->parent = original;
   return copy;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <memory_resource>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,33 @@
 #include "framework/flow/record.h"
 
 namespace ringflow::flow {
+
+// The first lines of a file, as a parse stage detecting formats samples them: among the records
+// of the file's first batch that has any, the first kLines that are read without error and not
+// blank (only spaces, tabs and '\r'), as long as they stay within kMaxBytes together (a line
+// that would pass it ends the head). Immutable once made; shared by the file's later batches.
+struct FileHead {
+  static constexpr std::size_t kLines = 64;
+  static constexpr std::size_t kMaxBytes = 256 * 1024;
+
+  // Calls visit(i) for the index of each head line among `records`, in order.
+  template <typename Visit>
+  static void ForEach(std::span<const Record> records, Visit visit) {
+    std::size_t lines = 0;
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < records.size() && lines < kLines; ++i) {
+      const Record& r = records[i];
+      if (!r.ok() || r.raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      bytes += r.raw.size();
+      if (bytes > kMaxBytes) return;
+      ++lines;
+      visit(i);
+    }
+  }
+
+  std::string text;                     // the lines, back to back
+  std::vector<std::string_view> lines;  // views into text
+};
 
 struct RecordBatch {
   // `first_block`: the bytes the batch's memory takes at its first allocation (it grows by
@@ -50,11 +78,18 @@ struct RecordBatch {
   std::optional<Error> error;
   // Set by the pipeline: the index of the stage that produced this batch.
   uint32_t stream = 0;
-  // A framer's guess at the format of the file's lines, made once per file from its first lines
-  // and set on every batch of the file: the name a parse stage's "format" takes (e.g. "json"),
-  // in static storage; empty: no guess. A parse stage without a format uses it, so a whole file
-  // is parsed one way.
+  // The format the batch's records were parsed in, set by a parse stage: the name its "format"
+  // takes (e.g. "json"), in static storage; empty: not parsed (yet). A parse stage that
+  // detects formats decides from the file's head, so every batch of a file says the same.
   std::string_view format_hint;
+  // Why a parse stage that detects formats chose none for the file (it is then read as "raw"),
+  // for the run to report once per file; a view into `arena`, empty otherwise.
+  std::string_view format_note;
+  // The file's first lines, for stages that decide something per file from them (a parse stage
+  // detecting the format): set by the line framer on the file's batches after the first one
+  // that has lines, so that every batch decides on the same lines. A batch without it has
+  // those lines at the start of its own records (see FileHead::Counts).
+  std::shared_ptr<const FileHead> head;
   // A batch copied for one branch of a fan-out keeps the original alive: its records may view
   // the original's arena.
   std::shared_ptr<const RecordBatch> parent;
