@@ -78,6 +78,7 @@ Status ManifestSink::Digest(const flow::RecordBatch& batch) {
 void ManifestSink::Count(const flow::RecordBatch& batch, Counts& counts) {
   counts.records += batch.records.size();
   for (const flow::Record& r : batch.records) counts.parse_errors += r.ok() ? 0u : 1u;
+  if (!batch.format_hint.empty()) counts.format = batch.format_hint;
 }
 
 Status ManifestSink::WriteFrom(std::size_t input, const flow::RecordBatch& batch) {
@@ -136,6 +137,8 @@ Status ManifestSink::WriteLine(const flow::Value& path, const flow::Value& bytes
        counts ? flow::Value::Int(static_cast<int64_t>(counts->records)) : flow::Value::Null()},
       {"parse_errors",
        counts ? flow::Value::Int(static_cast<int64_t>(counts->parse_errors)) : flow::Value::Null()},
+      {"format", counts && !counts->format.empty() ? flow::Value::String(counts->format)
+                                                   : flow::Value::Null()},
       {"xxh3", xxh3},
       {"status", status},
   };
@@ -146,7 +149,8 @@ Status ManifestSink::WriteLine(const flow::Value& path, const flow::Value& bytes
 Status RegisterManifestSink(run::StageRegistry& registry) {
   return registry.RegisterSink(
       {"manifest",
-       "one JSON object per input file: path, bytes, lines, records, parse_errors, xxh3, status. "
+       "one JSON object per input file: path, bytes, lines, records, parse_errors, format (what "
+       "the counted records were parsed as), xxh3, status. "
        "\"input\": a checksum stage, or [checksum stage, stage whose records are counted per "
        "file] (without the second, records and parse_errors are null); with \"digest\": true, "
        "the one stage whose records are counted (the sink digests its chunks itself)",

@@ -1,9 +1,12 @@
 // ManifestSink: one JSON object per input file, in the order the files finish (discovery order
 // in an ordered run):
-//   {"path":..,"bytes":..,"lines":..,"records":..,"parse_errors":..,"xxh3":..,"status":..}
+//   {"path":..,"bytes":..,"lines":..,"records":..,"parse_errors":..,"format":..,"xxh3":..,
+//    "status":..}
 // Input 0 is a checksum stage (path, bytes, lines, xxh3 and status come from its per-file
 // record). An optional input 1 is a record stage whose records are counted per file: records
-// (all of them) and parse_errors (those that carry an error); without it both are null.
+// (all of them) and parse_errors (those that carry an error), and format (the name a parse stage
+// gave the file's batches: RecordBatch::format_hint); without it all three are null, and format
+// is null for a file whose records no parse stage saw (or that had no lines).
 // The output goes through a JsonSink: a file appears under its final name only when the run
 // succeeds. Thread-compatible (the pipeline calls it from one thread at a time).
 #pragma once
@@ -75,6 +78,7 @@ class ManifestSink final : public flow::SinkStage {
   struct Counts {
     uint64_t records = 0;
     uint64_t parse_errors = 0;
+    std::string_view format;  // the format the file's records were parsed in (static storage)
   };
   // Adds a batch's records (and those that carry an error) to `counts`.
   static void Count(const flow::RecordBatch& batch, Counts& counts);

@@ -341,17 +341,18 @@ std::shared_ptr<flow::RecordBatch> Records(uint64_t seq, uint64_t file_id, int n
   return batch;
 }
 
-// The manifest line for `content` (a file read whole), counts null when `records` < 0.
+// The manifest line for `content` (a file read whole), counts null when `records` < 0, format
+// null when empty.
 std::string ManifestLine(const std::string& path, const std::string& content, int records,
-                         int parse_errors) {
+                         int parse_errors, const std::string& format = "") {
   const auto newlines = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
   const uint64_t lines = newlines + (!content.empty() && content.back() != '\n' ? 1 : 0);
   return "{\"path\":\"" + path + "\",\"bytes\":" + std::to_string(content.size()) +
          ",\"lines\":" + std::to_string(lines) +
          ",\"records\":" + (records < 0 ? "null" : std::to_string(records)) +
          ",\"parse_errors\":" + (records < 0 ? "null" : std::to_string(parse_errors)) +
-         ",\"xxh3\":\"" + HexDigest(Xxh3::Hash(content.data(), content.size())) +
-         "\",\"status\":\"ok\"}\n";
+         ",\"format\":" + (format.empty() ? "null" : "\"" + format + "\"") + ",\"xxh3\":\"" +
+         HexDigest(Xxh3::Hash(content.data(), content.size())) + "\",\"status\":\"ok\"}\n";
 }
 
 TEST(ManifestSinkTest, OneLinePerFileWithTheKeysInOrderAndNullCountsWithoutInput1) {
@@ -376,7 +377,8 @@ TEST(ManifestSinkTest, OneLinePerFileWithTheKeysInOrderAndNullCountsWithoutInput
   EXPECT_EQ(pipe.ReadAll(),
             ManifestLine("f1", a, -1, 0) + ManifestLine("f2", b, -1, 0) + quoted_line +
                 "{\"path\":\"gone\",\"bytes\":0,\"lines\":0,\"records\":null,\"parse_errors\":"
-                "null,\"xxh3\":null,\"status\":\"open gone: No such file or directory (ENOENT)\"}"
+                "null,\"format\":null,\"xxh3\":null,\"status\":\"open gone: No such file or "
+                "directory (ENOENT)\"}"
                 "\n");
 }
 
@@ -710,7 +712,7 @@ TEST_F(BuildTest, FanOutDocumentBuildsTheRightGraphAndRuns) {
     total += lines;
     int bad = 0;
     for (std::size_t at = 0; (at = c.find("not json", at)) != std::string::npos; ++at) ++bad;
-    expected += ManifestLine(jobs[f].path, c, lines, bad);
+    expected += ManifestLine(jobs[f].path, c, lines, bad, "json");
   }
   EXPECT_EQ(ReadAll(Out("manifest.ndjson")), expected);
   const std::string all = ReadAll(Out("all.ndjson"));
@@ -758,10 +760,10 @@ TEST_F(BuildTest, DigestingManifestWritesWhatTheChecksumStageManifestWrites) {
   const std::string two = ReadAll(Out("two.ndjson"));
   EXPECT_EQ(ReadAll(Out("one.ndjson")), two);
   EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), static_cast<long>(jobs.size()));
-  EXPECT_EQ(two.substr(0, ManifestLine(jobs[1].path, contents[1], 2, 1).size() +
-                              ManifestLine(jobs[0].path, contents[0], 0, 0).size()),
-            ManifestLine(jobs[0].path, contents[0], 0, 0) +
-                ManifestLine(jobs[1].path, contents[1], 2, 1));
+  EXPECT_EQ(two.substr(0, ManifestLine(jobs[1].path, contents[1], 2, 1, "json").size() +
+                              ManifestLine(jobs[0].path, contents[0], 0, 0, "json").size()),
+            ManifestLine(jobs[0].path, contents[0], 0, 0, "json") +
+                ManifestLine(jobs[1].path, contents[1], 2, 1, "json"));
   EXPECT_NE(two.find("\"status\":\"open: No such file or directory (ENOENT)\""), std::string::npos);
 }
 

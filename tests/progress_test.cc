@@ -121,15 +121,24 @@ TEST(SummaryJsonTest, EveryKeyOfANormalRun) {
   s.files_total = 20003;
   s.skipped["hidden file"] = 2;
   s.skipped["not a regular file (fifo)"] = 1;
+  s.formats["access"] = 19990;
+  s.formats["raw"] = 10;
   const std::string json = SummaryJson(s);
   EXPECT_EQ(json.find('\n'), std::string::npos);
   rapidjson::Document doc;
   ASSERT_NO_FATAL_FAILURE(ParseStrict(json, doc));
 
-  EXPECT_EQ(doc.MemberCount(), 13u);
+  EXPECT_EQ(doc.MemberCount(), 14u);
   EXPECT_EQ(doc["files_total"].GetUint64(), 20003u);
   EXPECT_EQ(doc["files_read"].GetUint64(), 20000u);
   EXPECT_EQ(doc["files_skipped"].GetUint64(), 3u);
+  ASSERT_TRUE(doc["formats"].IsObject());
+  EXPECT_EQ(doc["formats"].MemberCount(), 2u);
+  EXPECT_EQ(doc["formats"]["access"].GetUint64(), 19990u);
+  EXPECT_EQ(doc["formats"]["raw"].GetUint64(), 10u);
+  // The text says the same, in name order.
+  EXPECT_NE(FormatSummary(s).find("\nringflow: formats: 19990 access, 10 raw\n"), std::string::npos)
+      << FormatSummary(s);
   ASSERT_TRUE(doc["skipped"].IsObject());
   EXPECT_EQ(doc["skipped"].MemberCount(), 2u);
   EXPECT_EQ(doc["skipped"]["hidden file"].GetUint64(), 2u);

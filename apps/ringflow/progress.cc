@@ -91,6 +91,17 @@ std::string FormatSummary(const RunSummary& summary) {
   }
   out += '\n';
 
+  if (!summary.formats.empty()) {
+    // "300 access, 2 raw": files per format, in name order.
+    out += "ringflow: formats:";
+    const char* separator = " ";
+    for (const auto& [format, files] : summary.formats) {
+      out += separator + std::to_string(files) + " " + EscapeControl(format);
+      separator = ", ";
+    }
+    out += '\n';
+  }
+
   out += "ringflow: " + FormatSize(summary.bytes) + ", " + Count(summary.lines, "line", "lines") +
          ", " + Count(summary.records, "record", "records") + ", " +
          Count(summary.parse_errors, "parse error", "parse errors") + '\n';

@@ -25,6 +25,7 @@ using run::SummaryJson;
 
 // Human-readable summary, several lines, each starting with "ringflow: ", e.g.
 //   ringflow: 20000 files read, 3 skipped (2 hidden file, 1 not a regular file (fifo))
+//   ringflow: formats: 19990 access, 10 raw          (only when a parse stage named formats)
 //   ringflow: 1.95 GiB, 8388608 lines, 8388608 records, 12 parse errors
 //   ringflow: 3.41 s, 586.3 MB/s, 2.46 M lines/s
 // plus "ringflow: interrupted by SIGINT" first when interrupted. Rates are 0 when elapsed is 0.

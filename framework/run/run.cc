@@ -62,6 +62,8 @@ class LineCounter final : public flow::FramingStage {
 struct FileReport {
   std::map<std::string, uint64_t> skipped;  // reason -> files
   uint64_t problems = 0;                    // skipped files that make the exit status 1
+  std::map<std::string, uint64_t> formats;  // format -> files
+  uint64_t format_seq = UINT64_MAX;         // the last end message whose format was counted
 };
 
 bool Stopped(const std::atomic<bool>* stop) {
@@ -186,7 +188,18 @@ class RunSink final : public flow::SinkStage {
         counters_->parse_errors.fetch_add(errors, std::memory_order_relaxed);
       }
     }
-    if (report_ == nullptr || input != 0) return;
+    if (report_ == nullptr) return;
+    // A file's format: from the first input of its end message that has one (every batch of a
+    // file says the same), with the note when detection fell back to raw.
+    if (batch.end && !batch.format_hint.empty() && report_->format_seq != batch.seq) {
+      report_->format_seq = batch.seq;
+      ++report_->formats[std::string(batch.format_hint)];
+      if (!batch.format_note.empty() && batch.chunk) {
+        observer_->Report("note: " + EscapeControl(batch.chunk->path) + ": " +
+                          std::string(batch.format_note));
+      }
+    }
+    if (input != 0) return;
     // Bytes as chunks pass (every chunk reaches every input as a batch), so the progress line
     // moves within a large file.
     if (batch.chunk) counters_->bytes.fetch_add(batch.chunk->length, std::memory_order_relaxed);
@@ -362,6 +375,7 @@ RunStats Collect(const RunCounters& counters, const Wrapped& w, const Discovered
   const uint64_t done = counters.files_done.load();
   summary.files_read = done - counters.files_failed.load();
   summary.skipped = w.report.skipped;
+  summary.formats = w.report.formats;
   if (done < files_total) summary.skipped["not reached: interrupted"] += files_total - done;
   summary.bytes = counters.bytes.load();
   summary.lines = counters.lines.load();

@@ -71,6 +71,13 @@ std::string SummaryJson(const RunSummary& summary) {
   out += number(summary.records);
   AppendJsonKey(out, "parse_errors");
   out += number(summary.parse_errors);
+  AppendJsonKey(out, "formats");
+  out += '{';
+  for (const auto& [format, files] : summary.formats) {
+    AppendJsonKey(out, format);
+    out += number(files);
+  }
+  out += '}';
   AppendJsonKey(out, "elapsed_seconds");
   out += FixedDecimal(elapsed, 3);
   AppendJsonKey(out, "bytes_per_second");

@@ -28,6 +28,8 @@ struct RunSummary {
   // "Permission denied (EACCES)", "interrupted" ...): reason -> count.
   std::map<std::string, uint64_t> skipped;
   uint64_t bytes = 0, lines = 0, records = 0, parse_errors = 0;
+  // Files by the format a parse stage read them in ("access" -> 12), as the first sink saw it.
+  std::map<std::string, uint64_t> formats;
   double elapsed_seconds = 0;
   bool interrupted = false;  // stopped (RunOptions::stop)
   std::string signal;        // what stopped it, when the caller knows ("SIGINT"); set by the caller
@@ -59,8 +61,8 @@ struct RunStats {
 
 // The summary as one JSON object (one line, no trailing newline), keys: files_total, files_read,
 // files_skipped (number), skipped ({reason: count}), bytes, lines, records, parse_errors,
-// elapsed_seconds, bytes_per_second, lines_per_second, interrupted (bool), signal (string or
-// null). Strings escaped for any bytes (AppendJsonString).
+// formats ({format: files}), elapsed_seconds, bytes_per_second, lines_per_second, interrupted
+// (bool), signal (string or null). Strings escaped for any bytes (AppendJsonString).
 std::string SummaryJson(const RunSummary& summary);
 
 // What the summary's text and JSON share: files skipped in all; `count` per second, 0 when there

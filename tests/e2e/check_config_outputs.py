@@ -183,7 +183,8 @@ def check_manifest(sink):
             digests[m.group(2)] = m.group(1)
     for g in got:
         p = g["path"]
-        assert list(g) == ["path", "bytes", "lines", "records", "parse_errors", "xxh3", "status"], g
+        assert list(g) == ["path", "bytes", "lines", "records", "parse_errors", "format", "xxh3",
+                           "status"], g
         assert g["bytes"] == os.path.getsize(p) and g["status"] == "ok", g
         assert g["lines"] == len(per_file_lines[p]), (g, len(per_file_lines[p]))
         assert g["xxh3"] == digests[p], (g, digests[p])

@@ -192,7 +192,7 @@ if len(set(paths)) != len(paths):
     problem("a file is listed twice in the manifest")
 if len(digests) != len(tsv):
     problem(f"the xxhsum oracle gave {len(digests)} digests for {len(tsv)} files")
-KEYS = ["path", "bytes", "lines", "records", "parse_errors", "xxh3", "status"]
+KEYS = ["path", "bytes", "lines", "records", "parse_errors", "format", "xxh3", "status"]
 for m in manifest:
     p = m.get("path")
     if list(m) != KEYS:
@@ -309,8 +309,9 @@ skipped = collections.Counter(m["status"] for m in man if m["status"] != "ok")
 want = {"files_total": len(man), "files_read": len(ok), "files_skipped": len(man) - len(ok),
         "skipped": dict(skipped), "bytes": sum(m["bytes"] for m in man),
         "lines": sum(m["lines"] for m in man), "records": sum(m["records"] for m in man),
-        "parse_errors": sum(m["parse_errors"] for m in man), "interrupted": False,
-        "signal": None}
+        "parse_errors": sum(m["parse_errors"] for m in man),
+        "formats": dict(collections.Counter(m["format"] for m in man if m["format"] is not None)),
+        "interrupted": False, "signal": None}
 for k, v in want.items():
     if stats.get(k) != v:
         bad.append(f"stats {k} = {stats.get(k)!r}, the manifest says {v!r}")
@@ -318,7 +319,7 @@ for k in ("elapsed_seconds", "bytes_per_second", "lines_per_second"):
     if not isinstance(stats.get(k), (int, float)) or isinstance(stats.get(k), bool) or stats[k] < 0:
         bad.append(f"stats {k} = {stats.get(k)!r}, expected a number >= 0")
 want_keys = {"files_total", "files_read", "files_skipped", "skipped", "bytes", "lines", "records",
-             "parse_errors", "elapsed_seconds", "bytes_per_second", "lines_per_second",
+             "parse_errors", "formats", "elapsed_seconds", "bytes_per_second", "lines_per_second",
              "interrupted", "signal"}
 if set(stats) != want_keys:
     bad.append(f"stats keys {sorted(stats)}, expected {sorted(want_keys)}")
