@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "apps/ringflow/options.h"
 #include "apps/ringflow/progress.h"
@@ -114,6 +115,18 @@ int ExecuteRun(run::Run& run, const FrontEndOptions& front) {
   }
   if (stats->kept_for_resume) resume_note("interrupted");
   return signal != 0 ? 128 + signal : exit_code;
+}
+
+int OpenAndExecute(config::PipelineConfig pipeline, run::RunOptions options,
+                   run::StopSignals& signals, const FrontEndOptions& front) {
+  auto opened = run::Run::Open(std::move(pipeline), std::move(options));
+  if (!opened.ok()) {
+    PrintError(opened.error().message());
+    return 1;
+  }
+  run::Run& r = **opened;
+  if (r.options().checkpoint.empty()) signals.RemoveOnQuit(r.TemporaryFiles());
+  return ExecuteRun(r, front);
 }
 
 }  // namespace ringflow::app

@@ -32,4 +32,9 @@ std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args,
 // given to the run). A failed run with --checkpoint keeps its partial outputs for --resume.
 int ExecuteRun(run::Run& run, const FrontEndOptions& front);
 
+// Run::Open, then ExecuteRun. A run without a checkpoint has `signals` remove its temporary files
+// when a second signal ends the process at once. Returns 1 (the reason printed) when Open fails.
+int OpenAndExecute(config::PipelineConfig pipeline, run::RunOptions options,
+                   run::StopSignals& signals, const FrontEndOptions& front);
+
 }  // namespace ringflow::app

@@ -44,16 +44,9 @@ std::string FormatEta(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds >= 1e9) return "ETA ?";
   // Nearest, not up: a remaining time of exactly 3 s computed as 3.0000001 still reads 0:03.
   const auto total = static_cast<uint64_t>(seconds + 0.5);
+  const auto two = [](uint64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
   const uint64_t h = total / 3600, m = total / 60 % 60, s = total % 60;
-  char buf[64];
-  if (h > 0) {
-    std::snprintf(buf, sizeof(buf), "ETA %llu:%02llu:%02llu", static_cast<unsigned long long>(h),
-                  static_cast<unsigned long long>(m), static_cast<unsigned long long>(s));
-  } else {
-    std::snprintf(buf, sizeof(buf), "ETA %llu:%02llu", static_cast<unsigned long long>(m),
-                  static_cast<unsigned long long>(s));
-  }
-  return buf;
+  return "ETA " + (h > 0 ? std::to_string(h) + ":" + two(m) : std::to_string(m)) + ":" + two(s);
 }
 
 // Remaining work over the rate so far; "?" before there is a rate.

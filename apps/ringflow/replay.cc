@@ -312,14 +312,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   options.skip_compressed = true;
   options.stat_sizes = front.progress;
   if (!a.stats_json.empty()) options.extra_outputs.push_back({a.stats_json, "--stats-json"});
-  auto opened = run::Run::Open(std::move(pipeline).value(), std::move(options));
-  if (!opened.ok()) {
-    PrintError(opened.error().message());
-    return 1;
-  }
-  run::Run& r = **opened;
-  if (r.options().checkpoint.empty()) signals.RemoveOnQuit(r.TemporaryFiles());
-  return ExecuteRun(r, front);
+  return OpenAndExecute(std::move(pipeline).value(), std::move(options), signals, front);
 }
 
 }  // namespace ringflow::app

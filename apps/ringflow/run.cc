@@ -117,16 +117,9 @@ int RunCommand(const std::vector<std::string>& args) {
     PrintError("run: " + *bad + " (see --help)");
     return 2;
   }
-  auto opened = run::Run::Open(std::move(pipeline), std::move(options));
-  if (!opened.ok()) {
-    PrintError(opened.error().message());
-    return 1;
-  }
-  run::Run& r = **opened;
-  if (r.options().checkpoint.empty()) signals.RemoveOnQuit(r.TemporaryFiles());
   FrontEndOptions front;
   front.command = "run";
-  return ExecuteRun(r, front);
+  return OpenAndExecute(std::move(pipeline), std::move(options), signals, front);
 }
 
 int ValidateCommand(const std::vector<std::string>& args) {
@@ -175,13 +168,12 @@ int StagesCommand(const std::vector<std::string>& args) {
     PrintError("stages: unexpected argument " + QuoteForMessage(positional[0]) + " (see --help)");
     return 2;
   }
-  run::StageRegistry storage;
-  run::StageRegistry* registry = &storage;
-  if (Status s = stages::RegisterBuiltins(storage); !s.ok()) {
+  run::StageRegistry registry;
+  if (Status s = stages::RegisterBuiltins(registry); !s.ok()) {
     PrintError("stages: " + s.error().message());
     return 1;
   }
-  if (Status loaded = run::LoadPlugins(*registry, plugins, {}); !loaded.ok()) {
+  if (Status loaded = run::LoadPlugins(registry, plugins, {}); !loaded.ok()) {
     PrintError("stages: " + loaded.error().message());
     return 1;
   }
@@ -192,7 +184,7 @@ int StagesCommand(const std::vector<std::string>& args) {
       return 1;
     }
     const Status loaded =
-        run::LoadPlugins(*registry, config::PipelineDocument::ReadFile(config).plugins(),
+        run::LoadPlugins(registry, config::PipelineDocument::ReadFile(config).plugins(),
                          std::filesystem::path(config).parent_path());
     if (!loaded.ok()) {
       PrintError("stages: " + ShortenForMessage(config) + ": " + loaded.error().message());
@@ -200,8 +192,8 @@ int StagesCommand(const std::vector<std::string>& args) {
     }
   }
   std::cout << "Stages:\n\n"
-            << config::DescribeCatalog(registry->stages()) << "\nSinks:\n\n"
-            << config::DescribeCatalog(registry->sinks());
+            << config::DescribeCatalog(registry.stages()) << "\nSinks:\n\n"
+            << config::DescribeCatalog(registry.sinks());
   return 0;
 }
 
