@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
+#include "framework/core/number.h"
 #include "stages/internal/parse_util.h"
 
 namespace ringflow::stages {
@@ -20,6 +22,23 @@ using internal::Put;
 using internal::Token;
 
 using flow::Value;
+
+// A request time as servers append it: digits, with a fraction or not ("0.005", nginx's
+// $request_time; "1534", Apache's %D), as a Double or an Int; nothing for anything else.
+std::optional<Value> RequestTime(std::string_view text) {
+  const std::size_t point = text.find('.');
+  const std::string_view whole = text.substr(0, point);
+  int64_t n = 0;
+  if (!ParseUnsigned(whole, INT64_MAX, n)) return std::nullopt;
+  if (point == std::string_view::npos) return Value::Int(n);
+  const std::string_view fraction = text.substr(point + 1);
+  if (fraction.empty() || fraction.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::optional<double> value = ParseDouble(text);
+  if (!value) return std::nullopt;
+  return Value::Double(*value);
+}
 
 // "10/Oct/2026:13:55:36 -0700" -> "2026-10-10T13:55:36-07:00" in the arena; empty on error.
 std::string_view FormatAccessTime(std::string_view t, flow::Arena& arena) {
@@ -130,7 +149,10 @@ bool ParseAccessLine(std::string_view line, flow::Record& out, flow::Arena& aren
   }
   std::string_view referer, agent, extra;
   bool has_referer = false, has_agent = false;
-  if (pos < line.size()) {
+  std::optional<Value> request_time;
+  if (pos < line.size() && (request_time = RequestTime(line.substr(pos + 1)))) {
+    pos = line.size();  // the common format and a request time
+  } else if (pos < line.size()) {
     ++pos;  // Token stopped at a space.
     if (!at('"')) return Fail(out, "expected '\"' before the referer");
     if (!ReadQuoted(line, pos, arena, referer)) return Fail(out, "unterminated referer");
@@ -145,6 +167,8 @@ bool ParseAccessLine(std::string_view line, flow::Record& out, flow::Arena& aren
         if (!at(' ')) return Fail(out, "expected a space after the user agent");
         while (at(' ')) ++pos;
         extra = line.substr(pos);
+        request_time = RequestTime(extra);
+        if (request_time) extra = {};
       }
     }
   }
@@ -167,6 +191,7 @@ bool ParseAccessLine(std::string_view line, flow::Record& out, flow::Arena& aren
   out.fields.push_back({"bytes", Value::Int(bytes)});
   if (has_referer) out.fields.push_back({"referer", DashIsNull(referer)});
   if (has_agent) out.fields.push_back({"user_agent", DashIsNull(agent)});
+  if (request_time) out.fields.push_back({"request_time", *request_time});
   if (!extra.empty()) out.fields.push_back({"extra", Value::String(extra)});
   return true;
 }

@@ -26,8 +26,11 @@ namespace ringflow::stages {
 //   bytes         int, 0 to 2^63-1; "-" -> 0
 //   referer       string; null for "-"          (only when present)
 //   user_agent    string; null for "-"          (only when present)
-//   extra         string: whatever follows the user agent after blanks, e.g. nginx "main"'s
-//                 "$http_x_forwarded_for" (only when present and non-empty)
+//   request_time  int or double: a number alone after the user agent, or after the bytes of a
+//                 "common" line ("0.005": nginx's $request_time, seconds; "1534": Apache's %D,
+//                 microseconds), as written (only when present)
+//   extra         string: anything else that follows the user agent after blanks, e.g. nginx
+//                 "main"'s "$http_x_forwarded_for" (only when present and non-empty)
 // Quoted fields end at the first unescaped '"'; inside them `\"` -> `"` and `\\` -> `\`, any
 // other backslash is kept as it is (nginx writes `\x22`, which stays literal).
 //

@@ -69,6 +69,35 @@ TEST(ParseAccessTest, CommonLineHasNoRefererOrAgent) {
                                "protocol=s:HTTP/1.1", "status=i:201", "bytes=i:0"}));
 }
 
+TEST(ParseAccessTest, ATrailingRequestTime) {
+  // nginx: log_format with $request_time after the user agent; Apache: %D after "%{User-agent}i".
+  const Parsed nginx = Parse(
+      R"(10.0.0.1 - - [05/Dec/2026:21:27:01 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.0" 0.5)");
+  ASSERT_TRUE(nginx.ok) << nginx.error;
+  EXPECT_EQ(nginx.fields.back(), "request_time=d:0.5");
+  EXPECT_EQ(nginx.fields[nginx.fields.size() - 2], "user_agent=s:curl/8.0");
+  const Parsed apache = Parse(
+      R"(10.0.0.1 - - [05/Dec/2026:21:27:01 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.0" 1534)");
+  ASSERT_TRUE(apache.ok) << apache.error;
+  EXPECT_EQ(apache.fields.back(), "request_time=i:1534");
+  // The common format and a request time.
+  const Parsed common =
+      Parse(R"(127.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "POST /api HTTP/1.1" 201 - 0.125)");
+  ASSERT_TRUE(common.ok) << common.error;
+  EXPECT_EQ(common.fields,
+            (Strings{"remote_addr=s:127.0.0.1", "remote_user=null",
+                     "time=s:2026-01-01T00:00:00+00:00", "method=s:POST", "path=s:/api",
+                     "protocol=s:HTTP/1.1", "status=i:201", "bytes=i:0", "request_time=d:0.125"}));
+  // Anything but one number stays extra, or is an error where a referer is due.
+  const Parsed other = Parse(
+      R"(10.0.0.1 - - [05/Dec/2026:21:27:01 +0000] "GET / HTTP/1.1" 200 612 "-" "curl" 0.5 x)");
+  ASSERT_TRUE(other.ok) << other.error;
+  EXPECT_EQ(other.fields.back(), "extra=s:0.5 x");
+  EXPECT_FALSE(Parse(R"(1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 .5)").ok);
+  EXPECT_FALSE(Parse(R"(1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 5.)").ok);
+  EXPECT_FALSE(Parse(R"(1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 -1)").ok);
+}
+
 TEST(ParseAccessTest, ZeroOffsetKeepsNumericForm) {
   const Parsed p = Parse(R"(::1 - - [29/Feb/2028:23:59:60 +0000] "GET / HTTP/2.0" 304 0 "-" "-")");
   ASSERT_TRUE(p.ok) << p.error;
