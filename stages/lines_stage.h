@@ -42,6 +42,7 @@ class LinesStage final : public flow::FramingStage {
   void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override;
   // Its records are the files' lines (joined ones, with a multiline rule).
   bool frames_lines() const override { return true; }
+  uint64_t lines_framed() const override { return lines(); }
 
   // Input lines framed so far, over all files (with a multiline rule: every line of every
   // record, also those dropped beyond its limits), and how many were cut at max_line_bytes.

@@ -380,6 +380,10 @@ TEST(MultilineLinesTest, RecordInsideOneChunkIsAViewIntoIt) {
   EXPECT_EQ(records, (Strings{"e"}));  // the last record at the file's end
   EXPECT_FALSE(maker.pool().Contains(end->records[0].raw.data()));  // copied out of its chunk
   EXPECT_EQ(stage.lines(), 5u);
+  // What a run counts as lines read: input lines, not the three records.
+  const flow::FramingStage& framing = stage;
+  EXPECT_TRUE(framing.frames_lines());
+  EXPECT_EQ(framing.lines_framed(), 5u);
 }
 
 TEST(MultilineLinesTest, CrlfBomAndFinalLineWithoutNewline) {

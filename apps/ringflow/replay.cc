@@ -85,6 +85,7 @@ struct ReplayArgs {
   std::string stats_json;
   bool unordered = false;
   std::string max_line_bytes;
+  std::string multiline;
   bool no_fsync = false;
   int64_t queue_depth = 0, buffers = 0, threads = 0;
   std::string buffer_size;
@@ -151,6 +152,11 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "also read hidden files and directories (names starting with '.')")(
       "max-line-bytes", po::value(&a.max_line_bytes)->value_name("SIZE"),
       "longest line kept (default 1MiB); longer lines are cut and flagged \"_truncated\"")(
+      "multiline", po::value(&a.multiline)->value_name("PRESET"),
+      "join continuation lines into the record before them: java (stack traces), python "
+      "(tracebacks), go (panics, goroutine dumps), indented (lines starting with a space or "
+      "tab); a record is its lines joined with \"\\n\", at most 500 lines and 1MiB (beyond: "
+      "cut, flagged \"_truncated\"); lines and the manifest's lines still count input lines")(
       "unordered", po::bool_switch(&a.unordered),
       "write files in the order they finish rather than discovery order (faster on many "
       "files; the output then differs between runs)");
@@ -216,7 +222,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (paths.empty() && !with_config) return usage("no PATH given");
   if (with_config) {
     for (const char* option :
-         {"out", "manifest", "format", "year", "timezone", "append", "no-fsync"}) {
+         {"out", "manifest", "format", "year", "timezone", "multiline", "append", "no-fsync"}) {
       if (vm.count(option) && !vm[option].defaulted()) {
         return usage(std::string("--") + option +
                      " does not combine with --config (the document names its stages and "
@@ -275,6 +281,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
     set("year", "stages[1].year", std::to_string(a.year));
     set("timezone", "stages[1].timezone", "\"" + a.timezone + "\"");
     set("max-line-bytes", "stages[0].max_line_bytes", "\"" + a.max_line_bytes + "\"");
+    set("multiline", "stages[0].multiline", "\"" + a.multiline + "\"");
     if (a.no_fsync) {
       overrides.push_back("sinks[0].fsync=false");
       if (!a.manifest.empty()) overrides.push_back("sinks[1].fsync=false");

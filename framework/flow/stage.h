@@ -115,9 +115,13 @@ class FramingStage {
   // file_id, chunk, end and error are already set). Views may point into chunk->data() or into
   // out.arena.
   virtual void Frame(const Chunk& chunk, RecordBatch& out) = 0;
-  // True when its records are the file's lines, one each (the line framer): a run counts them
-  // as the lines it read.
+  // True when its records are made of the file's lines (the line framer): a run counts the
+  // lines it read with lines_framed.
   virtual bool frames_lines() const { return false; }
+  // For a stage whose frames_lines() is true (which must override it): the input lines its
+  // Frame calls have framed so far, over all files. Not its records: a record may join several
+  // lines (multiline).
+  virtual uint64_t lines_framed() const { return 0; }
 };
 
 // Works on one batch; called concurrently on different batches, so it keeps no mutable state.

@@ -42,7 +42,8 @@ namespace ringflow::run {
 // 5: StageRegistry and the plugin entry points moved to ringflow::run (framework/run);
 //    FramingStage::frames_lines, SinkStage::lists_files and temporary_file (new virtuals),
 //    RecordBatch::format_hint a std::string_view, TypeSpec::provides, sink input checks.
-inline constexpr std::uint32_t kPluginAbiVersion = 5;
+// 6: FramingStage::lines_framed (a new virtual).
+inline constexpr std::uint32_t kPluginAbiVersion = 6;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
 // path is taken relative to `config_dir` (the directory of the pipeline document that lists it;

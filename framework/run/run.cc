@@ -42,16 +42,20 @@ Result<config::PipelineConfig> LoadDocument(StageRegistry& registry,
 
 namespace {
 
-// Counts the records a line framer frames (the summary's and the progress line's lines).
+// Counts the input lines a line framer frames (the summary's and the progress line's lines),
+// which are more than its records when it joins lines (multiline).
 class LineCounter final : public flow::FramingStage {
  public:
   LineCounter(flow::FramingStage* inner, RunCounters* counters)
       : inner_(inner), counters_(counters) {}
   void Frame(const flow::Chunk& chunk, flow::RecordBatch& out) override {
-    const std::size_t before = out.records.size();
+    // The inner stage is framed through this wrapper only, so the difference is this chunk's.
+    const uint64_t before = inner_->lines_framed();
     inner_->Frame(chunk, out);
-    counters_->lines.fetch_add(out.records.size() - before, std::memory_order_relaxed);
+    counters_->lines.fetch_add(inner_->lines_framed() - before, std::memory_order_relaxed);
   }
+  bool frames_lines() const override { return true; }
+  uint64_t lines_framed() const override { return inner_->lines_framed(); }
 
  private:
   flow::FramingStage* inner_;
