@@ -232,17 +232,15 @@ bool Counts(LogFormat format, const flow::Record& parsed) {
   return 2 * pairs >= parsed.fields.size();
 }
 
-// "format not recognised (best: syslog, 40 of 64 lines; 90% needed): read as raw".
+// "format not recognised (best: syslog, 40 of 64 lines; 90% needed): read as raw", for a file
+// some format came close to: a log whose format changed, or that a parser misreads, rather than
+// text that is no log (which the summary counts among the raw files without a note each).
 std::string_view NoteOf(const Detection& d, flow::Arena& arena) {
-  std::string note = "format not recognised (";
-  if (d.best_parsed == 0) {
-    note += "no format parsed any of its first " + std::to_string(d.lines) + " lines";
-  } else {
-    note += "best: " + std::string(LogFormatName(d.best)) + ", " + std::to_string(d.best_parsed) +
-            " of " + std::to_string(d.lines) + " lines";
-  }
-  note += "; " + std::to_string(static_cast<int>(kDetectionShare * 100)) + "% needed): read as raw";
-  return arena.Copy(note);
+  if (d.best_parsed == 0) return {};
+  return arena.Copy("format not recognised (best: " + std::string(LogFormatName(d.best)) + ", " +
+                    std::to_string(d.best_parsed) + " of " + std::to_string(d.lines) + " lines; " +
+                    std::to_string(static_cast<int>(kDetectionShare * 100)) +
+                    "% needed): read as raw");
 }
 
 }  // namespace

@@ -113,7 +113,8 @@ class ParseStage final : public flow::TransformStage {
   // and Record::truncated are kept either way. Sets batch.format_hint to the format used.
   // kAuto: the format is DetectLogFormat's answer for the file's head (batch.head, or, without
   // one, this batch's own first lines, whose parses are then kept), so every batch of a file is
-  // parsed one way; a file no format fits is read as raw, with batch.format_note saying why.
+  // parsed one way; a file no format fits is read as raw, with batch.format_note saying which
+  // format came closest when one parsed some of its head (none for plain text).
   void Process(flow::RecordBatch& batch) const override;
 
   LogFormat format() const { return format_; }

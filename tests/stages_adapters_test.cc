@@ -284,14 +284,13 @@ TEST(ParseStageTest, AFormatIsChosenOnlyWhenNineTenthsOfTheHeadParse) {
     EXPECT_EQ(batch.format_hint, "");
     EXPECT_EQ(batch.format_note, "");
   }
-  // No format at all: the note says so.
+  // No format at all: plain text, read as raw without a note.
   {
     const Strings lines = Mixed(junk, 3, junk, 3);
     flow::RecordBatch batch = Batch(lines);
     parse.Process(batch);
-    EXPECT_EQ(batch.format_note,
-              "format not recognised (no format parsed any of its first 3 lines; 90% needed): "
-              "read as raw");
+    EXPECT_EQ(batch.format_hint, "raw");
+    EXPECT_EQ(batch.format_note, "");  // text that is no log: counted as raw, no note
   }
 }
 

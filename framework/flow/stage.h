@@ -82,8 +82,9 @@ struct RecordBatch {
   // takes (e.g. "json"), in static storage; empty: not parsed (yet). A parse stage that
   // detects formats decides from the file's head, so every batch of a file says the same.
   std::string_view format_hint;
-  // Why a parse stage that detects formats chose none for the file (it is then read as "raw"),
-  // for the run to report once per file; a view into `arena`, empty otherwise.
+  // Why a parse stage that detects formats chose none for a file that some format came close
+  // to (it is then read as "raw"), for the run to report once per file; a view into `arena`,
+  // empty otherwise.
   std::string_view format_note;
   // The file's first lines, for stages that decide something per file from them (a parse stage
   // detecting the format): set by the line framer on the file's batches after the first one

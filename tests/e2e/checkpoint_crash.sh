@@ -471,7 +471,7 @@ man_ref = read("ref.man")
 man_got = read("w/man.ndjson")
 entry = [m for m in manifest("w/man.ndjson") if m["path"] == path]
 want = {"path": path, "bytes": os.stat(path).st_size, "lines": nold + 3, "records": nold + 3,
-        "parse_errors": 0, "xxh3": xxh3(path), "status": "ok"}
+        "parse_errors": 0, "format": "access", "xxh3": xxh3(path), "status": "ok"}
 if len(entry) == 2 and entry[-1] == want:
     ok("append: the manifest has the file twice, the second time as it is now (bytes, lines, xxhsum -H3)")
 else:

@@ -102,7 +102,7 @@ done
 wait "$first" && rc=0 || rc=$?
 expect_rc "the first run" 0 "$rc"
 # (Its stderr: the summary only, no error.)
-if ! grep -vqE '^ringflow: ([0-9]+ files read|[0-9.]+ MiB, |[0-9.]+ s, |sink )' first.err; then
+if ! grep -vqE '^ringflow: ([0-9]+ files read|formats: |[0-9.]+ MiB, |[0-9.]+ s, |sink )' first.err; then
   pass "the first run: its summary, no error on stderr"; else
   fail "the first run's stderr:"; sed 's/^/    /' first.err | head -5; fi
 same_file "the first run's output" ref.ndjson w/first.ndjson

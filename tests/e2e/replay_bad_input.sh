@@ -153,7 +153,7 @@ def either(prefix_of):
     return {"kind": "either", "prefix_of": prefix_of}
 
 
-SUMMARY = re.compile(rb"^ringflow: (\d+ files? read, \d+ skipped|[0-9.]+ [KMGT]?i?B, |"
+SUMMARY = re.compile(rb"^ringflow: (\d+ files? read, \d+ skipped|formats: |[0-9.]+ [KMGT]?i?B, |"
                      rb"[0-9.]+ s, |sink [^:]+: )")
 KEYS = {"path", "bytes", "lines", "records", "parse_errors", "format", "xxh3", "status"}
 

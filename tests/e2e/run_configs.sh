@@ -42,7 +42,7 @@ JSON
 rf out.txt err.txt validate bad.json
 expect_rc "validate bad.json" 1 "$RC"
 for want in 'source.colour: unknown key' 'stages\[0\].type: unknown stage type "linez"' \
-  'stages\[1\].format: unknown format "acces"; known: access, json, syslog, logfmt, regex, raw' \
+  'stages\[1\].format: unknown format "acces"; known: auto, access, apache_error, nginx_error, syslog, applog, logcat, glog, cri, docker, json, logfmt, grok, regex, raw' \
   'sinks\[0\].input: unknown stage "nope"'; do
   grep -q "$want" err.txt && pass "reports: $want" || fail "missing '$want' in: $(cat err.txt)"
 done
