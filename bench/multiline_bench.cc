@@ -1,0 +1,86 @@
+// multiline_bench: single-threaded throughput of the "lines" stage on an in-memory 256 MiB Java
+// application log (one record in 50 followed by a stack trace), without a multiline rule and
+// with the java preset, in 1 MiB chunks from the buffer pool (the copy into the pool buffer is
+// included, as the reader's read would be). 7 runs each, median.
+// Usage: multiline_bench
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/flow/stage.h"
+#include "framework/uring/buffer_pool.h"
+#include "stages/lines_stage.h"
+#include "stages/multiline.h"
+namespace ringflow {
+namespace {
+
+int Main() {
+  const std::size_t total = 256u << 20, chunk = 1u << 20;
+  std::string text;
+  text.reserve(total + 4096);
+  unsigned n = 0;
+  while (text.size() < total) {
+    ++n;
+    text += "2026-12-05 21:27:01,123 INFO  [http-nio-8080-exec-" + std::to_string(n % 16) +
+            "] com.acme.orders.OrderService: order " + std::to_string(n) + " accepted in 12 ms\n";
+    if (n % 50 == 0) {
+      text +=
+          "2026-12-05 21:27:02,456 ERROR [main] com.acme.App: request failed\n"
+          "java.lang.IllegalStateException: could not load order 42\n"
+          "\tat com.acme.orders.OrderService.load(OrderService.java:88)\n"
+          "\tat com.acme.App.main(App.java:17)\n"
+          "Caused by: java.sql.SQLException: connection refused\n"
+          "\tat org.postgresql.Driver.connect(Driver.java:285)\n"
+          "\t... 12 more\n";
+    }
+  }
+  auto pool = std::move(uring::BufferPool::Create(chunk, 4)).value();
+  for (int mode = 0; mode < 2; ++mode) {
+    std::vector<double> mbs;
+    for (int run = 0; run < 7; ++run) {
+      std::shared_ptr<const stages::MultilineRule> rule;
+      if (mode == 1) {
+        stages::MultilineOptions o;
+        o.preset = stages::MultilinePreset::kJava;
+        rule = std::move(stages::MultilineRule::Create(o)).value();
+      }
+      stages::LinesStage stage({}, rule);
+      uint64_t records = 0, seq = 0;
+      auto t0 = std::chrono::steady_clock::now();
+      for (std::size_t off = 0; off < text.size(); off += chunk) {
+        auto c = std::make_shared<flow::Chunk>();
+        c->seq = seq++;
+        c->file_id = 1;
+        c->offset = off;
+        auto lease = *pool->TryAcquire();
+        const std::size_t len = std::min(chunk, text.size() - off);
+        std::memcpy(lease.data(), text.data() + off, len);
+        c->lease = uring::Share(std::move(lease));
+        c->length = static_cast<uint32_t>(len);
+        c->end = off + len == text.size();
+        auto batch = flow::RecordBatch::ForChunk(c);
+        stage.Frame(*c, *batch);
+        records += batch->records.size();
+      }
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      mbs.push_back(static_cast<double>(text.size()) / 1e6 / s);
+      if (run == 0) {
+        std::printf("%s: lines %lu records %lu\n", mode ? "java" : "none",
+                    static_cast<unsigned long>(stage.lines()), static_cast<unsigned long>(records));
+      }
+    }
+    std::sort(mbs.begin(), mbs.end());
+    std::printf("%s: median %.0f MB/s (min %.0f max %.0f), memcpy into the buffer included\n",
+                mode ? "java" : "none", mbs[3], mbs[0], mbs[6]);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ringflow
+
+int main() { return ringflow::Main(); }
