@@ -12,6 +12,7 @@
 
 #include "framework/core/number.h"
 #include "stages/internal/parse_util.h"
+#include "stages/internal/re2_match.h"
 
 namespace ringflow::stages {
 namespace {
@@ -24,10 +25,6 @@ using internal::Fail;
 constexpr std::size_t kMaxExpandedBytes = std::size_t{1} << 20;
 // Definitions nested deeper than this are refused (the expander recurses once per level).
 constexpr std::size_t kMaxDepth = 100;
-// As RegexParser: submatches of patterns with at most this many groups (the whole match
-// included) live on the stack, larger ones in a thread-local vector.
-constexpr int kInlineSubmatches = 16;
-
 Error Invalid(std::string message) {
   return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
@@ -484,22 +481,8 @@ bool GrokParser::Parse(std::string_view line, flow::Record& out, flow::Arena& /*
   if (impl_ == nullptr) return Fail(out, "grok: no pattern");
   const Impl& impl = *impl_;
 
-  re2::StringPiece inline_submatches[kInlineSubmatches];
-  re2::StringPiece* submatches = inline_submatches;
-  if (impl.submatches > kInlineSubmatches) {
-    // Grows once per thread to the largest pattern it ran; Match overwrites every entry.
-    thread_local std::vector<re2::StringPiece> scratch;
-    if (scratch.size() < static_cast<std::size_t>(impl.submatches)) {
-      scratch.resize(static_cast<std::size_t>(impl.submatches));
-    }
-    submatches = scratch.data();
-  }
-  // A group that did not take part has a null data pointer, so the text must not have one.
-  const re2::StringPiece text =
-      line.data() != nullptr ? re2::StringPiece(line.data(), line.size()) : re2::StringPiece("");
-  if (!impl.re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, submatches, impl.submatches)) {
-    return Fail(out, "grok: no match");
-  }
+  const re2::StringPiece* submatches = internal::MatchWhole(impl.re, line, impl.submatches);
+  if (submatches == nullptr) return Fail(out, "grok: no match");
   for (const Impl::Field& field : impl.fields) {
     for (const int g : field.groups) {
       const re2::StringPiece& m = submatches[g];

@@ -12,6 +12,7 @@
 
 #include "framework/core/number.h"
 #include "stages/internal/parse_util.h"
+#include "stages/internal/re2_match.h"
 
 namespace ringflow::stages {
 namespace {
@@ -32,10 +33,6 @@ constexpr TypeName kTypes[] = {
     {GroupType::kBool, "bool"},
     {GroupType::kString, "string"},
 };
-
-// Submatches of patterns with at most this many groups (the whole match included) live on the
-// stack; larger patterns use a thread-local vector that grows once per thread.
-constexpr int kInlineSubmatches = 16;
 
 // The value of a typed group's text; false when it does not convert.
 bool Convert(GroupType type, std::string_view s, Value& out) {
@@ -217,23 +214,8 @@ bool RegexParser::Parse(std::string_view line, flow::Record& out, flow::Arena& /
   if (impl_ == nullptr) return Fail(out, "regex: no pattern");
   const Impl& impl = *impl_;
 
-  re2::StringPiece inline_submatches[kInlineSubmatches];
-  re2::StringPiece* submatches = inline_submatches;
-  if (impl.submatches > kInlineSubmatches) {
-    // Grows once per thread to the largest pattern it ran; Match overwrites every entry.
-    thread_local std::vector<re2::StringPiece> scratch;
-    if (scratch.size() < static_cast<std::size_t>(impl.submatches)) {
-      scratch.resize(static_cast<std::size_t>(impl.submatches));
-    }
-    submatches = scratch.data();
-  }
-  // RE2 tells a group that did not take part from one that matched empty text by a null data
-  // pointer, so the text must not have one (an empty string_view may).
-  const re2::StringPiece text =
-      line.data() != nullptr ? re2::StringPiece(line.data(), line.size()) : re2::StringPiece("");
-  if (!impl.re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, submatches, impl.submatches)) {
-    return Fail(out, "regex: no match");
-  }
+  const re2::StringPiece* submatches = internal::MatchWhole(impl.re, line, impl.submatches);
+  if (submatches == nullptr) return Fail(out, "regex: no match");
   for (const Impl::Group& group : impl.groups) {
     const re2::StringPiece& m = submatches[group.index];
     if (m.data() == nullptr) continue;
