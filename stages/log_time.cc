@@ -1,6 +1,7 @@
 #include "stages/log_time.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -55,11 +56,17 @@ Result<int> ParseZoneOffset(std::string_view text) {
 
 int InferYear(const TimeContext& context, int month, int day, int hour, int minute) {
   if (context.fixed_year != 0) return context.fixed_year;
-  const int64_t now_days = context.now_minutes >= 0
-                               ? context.now_minutes / kMinutesPerDay
-                               : (context.now_minutes - kMinutesPerDay + 1) / kMinutesPerDay;
-  const std::chrono::year_month_day today{std::chrono::sys_days(std::chrono::days(now_days))};
-  const int this_year = static_cast<int>(today.year());
+  // The year of "now", kept per thread: a run asks with the same moment line after line.
+  thread_local int64_t cached_now = INT64_MIN;
+  thread_local int this_year = 0;
+  if (cached_now != context.now_minutes) {
+    const int64_t now_days = context.now_minutes >= 0
+                                 ? context.now_minutes / kMinutesPerDay
+                                 : (context.now_minutes - kMinutesPerDay + 1) / kMinutesPerDay;
+    const std::chrono::year_month_day today{std::chrono::sys_days(std::chrono::days(now_days))};
+    this_year = static_cast<int>(today.year());
+    cached_now = context.now_minutes;
+  }
   const int64_t latest = context.now_minutes + kMinutesPerDay;
   // February 29 exists one year in four: look back far enough to find one.
   for (int year = this_year; year > this_year - 8; --year) {

@@ -13,6 +13,7 @@ namespace ringflow::stages {
 namespace {
 
 using internal::DashIsNull;
+using internal::IsDigit;
 using internal::DaysInMonth;
 using internal::Digits;
 using internal::Fail;
@@ -26,6 +27,8 @@ using flow::Value;
 // A request time as servers append it: digits, with a fraction or not ("0.005", nginx's
 // $request_time; "1534", Apache's %D), as a Double or an Int; nothing for anything else.
 std::optional<Value> RequestTime(std::string_view text) {
+  // Most lines go on with a quoted referer: no scan of the rest for them.
+  if (text.empty() || !IsDigit(text[0])) return std::nullopt;
   const std::size_t point = text.find('.');
   const std::string_view whole = text.substr(0, point);
   int64_t n = 0;

@@ -162,14 +162,16 @@ ParseStage::ParseStage(GrokParser parser)
     : format_(LogFormat::kGrok), time_(TimeContext::Now()), grok_(std::move(parser)) {}
 
 std::span<const LogFormat> DetectionOrder() {
-  // Docker's JSON lines before JSON; then the formats whose lines begin with a timestamp or
-  // shape of their own; application logs (a time and a level word) before syslog, whose
-  // high-precision lines would otherwise take the level for a host name; access; logfmt last:
-  // key=value pairs turn up inside other formats' messages.
+  // Where two formats could both take a line, the narrower one comes first: Docker's JSON
+  // lines before JSON; CRI (an RFC 3339 time, a stream, P or F) and application logs (a time
+  // and a level word) before syslog, whose high-precision lines would otherwise take the stream
+  // or the level for a host name; logfmt last, as key=value pairs turn up inside other formats'
+  // messages. Formats that no other takes are in between, the common ones first (every format
+  // before the one chosen is tried on the file's head).
   static constexpr LogFormat kOrder[] = {
-      LogFormat::kDocker,     LogFormat::kJson,   LogFormat::kCri,   LogFormat::kApacheError,
-      LogFormat::kNginxError, LogFormat::kLogcat, LogFormat::kGlog,  LogFormat::kApplog,
-      LogFormat::kSyslog,     LogFormat::kAccess, LogFormat::kLogfmt};
+      LogFormat::kDocker, LogFormat::kJson,   LogFormat::kAccess,      LogFormat::kCri,
+      LogFormat::kApplog, LogFormat::kSyslog, LogFormat::kApacheError, LogFormat::kNginxError,
+      LogFormat::kLogcat, LogFormat::kGlog,   LogFormat::kLogfmt};
   return kOrder;
 }
 
@@ -342,14 +344,25 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
     head.clear();
     flow::FileHead::ForEach(batch.records,
                             [](std::size_t i) { head.push_back(static_cast<uint32_t>(i)); });
+    // A try parses into `trial`, so a line that fails leaves the batch's record as it was; what
+    // parses is kept in the record, for the winner's parses to stay. The winner's failures
+    // (the last format tried) are parsed again below, to carry their reasons.
+    thread_local flow::Record trial;
+    thread_local std::vector<uint32_t> failures;
     d = Choose(head.size(), [&](LogFormat format, std::size_t may_fail) {
+      failures.clear();
       return WithParser(format, [&](auto parse) {
-        std::size_t parsed = 0, failed = 0;
+        std::size_t parsed = 0;
         for (const uint32_t i : head) {
-          if (ParseOne(batch, batch.records[i], parse) && Counts(format, batch.records[i])) {
+          flow::Record& record = batch.records[i];
+          trial.fields.clear();
+          trial.error = {};
+          if (parse(record.raw, trial, batch.arena) && Counts(format, trial)) {
+            record.fields.assign(trial.fields.begin(), trial.fields.end());
             ++parsed;
-          } else if (++failed > may_fail) {
-            break;
+          } else {
+            failures.push_back(i);
+            if (failures.size() > may_fail) break;
           }
         }
         return parsed;
@@ -357,9 +370,9 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
     });
     if (d.format != LogFormat::kRaw) {
       done = head;
-    } else {
-      // The formats tried marked lines failed: raw parses them all again.
-      for (const uint32_t i : head) batch.records[i].error = {};
+      WithParser(d.format, [&](auto parse) {
+        for (const uint32_t i : failures) ParseOne(batch, batch.records[i], parse);
+      });
     }
   }
   WithParser(d.format, [&](auto parse) { ParseAll(batch, parse, done); });
