@@ -185,8 +185,35 @@ Fast ParseFast(std::string_view line, flow::Record& out, flow::Arena& arena) {
   return Fast::kOk;
 }
 
+// Whether the object's first member is one Docker writes: other JSON lines fail here, at once,
+// rather than after a whole parse (format detection tries docker on every JSON file's head). A
+// key written with escapes is not Docker's either.
+bool FirstKeyIsDockers(std::string_view line) {
+  std::size_t pos = 0;
+  const auto blanks = [&] {
+    while (pos < line.size() &&
+           (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r' || line[pos] == '\n')) {
+      ++pos;
+    }
+  };
+  blanks();
+  if (pos >= line.size() || line[pos] != '{') return false;
+  ++pos;
+  blanks();
+  if (pos >= line.size() || line[pos] != '"') return false;
+  const std::size_t end = line.find('"', pos + 1);
+  if (end == std::string_view::npos) return false;
+  const std::string_view key = line.substr(pos + 1, end - pos - 1);
+  return key == "log" || key == "stream" || key == "time" || key == "attrs";
+}
+
 // Any other order or set of members, through the general JSON parser.
 bool ParseGeneral(std::string_view line, flow::Record& out, flow::Arena& arena) {
+  if (!FirstKeyIsDockers(line)) {
+    out.raw = line;
+    return Fail(out,
+                "not Docker's json-file layout: a member other than log, stream, time and attrs");
+  }
   if (!ParseJsonLine(line, out, arena)) return false;
   const flow::Field* log = nullptr;
   const flow::Field* stream = nullptr;
