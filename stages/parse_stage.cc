@@ -212,6 +212,21 @@ Detection Choose(std::size_t n, TryFormat try_format) {
       d.best_parsed = parsed;
     }
   }
+  // None reached the share. The count of a format given up early is short, so when some format
+  // parsed a line before it was given up, every format is counted again to the end and the note
+  // names the closest one with its true count. (Text that no format parses, the common case
+  // here, costs no second pass; the price is that a file whose first tenth is not its format
+  // may be read as raw without a note.)
+  if (d.best_parsed > 0) {
+    d.best_parsed = 0;
+    for (const LogFormat format : DetectionOrder()) {
+      const std::size_t parsed = try_format(format, n);
+      if (parsed > d.best_parsed) {
+        d.best = format;
+        d.best_parsed = parsed;
+      }
+    }
+  }
   d.parsed = n;  // raw takes every line
   return d;
 }

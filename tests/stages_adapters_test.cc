@@ -268,6 +268,18 @@ TEST(ParseStageTest, AFormatIsChosenOnlyWhenNineTenthsOfTheHeadParse) {
       EXPECT_EQ(Str(r, "message"), r.raw);
     }
   }
+  // The note's count is the whole head's, also for a format given up early: 50 good lines
+  // after 14 bad ones (the first seven bad ones gave access up).
+  {
+    Strings lines = Mixed(junk, 7, access, 64);
+    for (int i = 0; i < 7; ++i) lines[static_cast<std::size_t>(20 + i)] = junk;
+    flow::RecordBatch batch = Batch(lines);
+    batch.records[0].raw = access;  // one success before access is given up
+    parse.Process(batch);
+    EXPECT_EQ(batch.format_hint, "raw");
+    EXPECT_EQ(batch.format_note,
+              "format not recognised (best: access, 51 of 64 lines; 90% needed): read as raw");
+  }
   // Only the head counts: lines after the 64th do not.
   {
     Strings lines = Mixed(access, 64, junk, 64);
