@@ -89,11 +89,14 @@ bool IsValidLogTime(const LogTime& t) {
 }
 
 std::string_view FormatLogTime(const LogTime& t, std::optional<int> zone, flow::Arena& arena) {
-  const std::optional<int> offset = t.zulu ? std::optional<int>() : t.offset ? t.offset : zone;
+  // The offset written, if any, as a plain flag and value (gcc 12 at -O2 with TSan takes a
+  // copied std::optional<int> for maybe-uninitialized).
+  const bool has_offset = !t.zulu && (t.offset.has_value() || zone.has_value());
+  const int offset = t.offset.has_value() ? *t.offset : zone.value_or(0);
   const std::size_t size = 19 + (t.fraction.empty() ? 0 : 1 + t.fraction.size()) +
-                           (t.zulu   ? 1
-                            : offset ? 6
-                                     : 0);
+                           (t.zulu       ? 1
+                            : has_offset ? 6
+                                         : 0);
   char* p = arena.Allocate(size);
   Put(p, t.year, 4);
   p[4] = '-';
@@ -114,8 +117,8 @@ std::string_view FormatLogTime(const LogTime& t, std::optional<int> zone, flow::
   }
   if (t.zulu) {
     p[at] = 'Z';
-  } else if (offset) {
-    PutOffset(p + at, *offset);
+  } else if (has_offset) {
+    PutOffset(p + at, offset);
   }
   return {p, size};
 }
