@@ -13,10 +13,10 @@ namespace ringflow::stages {
 namespace {
 
 using internal::DashIsNull;
-using internal::IsDigit;
 using internal::DaysInMonth;
 using internal::Digits;
 using internal::Fail;
+using internal::IsDigit;
 using internal::MonthFromName;
 using internal::ParseUnsigned;
 using internal::Put;
