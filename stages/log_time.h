@@ -56,6 +56,11 @@ int InferYear(const TimeContext& context, int month, int day, int hour, int minu
 // second 0..60, the fraction all digits (at most 9), an offset within +-23:59.
 bool IsValidLogTime(const LogTime& t);
 
+// Why `text` is not an RFC 3339 time with a zone, yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|+hh:mm|-hh:mm)
+// with a real date and time (IsValidLogTime), or empty when it is. The reason is a static
+// string.
+std::string_view CheckRfc3339(std::string_view text);
+
 // `t` as RFC 3339 in `arena`: "yyyy-mm-ddThh:mm:ss", then ".fraction" when it has one, then
 // "Z" (zulu), "+hh:mm"/"-hh:mm" (offset; 0 is "+00:00"), or `zone` for a time without its own
 // zone when given. REQUIRES: IsValidLogTime(t), 1 <= t.year <= 9999.

@@ -10,33 +10,10 @@ namespace ringflow::stages {
 namespace internal {
 
 std::string_view CheckRfc3339NanoTime(std::string_view s) {
-  LogTime t;
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-      !Digits(s, 0, 4, t.year) || !Digits(s, 5, 2, t.month) || !Digits(s, 8, 2, t.day) ||
-      !Digits(s, 11, 2, t.hour) || !Digits(s, 14, 2, t.minute) || !Digits(s, 17, 2, t.second)) {
-    return "time is not RFC 3339 (yyyy-mm-ddThh:mm:ss...)";
-  }
-  std::size_t pos = 19;
-  if (s[pos] == '.') {
-    const std::size_t start = ++pos;
-    while (pos < s.size() && IsDigit(s[pos])) ++pos;
-    if (pos == start || pos - start > 9) return "time's fraction is not 1 to 9 digits";
-    t.fraction = s.substr(start, pos - start);
-  }
-  int hours = 0;
-  int minutes = 0;
-  if (pos + 1 == s.size() && s[pos] == 'Z') {
-    t.zulu = true;
-    t.offset = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':' &&
-             Digits(s, pos + 1, 2, hours) && Digits(s, pos + 4, 2, minutes)) {
-    if (minutes > 59) return "date or time is out of range";
-    t.offset = (s[pos] == '-' ? -1 : 1) * (hours * 60 + minutes);
-  } else {
-    return "time does not end in Z or +hh:mm";
-  }
-  if (t.year < 1 || !IsValidLogTime(t)) return "date or time is out of range";
-  return {};
+  const std::string_view reason = CheckRfc3339(s);
+  // RFC 3339 allows the year 0000; Go's times, which these are, start at year 1.
+  if (reason.empty() && s.substr(0, 4) == "0000") return "date or time is out of range";
+  return reason;
 }
 
 }  // namespace internal

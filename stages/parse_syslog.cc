@@ -23,25 +23,13 @@ using flow::Value;
 
 // RFC 3339 as RFC 5424 allows it: yyyy-mm-ddThh:mm:ss[.1-6 digits](Z|+hh:mm|-hh:mm).
 bool IsRfc3339(std::string_view t) {
-  int year, month, day, hour, minute, second, off_h, off_m;
-  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
-      !Digits(t, 0, 4, year) || !Digits(t, 5, 2, month) || !Digits(t, 8, 2, day) ||
-      !Digits(t, 11, 2, hour) || !Digits(t, 14, 2, minute) || !Digits(t, 17, 2, second)) {
-    return false;
+  if (!CheckRfc3339(t).empty()) return false;
+  // RFC 5424's TIME-SECFRAC: at most 6 digits.
+  std::size_t digits = 0;
+  if (t[19] == '.') {
+    while (20 + digits < t.size() && IsDigit(t[20 + digits])) ++digits;
   }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
-      minute > 59 || second > 60) {
-    return false;
-  }
-  std::size_t i = 19;
-  if (t[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < t.size() && IsDigit(t[i])) ++i;
-    if (i == start || i - start > 6) return false;
-  }
-  if (i + 1 == t.size() && t[i] == 'Z') return true;
-  return i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':' &&
-         Digits(t, i + 1, 2, off_h) && Digits(t, i + 4, 2, off_m) && off_h <= 23 && off_m <= 59;
+  return digits <= 6;
 }
 
 void AddProcId(std::string_view id, flow::Record& out) {
