@@ -638,18 +638,25 @@ std::string FileChange(const FileIdentity& then, const FileIdentity& now, uint64
   return "";
 }
 
-void CrashPoint(const char* name) {
-  static const auto target = []() -> std::pair<std::string, long> {
+void CrashPoint(const char* name, std::size_t vouched) {
+  struct Target {
+    std::string name;
+    long n = 0;
+    bool by_vouched = false;  // NAME@N rather than NAME:N
+  };
+  static const Target target = []() -> Target {
     const char* env = std::getenv("RINGFLOW_CRASH_AT");
-    if (env == nullptr) return {"", 0};
+    if (env == nullptr) return {};
     const std::string_view spec(env);
-    const std::size_t colon = spec.rfind(':');
-    if (colon == std::string_view::npos) return {std::string(spec), 1};
-    return {std::string(spec.substr(0, colon)), std::atol(env + colon + 1)};
+    const std::size_t sep = spec.find_last_of(":@");
+    if (sep == std::string_view::npos) return {std::string(spec), 1, false};
+    return {std::string(spec.substr(0, sep)), std::atol(env + sep + 1), spec[sep] == '@'};
   }();
   static std::atomic<long> hits{0};
-  if (target.first.empty() || target.first != name) return;
-  if (hits.fetch_add(1) + 1 == target.second) ::kill(::getpid(), SIGKILL);
+  if (target.name.empty() || target.name != name) return;
+  const bool now = target.by_vouched ? vouched >= static_cast<std::size_t>(target.n) && target.n > 0
+                                     : hits.fetch_add(1) + 1 == target.n;
+  if (now) ::kill(::getpid(), SIGKILL);
 }
 
 Checkpointer::Checkpointer(std::string path, std::string pipeline_digest,
@@ -820,7 +827,7 @@ Status Checkpointer::Write(const Pending& cut) {
       synced_dirs_.push_back(at.file);
     }
   }
-  CrashPoint("cut-synced");
+  CrashPoint("cut-synced", encoded_);
   std::vector<CheckpointSink> sinks;
   for (std::size_t k = 0; k < sinks_.size() && k < cut.sinks.size(); ++k) {
     CheckpointSink s = sinks_[k];

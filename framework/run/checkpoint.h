@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -167,12 +168,14 @@ std::string FileChange(const FileIdentity& then, const FileIdentity& now, uint64
                        bool exact);
 
 // Test seam for the crash tests: with RINGFLOW_CRASH_AT=NAME:N in the environment, the N-th time
-// the point NAME is reached the process kills itself with SIGKILL. Points: "cut-synced" (the
-// sinks fsynced a cut, its checkpoint not written), "checkpoint-half" (half of the checkpoint's
-// temporary file written), "checkpoint-written" (temporary file fsynced, not renamed),
-// "complete" (the final checkpoint in place, the outputs not renamed), "renamed" (the outputs in
-// place, the checkpoint not removed).
-void CrashPoint(const char* name);
+// the point NAME is reached the process kills itself with SIGKILL; with NAME@N, the first time it
+// is reached with `vouched` (the input files the checkpoint in place vouches for) at least N.
+// Points: "cut-synced" (the sinks fsynced a cut, its checkpoint not written; the only one that
+// passes `vouched`), "checkpoint-half" (half of the checkpoint's temporary file written),
+// "checkpoint-written" (temporary file fsynced, not renamed), "complete" (the final checkpoint
+// in place, the outputs not renamed), "renamed" (the outputs in place, the checkpoint not
+// removed).
+void CrashPoint(const char* name, std::size_t vouched = 0);
 
 // The checkpoint side of one run (flow::CheckpointObserver). `files` are the run's input files
 // in the order it reads them, those already done first (a resumed run's, not read again: no

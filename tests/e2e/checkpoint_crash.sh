@@ -387,7 +387,7 @@ done
 # --- 5. a chain: crash, a resume that crashes, another, the last resume -------------------------
 check "5. chain: crash at cut-synced:4, resume killed at checkpoint-written:6, resume killed at checkpoint-half:3, resume"
 fresh
-go x.stdout crash.err cut-synced:4 "${REPLAY[@]}" "${CK[@]}"
+go_killed x.stdout crash.err cut-synced:4 "${REPLAY[@]}" "${CK[@]}"
 killed "chain 1 (cut-synced:4)"
 go x.stdout resume1.err checkpoint-written:6 "${REPLAY[@]}" "${CK[@]}" --resume
 killed "chain 2 (the resume, checkpoint-written:6)"
@@ -405,7 +405,7 @@ finished_ok "chain"
 # vouch for every record the output already holds.
 check "5b. crash at cut-synced:5 (in the first 16 MiB file), resume killed at its cut-synced:3 (re-reading that file), resume"
 fresh
-go x.stdout crash.err cut-synced:5 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go_killed x.stdout crash.err cut-synced:5 "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "re-read 1 (cut-synced:5)"
 go x.stdout resume1.err cut-synced:3 "${REPLAY[@]}" "${CK_BYTES[@]}" --resume
 killed "re-read 2 (the resume, cut-synced:3)"
@@ -431,23 +431,31 @@ PY
 fi
 
 # --- 6. files changed between the crash and the resume -----------------------------------------
-# cut-synced:12 with cuts every 2 MiB (by size only): the checkpoint in place is past 20 MiB of
-# input, so corpus/MANIFEST.tsv, the 16 MiB access file and the access files after it are finished.
+# Each case crashes at cut-synced@$VOUCH: the first cut once the checkpoint in place vouches for
+# A, B, C, D and every file before them (the manifest lists the files in the order the run reads
+# them). A count of cuts would not do: on a slow disk cuts merge, and the run may end before the
+# N-th.
 A=corpus/access/00/00/s0000000.log
 B=corpus/access/00/01/s0000063.log
 C=corpus/access/00/02/s0000126.log
 D=corpus/access/00/03/s0000189.log
+VOUCH=0
+for f in "$A" "$B" "$C" "$D"; do
+  n=$(grep -n -F "{\"path\":\"$f\"," ref.man | cut -d: -f1 || true)
+  if [[ -z $n ]]; then fail "$f is not in ref.man"; elif ((n > VOUCH)); then VOUCH=$n; fi
+done
+log "  (A, B, C and D are among the run's first $VOUCH files of $(wc -l <ref.man))"
 cp -p -- "$A" A.orig
 cp -p -- "$B" B.orig
 cp -p -- "$C" C.orig
 cp -p -- "$D" D.orig
 
-# Each case: crash at cut-synced:12, change a finished file, resume: stderr names the file and
+# Each case: crash at cut-synced@$VOUCH, change a finished file, resume: stderr names the file and
 # the reason, and its records are written again (the output is the reference with the file's
 # records as they are now inserted once), or for a deleted file the outputs are the reference's.
 check "6a. a finished file appended to after the crash: replayed from the start, its records written again"
 fresh
-go x.stdout crash.err cut-synced:12 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go x.stdout crash.err "cut-synced@$VOUCH" "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "append"
 head -n 3 A.orig >>"$A"
 go x.stdout resume.err - "${REPLAY[@]}" "${CK_BYTES[@]}" --resume
@@ -487,7 +495,7 @@ cp -p -- A.orig "$A"
 # its checkpoint must still vouch for the partial file's records the output holds.
 check "6b. a finished file appended to, the resume killed at its cut-synced:2 (after that file), resume"
 fresh
-go x.stdout crash.err cut-synced:12 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go x.stdout crash.err "cut-synced@$VOUCH" "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "append, killed resume"
 head -n 3 A.orig >>"$A"
 go x.stdout resume1.err cut-synced:2 "${REPLAY[@]}" "${CK_BYTES[@]}" --resume
@@ -512,7 +520,7 @@ cp -p -- A.orig "$A"
 
 check "6c. a finished file replaced by another inode (same name and bytes): replayed from the start"
 fresh
-go x.stdout crash.err cut-synced:12 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go x.stdout crash.err "cut-synced@$VOUCH" "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "replace"
 cp -p -- "$B" "$B.new"
 mv -- "$B.new" "$B"
@@ -534,7 +542,7 @@ PY
 
 check "6d. a finished file whose first bytes changed (same inode, size and mtime): replayed from the start"
 fresh
-go x.stdout crash.err cut-synced:12 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go x.stdout crash.err "cut-synced@$VOUCH" "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "first bytes"
 # Swap the case of one letter in its first line, in place; put the mtime back.
 python3 - "$C" <<'PY'
@@ -559,7 +567,7 @@ cp -p -- C.orig "$C"
 
 check "6e. a finished file deleted after the crash: 'gone since the checkpoint', exit 1, the run completes"
 fresh
-go x.stdout crash.err cut-synced:12 "${REPLAY[@]}" "${CK_BYTES[@]}"
+go x.stdout crash.err "cut-synced@$VOUCH" "${REPLAY[@]}" "${CK_BYTES[@]}"
 killed "deleted"
 rm -f -- "$D"
 go x.stdout resume.err - "${REPLAY[@]}" "${CK_BYTES[@]}" --resume
@@ -640,7 +648,7 @@ expect_listing_but "damaged, no --resume" "man.ndjson out.ndjson" "$old"
 # --- 8. without --resume an existing checkpoint is replaced, the old temporary outputs removed ---
 check "8. a run without --resume over a checkpoint: 'starting over', the old temporary outputs removed"
 fresh
-go x.stdout crash.err cut-synced:9 "${REPLAY[@]}" "${CK[@]}"
+go_killed x.stdout crash.err cut-synced:9 "${REPLAY[@]}" "${CK[@]}"
 killed "starting over"
 old=$(temps_of_run)
 if [[ -n $old ]]; then pass "starting over: the killed run left [$old]"; else fail "starting over: the killed run left no temporary outputs"; fi
@@ -653,7 +661,7 @@ finished_ok "starting over"
 # --- 9. a checkpoint of another pipeline is refused ---------------------------------------------
 check "9. --resume with another pipeline (--format raw, another --out, another --include): refused, nothing touched"
 fresh
-go x.stdout crash.err cut-synced:9 "${REPLAY[@]}" "${CK[@]}"
+go_killed x.stdout crash.err cut-synced:9 "${REPLAY[@]}" "${CK[@]}"
 killed "other pipeline"
 snapshot >before.snap
 for variant in "--format raw" "--include *.log" "--out $W/other.ndjson"; do
@@ -688,7 +696,7 @@ expect_listing "--unordered --checkpoint" ""
 for at in cut-synced:9 checkpoint-written:6; do
   check "11. output to stdout, crash at $at, --resume: at least once, the manifest identical"
   fresh
-  go killed.stdout crash.err "$at" replay -q corpus --manifest "$MAN" "${CK[@]}"
+  go_killed killed.stdout crash.err "$at" replay -q corpus --manifest "$MAN" "${CK[@]}"
   expect_rc "stdout $at: the killed run" 137 "$RC"
   go resumed.stdout resume.err - replay -q corpus --manifest "$MAN" "${CK[@]}" --resume
   expect_rc "stdout $at: the resume" 0 "$RC"
@@ -766,8 +774,8 @@ expect_rc "corpus2, no checkpoint" 1 "$RC"
 err_has "corpus2, no checkpoint" ref2.err "ringflow: corpus2/a.log: "
 mv -- "$OUT" ref2.out && mv -- "$MAN" ref2.man
 fresh
-go x.stdout crash.err cut-synced:4 "${REPLAY2[@]}" "${CK_BYTES[@]}"
-killed "corpus2 (cut-synced:4)"
+go x.stdout crash.err cut-synced@1 "${REPLAY2[@]}" "${CK_BYTES[@]}"
+killed "corpus2 (cut-synced@1)"
 err_has "corpus2, the killed run" crash.err "ringflow: corpus2/a.log: "
 go x.stdout resume.err - "${REPLAY2[@]}" "${CK_BYTES[@]}" --resume
 expect_rc "corpus2, the resume" 1 "$RC"
