@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "framework/run/batch.h"
+#include "framework/run/run.h"
 
 namespace ringflow::app {
 
@@ -16,27 +17,13 @@ namespace po = boost::program_options;
 
 // Adds the engine and walk options (--backend, --threads, --direct, ...) bound to `raw`.
 struct ReadOptionsRaw {
-  std::string backend = "auto";
-  std::string buffer_size;
-  // Signed, so that "-1" is rejected rather than wrapped; 0 means "not given" for the first two.
+  run::ReadSettings settings;
+  int64_t threads = 0;  // copied into settings when given
   int64_t buffers = 0;
-  int64_t threads = 0;
-  int64_t open_files = 48;
-  int64_t reads_per_file = 4;
-  int64_t queue_depth = 256;
-  bool direct = false;
-  bool sqpoll = false;
   bool no_recursive = false;
-  bool skip_hidden = false;
   bool quiet = false;
-  bool stats = false;
 };
 void AddReadOptions(po::options_description& desc, ReadOptionsRaw& raw);
-
-// Validates and converts; kInvalidArgument with a message for the user. `vm` tells which
-// options were given explicitly.
-Result<run::BatchOptions> ToBatchOptions(const ReadOptionsRaw& raw, const po::variables_map& vm,
-                                         std::vector<std::string> paths);
 
 // Parses `args` against `desc` plus positional PATH...; prints the error and returns false on
 // bad usage (an empty PATH is bad usage too). `help` is set when --help was given.
@@ -58,12 +45,7 @@ bool WriteStdout(const std::string& out);
 void PrintError(const std::string& message);
 
 // --checkpoint, --resume, --checkpoint-every, --checkpoint-interval (replay and run).
-struct CheckpointArgs {
-  std::string file;
-  bool resume = false;
-  std::string every = "64MiB";
-  std::string interval = "1s";
-};
+using CheckpointArgs = run::CheckpointSettings;
 po::options_description CheckpointOptions(CheckpointArgs& args);
 
 }  // namespace ringflow::app

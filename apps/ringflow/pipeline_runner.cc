@@ -62,25 +62,6 @@ const char* SignalName(int sig) {
 
 }  // namespace
 
-std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args, run::RunOptions& front) {
-  if (args.file.empty()) {
-    if (args.resume) return std::string("--resume needs --checkpoint FILE");
-    return std::nullopt;
-  }
-  front.checkpoint = args.file;
-  front.resume = args.resume;
-  Result<int64_t> every = config::ParseSize(args.every);
-  if (!every.ok() || *every <= 0) {
-    return "--checkpoint-every: " +
-           (every.ok() ? std::string("must be above 0") : every.error().message());
-  }
-  front.checkpoint_bytes = static_cast<uint64_t>(*every);
-  Result<std::chrono::microseconds> interval = run::ParseDuration(args.interval);
-  if (!interval.ok()) return "--checkpoint-interval: " + interval.error().message();
-  front.checkpoint_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
-  return std::nullopt;
-}
-
 int ExecuteRun(run::Run& run, const FrontEndOptions& front) {
   TerminalObserver observer(front.progress);
   Result<run::RunStats> stats = run.Execute(&observer);

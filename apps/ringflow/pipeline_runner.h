@@ -20,11 +20,6 @@ struct FrontEndOptions {
   std::string stats_json;  // write the summary as JSON here ("" none, "-" stdout)
 };
 
-struct CheckpointArgs;
-// Copies --checkpoint and friends into `options`; the message for the user when one is bad.
-std::optional<std::string> ApplyCheckpointArgs(const CheckpointArgs& args,
-                                               run::RunOptions& options);
-
 // Executes `run` and prints what it reports, the summary and --stats-json. Returns the exit
 // status: 0 every file read, 1 a file was skipped for a problem (notes do not count) or the run
 // failed, 2 the run was refused (an output is an input; the checkpoint is someone else's file),

@@ -77,9 +77,8 @@ struct ReplayArgs {
   std::vector<std::string> include, exclude;
   bool no_recursive = false;
   bool hidden = false;
-  std::string rate;
+  run::PacingSettings pacing;
   double speed = 0;
-  std::string max_gap = "60s";
   bool progress = false;
   bool quiet = false;
   std::string stats_json;
@@ -161,12 +160,12 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "write files in the order they finish rather than discovery order (faster on many "
       "files; the output then differs between runs)");
   po::options_description pacing("Pacing (delays, never drops)");
-  pacing.add_options()("rate", po::value(&a.rate)->value_name("RATE"),
+  pacing.add_options()("rate", po::value(&a.pacing.rate)->value_name("RATE"),
                        "at most RATE of input: 50MB/s, 800KiB/s, 20000lines/s, 20klines/s")(
       "speed", po::value(&a.speed)->value_name("N"),
       "replay at N times the pace of the logs' timestamps (time, timestamp, @timestamp, ts); "
       "e.g. --speed 10 plays an hour of logs in six minutes")(
-      "max-gap", po::value(&a.max_gap)->value_name("DURATION"),
+      "max-gap", po::value(&a.pacing.max_gap)->value_name("DURATION"),
       "with --speed, a pause in the logs longer than DURATION is cut to it (default 60s; "
       "e.g. 5s, 500ms, 2m)");
   po::options_description progress("Progress");
@@ -249,19 +248,13 @@ int ReplayCommand(const std::vector<std::string>& args) {
   run::RunOptions options;
   options.label = "replay";
   options.document_name = with_config ? a.config : "replay";
-  if (!a.rate.empty()) {
-    auto rate = run::ParseRate(a.rate);
-    if (!rate.ok()) return usage("--rate: " + rate.error().message());
-    options.pacing.rate = *rate;
+  if (vm.count("speed")) a.pacing.speed = a.speed;
+  auto paced = run::MakePacingOptions(a.pacing);
+  if (!paced.ok()) return usage(paced.error().message());
+  options.pacing = *paced;
+  if (Status s = run::ApplyCheckpointSettings(checkpoint, options); !s.ok()) {
+    return usage(s.error().message());
   }
-  if (vm.count("speed")) {
-    if (!(a.speed > 0) || a.speed > 1e9) return usage("--speed: must be a number above 0");
-    options.pacing.speed = a.speed;
-  }
-  auto max_gap = run::ParseDuration(a.max_gap);
-  if (!max_gap.ok()) return usage("--max-gap: " + max_gap.error().message());
-  options.pacing.max_gap = *max_gap;
-  if (auto bad = ApplyCheckpointArgs(checkpoint, options)) return usage(*bad);
 
   // Command-line settings become overrides of the document, so the document's validation
   // checks them (ranges, sizes) and names them in its messages.

@@ -1,7 +1,6 @@
 // `ringflow run CONFIG`, `ringflow validate CONFIG`, `ringflow stages`: pipelines described by a
 // JSON document (configs/ holds examples), run on the flow graph.
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <utility>
@@ -113,8 +112,8 @@ int RunCommand(const std::vector<std::string>& args) {
   options.label = "run";
   options.document_name = a.config;
   options.stop = run::StopSignals::token();
-  if (auto bad = ApplyCheckpointArgs(a.checkpoint, options)) {
-    PrintError("run: " + *bad + " (see --help)");
+  if (Status s = run::ApplyCheckpointSettings(a.checkpoint, options); !s.ok()) {
+    PrintError("run: " + s.error().message() + " (see --help)");
     return 2;
   }
   FrontEndOptions front;
@@ -177,19 +176,10 @@ int StagesCommand(const std::vector<std::string>& args) {
     PrintError("stages: " + loaded.error().message());
     return 1;
   }
-  if (!config.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(config, ec)) {
-      PrintError("stages: " + ShortenForMessage(config) + ": not a readable file");
-      return 1;
-    }
-    const Status loaded =
-        run::LoadPlugins(registry, config::PipelineDocument::ReadFile(config).plugins(),
-                         std::filesystem::path(config).parent_path());
-    if (!loaded.ok()) {
-      PrintError("stages: " + ShortenForMessage(config) + ": " + loaded.error().message());
-      return 1;
-    }
+  if (Status s = config.empty() ? OkStatus() : run::LoadDocumentPlugins(registry, config);
+      !s.ok()) {
+    PrintError("stages: " + s.error().message());
+    return 1;
   }
   std::cout << "Stages:\n\n"
             << config::DescribeCatalog(registry.stages()) << "\nSinks:\n\n"

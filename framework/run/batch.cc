@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "framework/config/pipeline_config.h"
 #include "framework/core/error.h"
 
 namespace ringflow::run {
@@ -343,6 +344,59 @@ std::vector<uint32_t> BatchResult::OkFilesByPath() const {
   }
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return path(a) < path(b); });
   return order;
+}
+
+namespace {
+
+// kInvalidArgument unless `value` lies in [lo, hi].
+Status CheckRange(const char* name, int64_t value, int64_t lo, int64_t hi) {
+  if (value >= lo && value <= hi) return OkStatus();
+  return Error(ErrorCode::kInvalidArgument, std::string("--") + name + " must be between " +
+                                                std::to_string(lo) + " and " + std::to_string(hi) +
+                                                ", not " + std::to_string(value));
+}
+
+}  // namespace
+
+Result<BatchOptions> MakeBatchOptions(const ReadSettings& settings,
+                                      std::vector<std::string> paths) {
+  BatchOptions o;
+  o.paths = std::move(paths);
+  o.walk.recursive = settings.recursive;
+  o.walk.skip_hidden = settings.skip_hidden;
+  RINGFLOW_ASSIGN_OR_RETURN(o.engine.backend, uring::ParseBackend(settings.backend));
+  if (settings.threads) RINGFLOW_RETURN_IF_ERROR(CheckRange("threads", *settings.threads, 1, 256));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange("queue-depth", settings.queue_depth, 1, 4096));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange("open-files", settings.open_files, 1, 65536));
+  RINGFLOW_RETURN_IF_ERROR(CheckRange("reads-per-file", settings.reads_per_file, 1, 64));
+  if (settings.buffers)
+    RINGFLOW_RETURN_IF_ERROR(CheckRange("buffers", *settings.buffers, 2, 65536));
+  o.engine.queue_depth = static_cast<uint32_t>(settings.queue_depth);
+  o.engine.file_slots = static_cast<uint32_t>(settings.open_files);
+  o.engine.sqpoll = settings.sqpoll;
+  o.reader.max_open_files = static_cast<uint32_t>(settings.open_files);
+  o.reader.reads_per_file = static_cast<uint32_t>(settings.reads_per_file);
+  o.reader.max_in_flight = 2 * static_cast<uint32_t>(settings.queue_depth);
+  o.reader.direct = settings.direct;
+  o.threads = static_cast<uint32_t>(settings.threads.value_or(0));
+  o.buffers = static_cast<uint32_t>(settings.buffers.value_or(0));
+  if (!settings.buffer_size.empty()) {
+    RINGFLOW_ASSIGN_OR_RETURN(const int64_t size, config::ParseSize(settings.buffer_size));
+    o.buffer_size = static_cast<std::size_t>(size);
+    if (o.buffer_size < 4096 || o.buffer_size % 4096 != 0 || o.buffer_size > (1u << 30)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--buffer-size must be a multiple of 4K between 4K and 1G");
+    }
+  }
+  // One pool is registered as one region, which the kernel caps at 1 GiB.
+  const std::size_t size = o.buffer_size != 0 ? o.buffer_size : DefaultBufferSize(settings.direct);
+  if (o.buffers != 0 && size * o.buffers > (std::size_t{1} << 30)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--buffers x --buffer-size must stay within 1G per thread");
+  }
+  o.progress = settings.progress;
+  o.stats = settings.stats;
+  return o;
 }
 
 }  // namespace ringflow::run

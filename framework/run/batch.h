@@ -71,6 +71,30 @@ struct BatchResult {
   std::vector<uint32_t> OkFilesByPath() const;
 };
 
+// The read settings as a user gives them (a command line, a form), unchecked: MakeBatchOptions
+// checks their ranges and maps them onto BatchOptions. Signed, so that -1 is refused rather than
+// wrapped; unset optionals take BatchOptions' defaults.
+struct ReadSettings {
+  std::string backend = "auto";    // auto, uring or pread
+  std::string buffer_size;         // a size ("64K", "4M"); "": the default
+  std::optional<int64_t> threads;  // 1..256
+  std::optional<int64_t> buffers;  // 2..65536 per thread
+  int64_t open_files = 48;         // 1..65536
+  int64_t reads_per_file = 4;      // 1..64
+  int64_t queue_depth = 256;       // 1..4096
+  bool direct = false;
+  bool sqpoll = false;
+  bool recursive = true;
+  bool skip_hidden = false;
+  bool progress = false;
+  bool stats = false;
+};
+
+// Checks `settings` and maps them onto BatchOptions for `paths`. Errors: kInvalidArgument with a
+// message for the user that names the option as "--NAME" (e.g. "--threads must be between 1 and
+// 256, not 0").
+Result<BatchOptions> MakeBatchOptions(const ReadSettings& settings, std::vector<std::string> paths);
+
 // 64 KiB for buffered reads: large enough that a large file costs few requests, small enough
 // that the pool (two threads) stays in the 8 MiB a non-root user may register. 4 MiB for O_DIRECT,
 // where a request is a trip to the device (one request per 4 MiB is what the disk merges anyway).

@@ -289,4 +289,26 @@ Pacer::Clock::time_point Pacer::Due(uint64_t bytes, std::optional<int64_t> event
   return due;
 }
 
+Result<PacingOptions> MakePacingOptions(const PacingSettings& settings) {
+  auto bad = [](const char* option, const std::string& message) {
+    return Error(ErrorCode::kInvalidArgument, std::string(option) + ": " + message);
+  };
+  PacingOptions options;
+  if (!settings.rate.empty()) {
+    Result<Rate> rate = ParseRate(settings.rate);
+    if (!rate.ok()) return bad("--rate", rate.error().message());
+    options.rate = *rate;
+  }
+  if (settings.speed) {
+    if (!(*settings.speed > 0) || *settings.speed > 1e9) {
+      return bad("--speed", "must be a number above 0");
+    }
+    options.speed = *settings.speed;
+  }
+  Result<std::chrono::microseconds> max_gap = ParseDuration(settings.max_gap);
+  if (!max_gap.ok()) return bad("--max-gap", max_gap.error().message());
+  options.max_gap = *max_gap;
+  return options;
+}
+
 }  // namespace ringflow::run

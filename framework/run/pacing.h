@@ -50,6 +50,17 @@ struct PacingOptions {
   std::chrono::microseconds max_gap = std::chrono::seconds(60);
 };
 
+// Pacing as a user gives it: a rate ("" none), a speed (unset: none) and a longest gap.
+struct PacingSettings {
+  std::string rate;
+  std::optional<double> speed;
+  std::string max_gap = "60s";
+};
+
+// Checks `settings` (ParseRate, ParseDuration, a speed above 0 and at most 1e9). Errors:
+// kInvalidArgument naming the option as "--rate: ...", "--speed: ...", "--max-gap: ...".
+Result<PacingOptions> MakePacingOptions(const PacingSettings& settings);
+
 class Pacer {
  public:
   using Clock = std::chrono::steady_clock;

@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+
+#include "framework/config/pipeline_config.h"
 
 namespace ringflow::run {
 namespace {
@@ -93,6 +96,18 @@ Status LoadPlugins(StageRegistry& registry, const std::vector<std::string>& path
   for (const std::string& path : paths) {
     RINGFLOW_RETURN_IF_ERROR(LoadPlugin(registry, path, config_dir));
   }
+  return OkStatus();
+}
+
+Status LoadDocumentPlugins(StageRegistry& registry, const std::filesystem::path& document) {
+  const std::string name = ShortenForMessage(document.string());
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(document, ec)) {
+    return Error(ErrorCode::kInvalidArgument, name + ": not a readable file");
+  }
+  const Status loaded = LoadPlugins(
+      registry, config::PipelineDocument::ReadFile(document).plugins(), document.parent_path());
+  if (!loaded.ok()) return Error(loaded.error().code(), name + ": " + loaded.error().message());
   return OkStatus();
 }
 

@@ -57,6 +57,10 @@ inline constexpr std::uint32_t kPluginAbiVersion = 6;
 Status LoadPlugins(StageRegistry& registry, const std::vector<std::string>& paths,
                    const std::filesystem::path& config_dir);
 
+// LoadPlugins for the "plugins" a pipeline document lists, relative to its directory. Errors:
+// "<document>: not a readable file", or LoadPlugins' error after "<document>: ".
+Status LoadDocumentPlugins(StageRegistry& registry, const std::filesystem::path& document);
+
 }  // namespace ringflow::run
 
 // The entry points RINGFLOW_PLUGIN defines; LoadPlugins finds them by these names.

@@ -518,4 +518,22 @@ Result<RunStats> Run::Execute(RunObserver* observer) {
   return stats;
 }
 
+Status ApplyCheckpointSettings(const CheckpointSettings& settings, RunOptions& options) {
+  auto bad = [](const std::string& message) { return Error(ErrorCode::kInvalidArgument, message); };
+  if (settings.file.empty()) {
+    if (settings.resume) return bad("--resume needs --checkpoint FILE");
+    return OkStatus();
+  }
+  Result<int64_t> every = config::ParseSize(settings.every);
+  if (!every.ok()) return bad("--checkpoint-every: " + every.error().message());
+  if (*every <= 0) return bad("--checkpoint-every: must be above 0");
+  Result<std::chrono::microseconds> interval = ParseDuration(settings.interval);
+  if (!interval.ok()) return bad("--checkpoint-interval: " + interval.error().message());
+  options.checkpoint = settings.file;
+  options.resume = settings.resume;
+  options.checkpoint_bytes = static_cast<uint64_t>(*every);
+  options.checkpoint_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+  return OkStatus();
+}
+
 }  // namespace ringflow::run

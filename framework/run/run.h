@@ -102,6 +102,19 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
+// A checkpoint as a user gives it: the file ("" none), whether to resume, a size and a duration.
+struct CheckpointSettings {
+  std::string file;
+  bool resume = false;
+  std::string every = "64MiB";
+  std::string interval = "1s";
+};
+
+// Checks `settings` and sets options.checkpoint, resume, checkpoint_bytes and
+// checkpoint_interval. Errors: kInvalidArgument, the message naming the option as the command
+// line spells it ("--resume needs --checkpoint FILE", "--checkpoint-every: ...").
+Status ApplyCheckpointSettings(const CheckpointSettings& settings, RunOptions& options);
+
 // The source settings a document's engine section maps to: the one place where a document's
 // "source.engine" becomes SourceOptions.
 flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline);
