@@ -144,6 +144,7 @@ TEST(PipelineConfigTest, FillsDefaults) {
       LoadPipeline(Pipeline("[" + std::string(kLines) + "]"), StageTypes(), SinkTypes(), {}));
   EXPECT_TRUE(config.source.recursive);
   EXPECT_TRUE(config.source.include.empty());
+  EXPECT_EQ(config.source.order, "rotation");
   EXPECT_EQ(config.source.engine.queue_depth, 256u);
   EXPECT_EQ(config.source.engine.buffers, 0u);      // automatic
   EXPECT_EQ(config.source.engine.buffer_size, 0u);  // automatic
@@ -196,6 +197,17 @@ TEST(PipelineConfigTest, UnknownEnumValueListsChoices) {
             "regex, raw");
 }
 
+TEST(PipelineConfigTest, SourceOrderIsOneOfThree) {
+  for (const std::string order : {"rotation", "path", "mtime"}) {
+    ASSERT_OK_AND_ASSIGN(PipelineConfig config, LoadPipeline(kExample, StageTypes(), SinkTypes(),
+                                                             {"source.order=" + order}));
+    EXPECT_EQ(config.source.order, order);
+  }
+  EXPECT_EQ(LoadError(kExample, {"source.order=newest"}),
+            "source.order: unknown order \"newest\"; known: rotation, path, mtime");
+  EXPECT_EQ(LoadError(kExample, {"source.order=1"}), "source.order: expected a string, got 1");
+}
+
 TEST(PipelineConfigTest, UnknownStageType) {
   EXPECT_EQ(LoadError(Pipeline(R"([{"name": "lines", "type": "linez", "whatever": 1}])")),
             "stages[0].type: unknown stage type \"linez\"; known: checksum, filter, lines, parse, "
@@ -223,7 +235,7 @@ TEST(PipelineConfigTest, UnknownKeysAreReportedWithTheirPaths) {
       "colour": 1})";
   EXPECT_EQ(LoadError(doc),
             "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
-            "source.colour: unknown key; known: engine, exclude, include, paths, recursive\n"
+            "source.colour: unknown key; known: engine, exclude, include, order, paths, recursive\n"
             "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
             "sqpoll, threads\n"
             "stages[0].format: unknown key; known: max_line_bytes, name, type\n"

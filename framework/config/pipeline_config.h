@@ -133,6 +133,9 @@ struct SourceConfig {
   bool recursive = true;
   std::vector<std::string> include;  // globs; empty: every file
   std::vector<std::string> exclude;
+  // The order files are read in: "rotation" (logrotate's rotated sets oldest first, otherwise
+  // bytewise within each directory), "path" (bytewise) or "mtime" (oldest first).
+  std::string order = "rotation";
   EngineConfig engine;
 };
 

@@ -36,8 +36,11 @@ std::vector<ParamSpec> EngineSpecs() {
 std::vector<ParamSpec> SourceSpecs() {
   ParamSpec paths = Spec("paths", ParamType::kStringList, "");
   paths.required = true;
+  ParamSpec order = Spec("order", ParamType::kEnum, "rotation");
+  order.choices = {"rotation", "path", "mtime"};
   return {std::move(paths), Spec("recursive", ParamType::kBool, "true"),
-          Spec("include", ParamType::kStringList, ""), Spec("exclude", ParamType::kStringList, "")};
+          Spec("include", ParamType::kStringList, ""), Spec("exclude", ParamType::kStringList, ""),
+          std::move(order)};
 }
 
 std::vector<ParamSpec> TopLevelSpecs() {
@@ -112,6 +115,9 @@ void CheckSource(const Value& obj, SourceConfig& source, Problems& problems) {
   source.recursive = BoolOr(params, "recursive", source.recursive);
   source.include = ListOr(params, "include");
   source.exclude = ListOr(params, "exclude");
+  if (auto it = params.find("order"); it != params.end()) {
+    if (const auto* v = std::get_if<std::string>(&it->second)) source.order = *v;
+  }
   if (params.count("paths") != 0 && source.paths.empty()) {
     problems.Add(Child(path, "paths"), "must not be empty");
   }
