@@ -166,6 +166,47 @@ class OwnFiles {
   const std::string own_suffix_ = std::to_string(::getpid()) + "-";
 };
 
+// Sorts found.jobs by modification time (DiscoveryOptions::order, kMtime) and numbers them
+// again in their new order.
+void SortByMtime(Discovered& found) {
+  struct Place {
+    bool stat_ok = false;
+    int64_t sec = 0;
+    int64_t nsec = 0;
+    std::size_t index = 0;
+  };
+  std::vector<Place> places(found.jobs.size());
+  for (std::size_t i = 0; i < found.jobs.size(); ++i) {
+    places[i].index = i;
+    struct stat st;
+    if (!found.jobs[i].path.empty() && ::stat(found.jobs[i].path.c_str(), &st) == 0) {
+      places[i].stat_ok = true;
+      places[i].sec = st.st_mtim.tv_sec;
+      places[i].nsec = st.st_mtim.tv_nsec;
+    }
+  }
+  // Stable: jobs that could not be stat'ed keep their walk order among themselves.
+  std::stable_sort(places.begin(), places.end(), [&](const Place& a, const Place& b) {
+    if (a.stat_ok != b.stat_ok) return !a.stat_ok;
+    if (!a.stat_ok) return false;
+    if (a.sec != b.sec) return a.sec < b.sec;
+    if (a.nsec != b.nsec) return a.nsec < b.nsec;
+    return found.jobs[a.index].path < found.jobs[b.index].path;
+  });
+  std::vector<uring::ReadJob> jobs;
+  std::vector<bool> note;
+  jobs.reserve(found.jobs.size());
+  note.reserve(found.jobs.size());
+  for (const Place& place : places) {
+    uring::ReadJob& job = found.jobs[place.index];
+    job.id = jobs.size();
+    jobs.push_back(std::move(job));
+    note.push_back(found.note[place.index]);
+  }
+  found.jobs = std::move(jobs);
+  found.note = std::move(note);
+}
+
 }  // namespace
 
 bool GlobMatches(const std::vector<std::string>& globs, const std::string& path) {
@@ -193,6 +234,7 @@ Discovered Discover(const DiscoveryOptions& options) {
   };
   WalkOptions walk;
   walk.recursive = options.recursive;
+  walk.order = options.order == FileOrder::kRotation ? FileOrder::kRotation : FileOrder::kPath;
   walk.skip_hidden = options.skip_hidden;
   if (options.skip_hidden) {
     walk.on_hidden = [&](const std::string& path) {
@@ -231,6 +273,7 @@ Discovered Discover(const DiscoveryOptions& options) {
   if (!walked.ok()) {  // only for an empty callback: a bug
     add("", walked.error(), false);
   }
+  if (options.order == FileOrder::kMtime) SortByMtime(found);
   // A stat per file is a real share of a replay of many small files (bench/NOTES.md). Past a
   // thousand files the ETA counts files instead (ProgressLine), which many files make a fair
   // measure.

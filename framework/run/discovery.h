@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/run/rotation.h"
 #include "framework/uring/file_reader.h"
 
 namespace ringflow::run {
@@ -32,6 +33,11 @@ struct DiscoveryOptions {
   // Set: the walk stops collecting (a stop request while it runs).
   const std::atomic<bool>* stop = nullptr;
   bool recursive = true;
+  // kRotation and kPath: the walk's order within each directory (WalkOptions::order). kMtime:
+  // every job (also those with a skip) is stat'ed after the walk and the jobs are sorted by
+  // modification time, oldest first, ties in bytewise order of the path; jobs that cannot be
+  // stat'ed (a missing root, an unreadable directory) come first, in walk order.
+  FileOrder order = FileOrder::kRotation;
   std::vector<std::string> include;  // empty: every file
   std::vector<std::string> exclude;
   bool skip_hidden = false;      // entries named ".*" below a root: left out with a note
@@ -48,7 +54,8 @@ struct DiscoveryOptions {
 };
 
 struct Discovered {
-  // In walk order. Files that cannot or should not be read carry ReadJob::skip.
+  // In the order of options.order, job ids 0, 1, ... in that order. Files that cannot or should
+  // not be read carry ReadJob::skip.
   std::vector<uring::ReadJob> jobs;
   std::vector<bool> note;  // by job id: the skip is a note (hidden, compressed), not a problem
   std::optional<uint64_t> bytes_total;  // with stat_sizes

@@ -296,6 +296,7 @@ DiscoveryOptions DiscoveryFor(const config::PipelineConfig& pipeline, const RunO
   DiscoveryOptions discovery;
   discovery.paths = pipeline.source.paths;
   discovery.recursive = pipeline.source.recursive;
+  discovery.order = ParseFileOrder(pipeline.source.order).value_or(FileOrder::kRotation);
   discovery.include = pipeline.source.include;
   discovery.exclude = pipeline.source.exclude;
   discovery.stop = options.stop;

@@ -241,16 +241,31 @@ class Walker {
         frame.names.append(entry_name, length + 1);
       }
     }
-    const char* names = frame.names.data();
-    std::sort(frame.entries.begin(), frame.entries.end(),
-              [names](const Frame::Entry& a, const Frame::Entry& b) {
-                return std::strcmp(names + a.offset, names + b.offset) < 0;
-              });
+    if (options_.order == FileOrder::kRotation) {
+      SortByRotation(frame);
+    } else {
+      const char* names = frame.names.data();
+      std::sort(frame.entries.begin(), frame.entries.end(),
+                [names](const Frame::Entry& a, const Frame::Entry& b) {
+                  return std::strcmp(names + a.offset, names + b.offset) < 0;
+                });
+    }
     if (read_error != 0) {
       on_skip_(path_.substr(0, DirPathLength(frame)),
                Error(ErrorCodeFromErrno(read_error),
                      "reading directory: " + DescribeErrno(read_error), read_error));
     }
+  }
+
+  void SortByRotation(Frame& frame) {
+    rotation_names_.clear();
+    for (const Frame::Entry& entry : frame.entries) {
+      rotation_names_.emplace_back(frame.names.data() + entry.offset, entry.length);
+    }
+    const std::vector<std::size_t> order = RotationOrder(rotation_names_);
+    sorted_entries_.clear();
+    for (std::size_t i : order) sorted_entries_.push_back(frame.entries[i]);
+    frame.entries.swap(sorted_entries_);
   }
 
   // Length of the directory's own spelling in path_: its prefix without the '/' added for
@@ -277,6 +292,9 @@ class Walker {
   std::string path_;  // path of the entry being visited; reused so files cost one copy each
   std::vector<std::unique_ptr<Frame>> frames_;
   size_t depth_ = 0;  // live frames in frames_
+  // Scratch space of SortByRotation, kept to reuse its allocations from directory to directory.
+  std::vector<std::string_view> rotation_names_;
+  std::vector<Frame::Entry> sorted_entries_;
 };
 
 }  // namespace

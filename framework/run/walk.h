@@ -16,6 +16,7 @@
 
 #include "framework/core/error.h"
 #include "framework/core/result.h"
+#include "framework/run/rotation.h"
 
 namespace ringflow::run {
 
@@ -29,6 +30,10 @@ struct WalkOptions {
   // With skip_hidden: called with the path of every hidden entry skipped (file or directory;
   // not stat'ed, not entered), in walk order, so that the caller can say what it left out.
   std::function<void(const std::string& path)> on_hidden;
+  // The order of the entries within each directory: kPath, bytewise; kRotation, logrotate's
+  // rotated sets oldest first (RotationOrder in rotation.h). kMtime is an order over the whole
+  // walk, which a walk cannot give: it walks as kPath and the caller sorts (Discover does).
+  FileOrder order = FileOrder::kPath;
 };
 
 // size_hint when the walker did not stat the file (the directory entry alone said it is regular).
@@ -56,8 +61,9 @@ using WalkFileCallback = std::function<void(WalkFile&& file)>;
 using WalkSkipCallback = std::function<void(const std::string& path, const Error& why)>;
 
 // Walks `roots` in the order given. Symlinks are followed, both as roots and inside the tree.
-// Within a directory, entries are visited in bytewise (strcmp) order of their names, depth first,
-// so the same tree always gives the same sequence of calls.
+// Within a directory, entries are visited in bytewise (strcmp) order of their names, or in
+// rotation order with options.order == kRotation, depth first, so the same tree always gives the
+// same sequence of calls.
 //
 // on_file gets every regular file. on_skip gets, with the walk going on afterwards:
 //   - a root or entry that cannot be stat'ed or opened: the errno, e.g. kNotFound/ENOENT for a
