@@ -55,6 +55,14 @@ std::string_view CompressionSuffix(std::string_view name) {
   return {};
 }
 
+// Whether the name ends in a digit once its compression suffix is off, as every numbered and
+// dated member does: rules out most names (x.log) at once.
+bool MayBeRotated(std::string_view name) {
+  const std::string_view ext = CompressionSuffix(name);
+  if (!ext.empty()) name.remove_suffix(ext.size() + 1);
+  return !name.empty() && IsDigit(name.back());
+}
+
 // The place of a name in its directory under the rotation order: names sort by `anchor`
 // (their own name, or their family's NAME), then `rank`, then within a rank by `number`
 // (larger first) or `stamp`, then by `name`.
@@ -96,12 +104,11 @@ std::optional<FileOrder> ParseFileOrder(std::string_view name) {
 }
 
 std::optional<RotatedName> ParseRotatedName(std::string_view name) {
+  if (!MayBeRotated(name)) return std::nullopt;
   RotatedName rotated;
   std::string_view stem = name;
   rotated.ext = CompressionSuffix(name);
   if (!rotated.ext.empty()) stem.remove_suffix(rotated.ext.size() + 1);
-  // Both forms end in a digit; most names (x.log) are ruled out here at once.
-  if (stem.empty() || !IsDigit(stem.back())) return std::nullopt;
 
   // Dated: the last separator whose remainder is a STAMP. A STAMP holds only digits and "-_:",
   // so the search stops at the first other character from the right.
@@ -137,13 +144,19 @@ std::optional<RotatedName> ParseRotatedName(std::string_view name) {
 std::vector<std::size_t> RotationOrder(const std::vector<std::string_view>& names) {
   std::vector<std::size_t> order(names.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
+  // The common directory (no name looks rotated) costs what a bytewise sort costs.
+  if (std::none_of(names.begin(), names.end(), MayBeRotated)) {
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    return order;
+  }
   std::vector<std::optional<RotatedName>> parsed(names.size());
   std::unordered_map<std::string_view, std::size_t> members;  // by NAME
   for (std::size_t i = 0; i < names.size(); ++i) {
     parsed[i] = ParseRotatedName(names[i]);
     if (parsed[i]) ++members[parsed[i]->base];
   }
-  if (members.empty()) {  // the common directory: no name looks rotated
+  if (members.empty()) {
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
     return order;
