@@ -495,6 +495,92 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CodecBombTest,
                          ::testing::Values(Compression::kGzip, Compression::kZstd),
                          [](const auto& p) { return std::string(CompressionName(p.param)); });
 
+// Text of period kPeriod (an odd size, so that the 4 GiB mark falls inside a piece where
+// back-references reach kPeriod bytes back), repeated to `bytes`.
+constexpr std::size_t kPeriod = 30001;
+std::string PeriodicText(std::size_t bytes) {
+  const std::string period = LogText(kPeriod, 9).substr(0, kPeriod);
+  std::string text;
+  while (text.size() < bytes) text += period;
+  text.resize(bytes);
+  return text;
+}
+
+// One gzip member of `pieces` pieces of kPeriod * 559 bytes (16 MB) of PeriodicText: a deflate
+// piece that ends byte-aligned with a full flush (so it refers to nothing before it) is repeated,
+// then a final empty block and the trailer (CRC-32 combined piece by piece, ISIZE modulo 2^32)
+// close it.
+constexpr std::size_t kLongPiece = kPeriod * 559;
+std::string LongMember(std::uint64_t pieces) {
+  std::string content = PeriodicText(kLongPiece);
+  std::vector<char> out(1 << 20);
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  auto run = [&](int flush, std::size_t bytes) {
+    std::string made;
+    z.next_in = reinterpret_cast<Bytef*>(content.data());
+    z.avail_in = static_cast<uInt>(bytes);
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      deflate(&z, flush);
+      made.append(out.data(), out.size() - z.avail_out);
+    } while (z.avail_out == 0);
+    return made;
+  };
+  const std::string piece = run(Z_FULL_FLUSH, kLongPiece);
+  const std::string final_block = run(Z_FINISH, 0);
+  deflateEnd(&z);
+  const uLong piece_crc = crc32(0, reinterpret_cast<const Bytef*>(content.data()), kLongPiece);
+  uLong crc = crc32(0, nullptr, 0);
+  std::string member("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+  for (std::uint64_t i = 0; i < pieces; ++i) {
+    member += piece;
+    crc = crc32_combine(crc, piece_crc, static_cast<z_off_t>(kLongPiece));
+  }
+  member += final_block;
+  const std::uint64_t size = pieces * kLongPiece;
+  for (int i = 0; i < 4; ++i) member += static_cast<char>((crc >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) member += static_cast<char>((size >> (8 * i)) & 0xff);
+  return member;
+}
+
+TEST(CodecTest, GzipMemberPastFourGiB) {
+  // isa-l counts a member's output in 32 bits; a member of 4.1 GiB must decode whole, with
+  // back-references just past the 4 GiB mark.
+  constexpr std::uint64_t kPieces = 275;
+  static_assert(kPieces * kLongPiece > (std::uint64_t{1} << 32) + (64 << 20));
+  static_assert((std::uint64_t{1} << 32) % kLongPiece > kPeriod);
+  const std::string member = LongMember(kPieces);
+  DecoderOptions unlimited;
+  unlimited.max_ratio = 0;
+  // A small output buffer has isa-l decode through its own history buffer, a large one mostly in
+  // place: the two check back-references on different paths.
+  for (std::size_t out_size : {std::size_t{4000}, std::size_t{256} << 10}) {
+    SCOPED_TRACE("output of " + std::to_string(out_size) + " bytes");
+    auto decoder = Decoder::Create(Compression::kGzip, unlimited);
+    ASSERT_OK(decoder);
+    std::vector<std::byte> out(out_size);
+    const std::string expected = PeriodicText(kPeriod + out.size());
+    std::uint64_t position = 0;
+    bool same = true;
+    for (std::size_t offset = 0; offset < member.size(); offset += 65536) {
+      auto input = Bytes(std::string_view(member).substr(offset, 65536));
+      while (true) {
+        ASSERT_OK_AND_ASSIGN(DecodeStep step, decoder->Decode(input, out));
+        same &= std::memcmp(out.data(), expected.data() + position % kPeriod, step.produced) == 0;
+        position += step.produced;
+        input = input.subspan(step.consumed);
+        if (input.empty() && step.produced < out.size()) break;
+      }
+    }
+    ASSERT_OK(decoder->Finish());
+    EXPECT_EQ(decoder->content_bytes(), kPieces * kLongPiece);
+    EXPECT_EQ(decoder->members(), 1u);
+    EXPECT_TRUE(same) << "the content is not the periodic text";
+  }
+}
+
 TEST(CodecTest, MaxRatioSparesSmallRepetitiveFiles) {
   // 900 KiB of one repeated line compresses far past 1000:1 but stays under the 1 MiB floor.
   std::string content;

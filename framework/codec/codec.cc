@@ -212,24 +212,17 @@ class GzipDecoder final : public Decoder::Impl {
         state_.crc_flag = ISAL_GZIP;
         in_member_ = true;
         StartMember(step.consumed);
-        member_out_ = 0;
       }
       // Safe: isa-l reads only next_in[0, avail_in) and writes only next_out[0, avail_out).
       state_.next_in = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(in.data()));
       state_.avail_in = Clamp32(in.size());
       state_.next_out = reinterpret_cast<std::uint8_t*>(out.data());
       state_.avail_out = Clamp32(out.size());
-      // isa-l checks a back-reference against total_out (32 bits, wraps past 4 GiB) plus the
-      // length of a preset dictionary; once a member is past 2 GiB no back-reference can reach
-      // before its start, so a dictionary length of one window keeps that check from failing
-      // after the wrap.
-      if (member_out_ > (std::uint64_t{1} << 31)) state_.dict_length = ISAL_DEF_HIST_SIZE;
       const int ret = isal_inflate(&state_);
       const std::size_t used_in = Clamp32(in.size()) - state_.avail_in;
       const std::size_t made = Clamp32(out.size()) - state_.avail_out;
       step.consumed += used_in;
       step.produced += made;
-      member_out_ += made;
       if (ret == ISAL_INVALID_WRAPPER || ret == ISAL_UNSUPPORTED_METHOD) {
         return InvalidHeader(Reason(ret));
       }
@@ -266,7 +259,6 @@ class GzipDecoder final : public Decoder::Impl {
 
   inflate_state state_{};
   bool in_member_ = false;
-  std::uint64_t member_out_ = 0;
 };
 
 // zstd through libzstd's streaming decoder, which reads frame after frame (skipping skippable
