@@ -143,7 +143,7 @@ class Decoder::Impl {
 
  protected:
   // Decodes what it can, adding to step.consumed and step.produced; returns the error that
-  // stopped it, if any. Must leave either the input consumed or the output full.
+  // stopped it, if any. Without an error it leaves the input consumed or the output full.
   virtual std::optional<Error> Step(std::span<const std::byte> input, std::span<std::byte> output,
                                     DecodeStep& step) = 0;
   // Whether the input so far ends inside a member, frame or stream.
@@ -151,23 +151,17 @@ class Decoder::Impl {
 
   std::string_view name() const { return CompressionName(compression_); }
 
-  // "<codec>: invalid data at compressed byte N (<reason>)", N counted from the file's start.
+  // "<codec>: invalid data at compressed byte N (<reason>)", N = compressed_bytes() plus
+  // `offset_in_call`, the bytes of this call's input used before the damage was seen.
   Error Invalid(std::uint64_t offset_in_call, std::string_view reason) const {
-    return Error(ErrorCode::kInvalidArgument, std::string(name()) +
-                                                  ": invalid data at compressed byte " +
-                                                  std::to_string(compressed_ + offset_in_call) +
-                                                  " (" + std::string(reason) + ")");
+    return InvalidAt(compressed_ + offset_in_call, reason);
   }
+  // The same with N the start of the member, frame or stream whose header is wrong.
+  Error InvalidHeader(std::string_view reason) const { return InvalidAt(member_start_, reason); }
   Error Truncated() const {
     return Error(ErrorCode::kInvalidArgument, std::string(name()) +
                                                   ": unexpected end of data at compressed byte " +
                                                   std::to_string(compressed_));
-  }
-
-  // "<codec>: invalid data at compressed byte N (<reason>)" with N the start of the member,
-  // frame or stream whose header is wrong.
-  Error InvalidHeader(std::string_view reason) const {
-    return Invalid(member_start_ - compressed_, reason);
   }
   // Records that a member, frame or stream starts `offset_in_call` bytes into this call's input.
   void StartMember(std::uint64_t offset_in_call) { member_start_ = compressed_ + offset_in_call; }
@@ -176,6 +170,12 @@ class Decoder::Impl {
   std::uint64_t members_ = 0;
 
  private:
+  Error InvalidAt(std::uint64_t file_offset, std::string_view reason) const {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(name()) + ": invalid data at compressed byte " +
+                     std::to_string(file_offset) + " (" + std::string(reason) + ")");
+  }
+
   Compression compression_;
   DecoderOptions options_;
   std::uint64_t compressed_ = 0;
@@ -186,7 +186,7 @@ class Decoder::Impl {
 
 namespace {
 
-// isa-l's interfaces count in 32 bits: a call hands it at most this much of either buffer.
+// isa-l's and libbz2's buffers are counted in 32 bits: a call hands them at most this much.
 constexpr std::size_t kMaxPiece = std::size_t{1} << 30;
 
 std::uint32_t Clamp32(std::size_t n) { return static_cast<std::uint32_t>(std::min(n, kMaxPiece)); }

@@ -91,6 +91,7 @@ class Decoder {
   // Content decoded before damage is always returned first: the call that meets the damage
   // returns what it decoded, the next call returns the error. After an error every call returns
   // the same error.
+  // REQUIRES: not moved from (this holds for every member function).
   Result<DecodeStep> Decode(std::span<const std::byte> input, std::span<std::byte> output);
 
   // At the end of the input, once the output has been drained (the last Decode call returned an
