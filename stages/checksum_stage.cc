@@ -41,6 +41,7 @@ std::optional<ChecksumStage::FileDigest> ChecksumStage::Add(const flow::Chunk& c
   const std::span<const std::byte> data = chunk.data();
   const char* text = reinterpret_cast<const char*>(data.data());
   auto it = files_.find(chunk.file_id);
+  if (!chunk.compression.empty()) return AddContent(chunk, it);
   if (chunk.end && it == files_.end()) {
     // The whole file in one message (most small files): no state to create and erase.
     FileDigest d;
@@ -69,6 +70,29 @@ std::optional<ChecksumStage::FileDigest> ChecksumStage::Add(const flow::Chunk& c
   return d;
 }
 
+// A compressed file's message: the lines are the content's, the size and hash the stored file's
+// (the source hashed it as it read it).
+std::optional<ChecksumStage::FileDigest> ChecksumStage::AddContent(
+    const flow::Chunk& chunk, std::unordered_map<uint64_t, FileState>::iterator it) {
+  const std::span<const std::byte> data = chunk.data();
+  if (it == files_.end()) it = files_.try_emplace(chunk.file_id).first;
+  FileState& file = it->second;
+  if (!data.empty()) {
+    file.bytes += data.size();
+    file.newlines += CountNewlines(reinterpret_cast<const char*>(data.data()), data.size());
+    file.ends_with_newline = data.back() == std::byte{'\n'};
+  }
+  if (!chunk.end) return std::nullopt;
+  FileDigest d;
+  d.bytes = chunk.file_bytes;
+  d.lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
+  if (!chunk.error) d.xxh3 = chunk.stored_xxh3;
+  d.compression = chunk.compression;
+  d.content_bytes = file.bytes;
+  files_.erase(it);
+  return d;
+}
+
 void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   const std::optional<FileDigest> d = Add(chunk);
   if (!d) return;
@@ -76,6 +100,10 @@ void ChecksumStage::Frame(const flow::Chunk& chunk, flow::RecordBatch& out) {
   r.fields.reserve(5);
   r.fields.push_back({"path", flow::Value::String(out.arena.Copy(chunk.path))});
   r.fields.push_back({"bytes", flow::Value::Int(static_cast<int64_t>(d->bytes))});
+  if (!d->compression.empty()) {
+    r.fields.push_back({"compression", flow::Value::String(d->compression)});
+    r.fields.push_back({"content_bytes", flow::Value::Int(static_cast<int64_t>(d->content_bytes))});
+  }
   r.fields.push_back({"lines", flow::Value::Int(static_cast<int64_t>(d->lines))});
   if (d->xxh3) {
     char hex[16];
@@ -92,8 +120,9 @@ Status RegisterChecksum(run::StageRegistry& registry) {
   return registry.RegisterChunkStage(
       {"checksum",
        "one record per file from its raw bytes: path, bytes, lines, xxh3 (XXH3-64, as "
-       "`xxhsum -H3`) and status; reads the same buffers as \"lines\" (no copy); feed it to a "
-       "\"manifest\" sink",
+       "`xxhsum -H3`) and status (a compressed file: bytes and xxh3 as stored, then compression "
+       "and content_bytes, lines of the content); reads the same buffers as \"lines\" (no "
+       "copy); feed it to a \"manifest\" sink",
        {},
        /*takes_input=*/false,
        /*multiple_inputs=*/false,

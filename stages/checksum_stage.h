@@ -33,6 +33,10 @@ class ChecksumStage final : public flow::FramingStage {
     uint64_t bytes = 0;
     uint64_t lines = 0;
     std::optional<uint64_t> xxh3;  // null when the file was not read whole (chunk.error)
+    // A compressed file (Chunk::compression): bytes and xxh3 are the stored file's, lines count
+    // the content, content_bytes is its size.
+    std::string_view compression;
+    uint64_t content_bytes = 0;
   };
   // Adds `chunk` to its file; at the file's end message, the file's digest (and the file is
   // forgotten). A file that comes in one message costs no per-file state: one-shot hash.
@@ -48,6 +52,9 @@ class ChecksumStage final : public flow::FramingStage {
     uint64_t newlines = 0;
     bool ends_with_newline = true;  // no bytes yet counts as "nothing unterminated"
   };
+  std::optional<FileDigest> AddContent(const flow::Chunk& chunk,
+                                       std::unordered_map<uint64_t, FileState>::iterator it);
+
   std::unordered_map<uint64_t, FileState> files_;  // by Chunk::file_id
 };
 

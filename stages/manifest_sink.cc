@@ -64,15 +64,16 @@ Status ManifestSink::Digest(const flow::RecordBatch& batch) {
   char hex[16];
   if (d->xxh3) HexDigest(*d->xxh3, hex);
   const flow::Chunk& chunk = *batch.chunk;
-  return WriteLine(flow::Value::String(chunk.path),
-                   flow::Value::Int(static_cast<int64_t>(d->bytes)),
-                   flow::Value::Int(static_cast<int64_t>(d->lines)),
-                   d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null(),
-                   // "truncated": read to its end, but shorter than it was at open.
-                   flow::Value::String(chunk.error    ? std::string_view(chunk.error->message())
-                                       : chunk.shrank ? std::string_view("truncated")
-                                                      : std::string_view("ok")),
-                   &done);
+  return WriteLine(
+      flow::Value::String(chunk.path), flow::Value::Int(static_cast<int64_t>(d->bytes)),
+      flow::Value::Int(static_cast<int64_t>(d->lines)),
+      d->xxh3 ? flow::Value::String({hex, sizeof hex}) : flow::Value::Null(),
+      // "truncated": read to its end, but shorter than it was at open.
+      flow::Value::String(chunk.error    ? std::string_view(chunk.error->message())
+                          : chunk.shrank ? std::string_view("truncated")
+                                         : std::string_view("ok")),
+      &done, d->compression.empty() ? flow::Value::Null() : flow::Value::String(d->compression),
+      flow::Value::Int(static_cast<int64_t>(d->content_bytes)));
 }
 
 void ManifestSink::Count(const flow::RecordBatch& batch, Counts& counts) {
@@ -123,25 +124,32 @@ Status ManifestSink::WriteLine(const flow::Record& sums, const Counts* counts) {
     const flow::Field* f = sums.Find(name);
     return f != nullptr ? f->value : kNull;
   };
-  return WriteLine(get("path"), get("bytes"), get("lines"), get("xxh3"), get("status"), counts);
+  return WriteLine(get("path"), get("bytes"), get("lines"), get("xxh3"), get("status"), counts,
+                   get("compression"), get("content_bytes"));
 }
 
 Status ManifestSink::WriteLine(const flow::Value& path, const flow::Value& bytes,
                                const flow::Value& lines, const flow::Value& xxh3,
-                               const flow::Value& status, const Counts* counts) {
-  line_.fields = {
-      {"path", path},
-      {"bytes", bytes},
-      {"lines", lines},
-      {"records",
-       counts ? flow::Value::Int(static_cast<int64_t>(counts->records)) : flow::Value::Null()},
-      {"parse_errors",
-       counts ? flow::Value::Int(static_cast<int64_t>(counts->parse_errors)) : flow::Value::Null()},
-      {"format", counts && !counts->format.empty() ? flow::Value::String(counts->format)
-                                                   : flow::Value::Null()},
-      {"xxh3", xxh3},
-      {"status", status},
-  };
+                               const flow::Value& status, const Counts* counts,
+                               const flow::Value& compression, const flow::Value& content_bytes) {
+  line_.fields = {{"path", path}, {"bytes", bytes}};
+  if (compression.type != flow::ValueType::kNull) {
+    line_.fields.push_back({"compression", compression});
+    line_.fields.push_back({"content_bytes", content_bytes});
+  }
+  line_.fields.insert(
+      line_.fields.end(),
+      {
+          {"lines", lines},
+          {"records",
+           counts ? flow::Value::Int(static_cast<int64_t>(counts->records)) : flow::Value::Null()},
+          {"parse_errors", counts ? flow::Value::Int(static_cast<int64_t>(counts->parse_errors))
+                                  : flow::Value::Null()},
+          {"format", counts && !counts->format.empty() ? flow::Value::String(counts->format)
+                                                       : flow::Value::Null()},
+          {"xxh3", xxh3},
+          {"status", status},
+      });
   ++files_;
   return out_->WriteRecord(line_);
 }
@@ -150,7 +158,8 @@ Status RegisterManifestSink(run::StageRegistry& registry) {
   return registry.RegisterSink(
       {"manifest",
        "one JSON object per input file: path, bytes, lines, records, parse_errors, format (what "
-       "the counted records were parsed as), xxh3, status. "
+       "the counted records were parsed as), xxh3, status; for a compressed file, after bytes "
+       "(and xxh3, as stored): compression and content_bytes. "
        "\"input\": a checksum stage, or [checksum stage, stage whose records are counted per "
        "file] (without the second, records and parse_errors are null); with \"digest\": true, "
        "the one stage whose records are counted (the sink digests its chunks itself)",

@@ -85,8 +85,10 @@ class ManifestSink final : public flow::SinkStage {
   // Writes one manifest line: the checksum record with the counts (null when not counted).
   Status WriteLine(const flow::Record& sums, const Counts* counts);
   // The same from the values (the one place that lists the keys, in their order).
+  // A compressed file's line also says its `compression` and `content_bytes` (after "bytes").
   Status WriteLine(const flow::Value& path, const flow::Value& bytes, const flow::Value& lines,
-                   const flow::Value& xxh3, const flow::Value& status, const Counts* counts);
+                   const flow::Value& xxh3, const flow::Value& status, const Counts* counts,
+                   const flow::Value& compression, const flow::Value& content_bytes);
 
   std::unique_ptr<JsonSink> out_;
   const bool count_records_;

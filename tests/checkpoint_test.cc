@@ -596,6 +596,8 @@ TEST(PipelineDigestTest, EqualConfigsEqualDigestsAndEveryOutputSettingCounts) {
       {"include glob", [](auto& p) { p.source.include = {"*.log"}; }},
       {"exclude glob", [](auto& p) { p.source.exclude.clear(); }},
       {"recursive", [](auto& p) { p.source.recursive = false; }},
+      {"order path", [](auto& p) { p.source.order = "path"; }},
+      {"order mtime", [](auto& p) { p.source.order = "mtime"; }},
       {"ordered", [](auto& p) { p.ordered = false; }},
       {"plugins", [](auto& p) { p.plugins.clear(); }},
   };

@@ -1,8 +1,7 @@
 // `ringflow replay [options] PATH...`: replays directories of log files as JSON lines — a
-// pipeline without a config file (lines -> parse -> json, plus a manifest that digests the
-// chunks itself, on request),
-// or a pipeline document's stages (--config) with the same front end: discovery with notes for
-// hidden and compressed files, pacing, progress, signals, summary.
+// pipeline without a config file (lines -> parse -> json, plus a manifest that digests the chunks
+// itself, on request), or a pipeline document's stages (--config) with the same front end:
+// discovery with notes for hidden files and archives, pacing, progress, signals, summary.
 #include <unistd.h>
 
 #include <iostream>
@@ -14,6 +13,7 @@
 #include "apps/ringflow/pipeline_runner.h"
 #include "framework/run/pacing.h"
 #include "framework/run/registry.h"
+#include "framework/run/rotation.h"
 #include "stages/builtins.h"
 #include "stages/parse_stage.h"
 
@@ -24,16 +24,14 @@ constexpr char kUsage[] =
     "Usage: ringflow replay [options] PATH...\n"
     "       ringflow replay --config CONFIG [--set PATH=VALUE ...] [options] [PATH...]\n"
     "\n"
-    "Replays log files as JSON lines: finds the files under each PATH (recursively), detects each\n"
-    "file's format unless --format says it (the first format under which 90% of the file's first\n"
-    "64 lines parse, else raw with a note), parses every line and writes one JSON object per line\n"
-    "to --out (stdout by default), whole files in discovery order, so two runs give identical\n"
-    "bytes. A line that does not parse is kept, with \"_error\" and \"_raw\". Hidden files "
-    "(.name)\n"
-    "and compressed files (.gz, .zst, ...) are left out with a note. A file that cannot be read "
-    "is\n"
-    "reported once on stderr (\"ringflow: PATH: reason\") and in the manifest, and the run goes "
-    "on.\n"
+    "Replays log files as JSON lines: finds the files under each PATH (recursively; see --order),\n"
+    "detects each file's format unless --format says it (the first format under which 90% of the\n"
+    "file's first 64 lines parse, else raw), parses every line and writes one JSON object per\n"
+    "line to --out (stdout by default), whole files in order, so two runs give identical bytes.\n"
+    "A line that does not parse is kept, with \"_error\" and \"_raw\". gzip, zstd, bzip2 and xz\n"
+    "files are read in place (found by their bytes); hidden files (.name) and .lz4/.zip/.7z/.rar\n"
+    "archives are left out with a note. A file that cannot be read or decoded is reported once\n"
+    "on stderr (\"ringflow: PATH: reason\") and in the manifest, and the run goes on.\n"
     "\n"
     "An output file is written under a temporary name beside it and renamed into place only\n"
     "when the run succeeds (or was stopped by a signal), so a failed run never leaves half a\n"
@@ -52,8 +50,8 @@ constexpr char kUsage[] =
     "at least once). Files changed since the checkpoint are replayed from their start, with a\n"
     "warning. A signal then keeps the partial outputs (under their temporary names) for --resume.\n"
     "\n"
-    "Exit status: 0 every file read, 1 a file was skipped for a problem (notes about hidden or\n"
-    "compressed files do not count) or the run failed, 2 bad usage, 130/143 interrupted.\n"
+    "Exit status: 0 every file read, 1 a file was skipped for a problem (notes about hidden files\n"
+    "or archives do not count) or the run failed, 2 bad usage, 130/143 interrupted.\n"
     "\n"
     "Examples:\n"
     "  ringflow replay /var/log/nginx --out access.ndjson --manifest manifest.ndjson\n"
@@ -75,6 +73,7 @@ struct ReplayArgs {
   int64_t year = 0;
   std::string timezone;
   std::vector<std::string> include, exclude;
+  std::string order;  // empty: the document's (rotation by default)
   bool no_recursive = false;
   bool hidden = false;
   run::PacingSettings pacing;
@@ -147,6 +146,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "leave out files (and hidden entries) whose path matches GLOB; repeatable, e.g. "
       "--exclude '*/archive/*'")("no-recursive", po::bool_switch(&a.no_recursive),
                                  "read only files named as PATH, not directories")(
+      "order", po::value(&a.order)->value_name("ORDER"),
+      "rotation (default: bytewise, but logrotate's sets NAME.2.gz, NAME.1, NAME oldest first), "
+      "path (bytewise) or mtime (oldest first)")(
       "hidden", po::bool_switch(&a.hidden),
       "also read hidden files and directories (names starting with '.')")(
       "max-line-bytes", po::value(&a.max_line_bytes)->value_name("SIZE"),
@@ -238,6 +240,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
       return usage("--format " + a.format + " needs a pattern: use a pipeline document (--config)");
     }
   }
+  if (!a.order.empty() && !run::ParseFileOrder(a.order)) {
+    return usage("--order: unknown order \"" + a.order + "\"; known: rotation, path, mtime");
+  }
   if (a.quiet && a.progress) return usage("--quiet and --progress contradict each other");
   if (a.append && a.out == "-") return usage("--append needs --out FILE");
 
@@ -303,6 +308,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   }
   if (!paths.empty()) pipeline->source.paths = paths;
   if (a.no_recursive) pipeline->source.recursive = false;
+  if (!a.order.empty()) pipeline->source.order = a.order;
   for (const std::string& g : a.include) pipeline->source.include.push_back(g);
   for (const std::string& g : a.exclude) pipeline->source.exclude.push_back(g);
 

@@ -9,17 +9,22 @@
 // then costs one graph message (a few tasks) per handful of files, not per file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "framework/core/error.h"
 #include "framework/uring/buffer_pool.h"
 
 namespace ringflow::flow {
+
+// The stored bytes a compressed file's first message carries (Chunk::stored_head).
+inline constexpr std::size_t kStoredHeadBytes = 4096;
 
 struct Chunk {
   uint64_t seq = 0;      // global emission order, 0, 1, 2, ... (for sequencer_node)
@@ -35,6 +40,20 @@ struct Chunk {
   bool shrank = false;
   uint64_t size_at_open = 0;
   uring::SharedLease lease;  // null for messages without data
+  // A file the source decoded (SourceOptions::decompress): its messages carry the content, and
+  // offset and length count content bytes. `compression` names the codec ("gzip", "zstd", ...)
+  // on every message of such a file; empty for a file passed on as stored.
+  std::string_view compression;
+  // Compressed: the stored bytes the source had read through this message (a position in the
+  // stored file, for checkpoints).
+  uint64_t stored_end = 0;
+  // With end, compressed: the content's size (file_bytes stays the stored size), and when the
+  // file was read whole, the XXH3-64 of its stored bytes (what `xxhsum -H3` prints for it).
+  uint64_t content_bytes = 0;
+  std::optional<uint64_t> stored_xxh3;
+  // Compressed, on the file's first message: its first stored bytes (up to kStoredHeadBytes),
+  // which identify the file as stored (data() holds content).
+  std::shared_ptr<const std::string> stored_head;
   // A checkpoint cut follows this message (SourceOptions::checkpoint_bytes): once every sink has
   // written it, the sinks make their output durable and the pipeline reports the cut.
   bool checkpoint = false;

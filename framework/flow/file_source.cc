@@ -7,6 +7,8 @@
 #include <optional>
 #include <utility>
 
+#include "framework/core/xxh3.h"
+
 namespace ringflow::flow {
 
 // Remembers the path of every file the reader takes, so that the file's end message can carry it.
@@ -27,7 +29,9 @@ class FileSourceNode::PathRecorder final : public uring::FileSource {
 
 class FileSourceNode::Handler final : public uring::ReadHandler {
  public:
-  Handler(FileSourceNode* node, Node::gateway_type* gateway) : node_(node), gateway_(gateway) {}
+  // `content`: the pool compressed files are decoded into (null: every file passes as stored).
+  Handler(FileSourceNode* node, Node::gateway_type* gateway, uring::BufferPool* content)
+      : node_(node), gateway_(gateway), content_(content) {}
 
   // A file's last chunk (the reader saw the end right after it) waits here for the file's end,
   // and the two go as one message: a small file costs one message, not two. Only a last chunk
@@ -35,6 +39,19 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // reader (a chunk that might be followed by more would: the read that finds the end needs a
   // buffer).
   void OnChunk(uring::FileChunk&& chunk) override {
+    if (content_ != nullptr) {
+      if (chunk.offset == 0) Classify(chunk);
+      if (auto it = decoding_.find(chunk.file_id); it != decoding_.end()) {
+        node_->stats_.bytes += chunk.length;
+        Decode(chunk.file_id, it->second,
+               std::span<const std::byte>(chunk.lease.data(), chunk.length));
+        return;  // the stored chunk's buffer goes back to the pool here
+      }
+      if (refused_.count(chunk.file_id) != 0) {
+        node_->stats_.bytes += chunk.length;
+        return;
+      }
+    }
     if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
     Chunk c;
     c.file_id = chunk.file_id;
@@ -58,7 +75,14 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     const uint64_t file_id = end.file_id;
     const Status& status = end.status;
     Chunk c;
-    if (held_ && held_->file_id == file_id) {
+    if (auto it = decoding_.find(file_id); it != decoding_.end()) {
+      c.file_id = file_id;
+      EndDecoding(it->second, status.ok(), c);
+      decoding_.erase(it);
+    }
+    if (!c.compression.empty()) {
+      if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+    } else if (held_ && held_->file_id == file_id) {
       c = std::move(*std::exchange(held_, std::nullopt));
     } else if (held_) {
       node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
@@ -66,7 +90,12 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     c.file_id = file_id;
     c.end = true;
     c.file_bytes = end.bytes;
-    if (!status.ok()) c.error = status.error();
+    if (!status.ok()) {
+      c.error = status.error();
+    } else if (auto it = refused_.find(file_id); it != refused_.end()) {
+      c.error = std::move(it->second);
+    }
+    refused_.erase(file_id);
     if (end.shrank()) {
       c.shrank = true;
       c.size_at_open = end.size_at_open;
@@ -75,6 +104,9 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
       c.path = std::move(it->second);
       node_->paths_.erase(it);
     }
+    if (c.error && c.error->path().empty() && !c.path.empty()) {
+      c.error = Error(*std::move(c.error)).WithPath(c.path);
+    }
     ++node_->stats_.files;
     node_->Emit(std::move(c), *gateway_);
   }
@@ -82,6 +114,112 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // The held chunk stays: it needs no buffer before its file's end (see OnChunk).
   void Idle() override { node_->SendPacket(*gateway_); }
 
+ private:
+  // A compressed file being decoded.
+  struct Decoding {
+    codec::Decoder decoder;
+    Xxh3 stored;                              // of the stored bytes
+    std::shared_ptr<const std::string> head;  // for the file's first message, then null
+    std::optional<Error> error;               // damage met: the rest of the file is dropped
+  };
+
+  // A file's first chunk: its format from its first bytes. A compressed file that can be decoded
+  // gets a decoder; one that cannot, or a name that promises a format the bytes do not have, is
+  // refused (its chunks dropped, its end failed).
+  void Classify(const uring::FileChunk& chunk) {
+    const std::span<const std::byte> data(chunk.lease.data(), chunk.length);
+    const codec::Compression found =
+        codec::Sniff(data.first(std::min(data.size(), codec::kSniffBytes)));
+    auto refuse = [&](std::string message) {
+      refused_.emplace(chunk.file_id, Error(ErrorCode::kInvalidArgument, std::move(message)));
+    };
+    if (found == codec::Compression::kNone) {
+      const auto path = node_->paths_.find(chunk.file_id);
+      const std::optional<codec::Compression> named =
+          path == node_->paths_.end() ? std::nullopt : codec::CompressionFromName(path->second);
+      if (named && codec::CanDecode(*named)) {
+        refuse(std::string("not ") + std::string(codec::CompressionName(*named)) +
+               " data, although the name says so: not read");
+      }
+      return;
+    }
+    const std::string name(codec::CompressionName(found));
+    if (!codec::CanDecode(found)) {
+      refuse(name + " compressed: ringflow does not decode " + name + " (decompress it first)");
+      return;
+    }
+    Result<codec::Decoder> decoder = codec::Decoder::Create(found, node_->options_.decoder);
+    if (!decoder.ok()) {
+      refuse(decoder.error().message());
+      return;
+    }
+    auto head = std::make_shared<std::string>(reinterpret_cast<const char*>(data.data()),
+                                              std::min(data.size(), kStoredHeadBytes));
+    decoding_.emplace(chunk.file_id,
+                      Decoding{std::move(decoder).value(), Xxh3(), std::move(head), std::nullopt});
+    ++node_->stats_.compressed_files;
+  }
+
+  // Feeds `input` (a stored chunk, or nothing to drain) to the file's decoder and emits the
+  // content in buffers of the content pool, waiting for one when all are in the graph.
+  void Decode(uint64_t file_id, Decoding& d, std::span<const std::byte> input) {
+    d.stored.Update(input.data(), input.size());
+    if (d.error) return;
+    for (;;) {
+      uring::Lease out = AcquireContent();
+      Result<codec::DecodeStep> step = d.decoder.Decode(input, out.span());
+      if (!step.ok()) {
+        d.error = step.error();
+        return;
+      }
+      input = input.subspan(step->consumed);
+      const bool full = step->produced == out.capacity();
+      if (step->produced > 0) {
+        Chunk c;
+        c.file_id = file_id;
+        c.offset = d.decoder.content_bytes() - step->produced;
+        c.length = static_cast<uint32_t>(step->produced);
+        c.lease = uring::Share(std::move(out));
+        c.compression = codec::CompressionName(d.decoder.compression());
+        c.stored_end = d.decoder.compressed_bytes();
+        c.stored_head = std::move(d.head);
+        ++node_->stats_.chunks;
+        node_->stats_.content_bytes += c.length;
+        node_->Emit(std::move(c), *gateway_);
+      }
+      if (!full && input.empty()) return;
+    }
+  }
+
+  // The file's end: drains the decoder and fills `end` (its compression, content size, stored
+  // hash when `whole`, and the damage if any).
+  void EndDecoding(Decoding& d, bool whole, Chunk& end) {
+    if (whole) Decode(end.file_id, d, {});
+    end.compression = codec::CompressionName(d.decoder.compression());
+    end.stored_end = d.decoder.compressed_bytes();
+    end.stored_head = std::move(d.head);
+    end.content_bytes = d.decoder.content_bytes();
+    if (!whole) return;
+    end.stored_xxh3 = d.stored.Digest();
+    if (!d.error) {
+      if (Status finished = d.decoder.Finish(); !finished.ok()) d.error = finished.error();
+    }
+    if (d.error) refused_.emplace(end.file_id, std::move(*d.error));
+  }
+
+  // A buffer of the content pool. When none is free, the packet being filled goes into the graph
+  // first (its chunks may hold the buffers), then the I/O thread waits for a consumer to let go.
+  uring::Lease AcquireContent() {
+    if (std::optional<uring::Lease> lease = content_->TryAcquire()) return std::move(*lease);
+    node_->SendPacket(*gateway_);
+    for (;;) {
+      if (std::optional<uring::Lease> lease = content_->Acquire(std::chrono::milliseconds(100))) {
+        return std::move(*lease);
+      }
+    }
+  }
+
+ public:
   // After the reader's run: a chunk still held (the engine failed before its file's end), and
   // the packet being filled.
   void FlushHeld() {
@@ -92,7 +230,10 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
  private:
   FileSourceNode* node_;
   Node::gateway_type* gateway_;
+  uring::BufferPool* const content_;
   std::optional<Chunk> held_;
+  std::unordered_map<uint64_t, Decoding> decoding_;  // by file id
+  std::unordered_map<uint64_t, Error> refused_;      // files failed before their end, by id
 };
 
 FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source,
@@ -210,6 +351,18 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
     status_ = pool.error();
     return;
   }
+  // Content buffers (compressed files): the kernel never writes them, so a plain pool; like the
+  // other, destroyed only after every message is released.
+  std::unique_ptr<uring::BufferPool> content;
+  if (options_.decompress) {
+    auto made = uring::BufferPool::Create(options_.content_buffer_size,
+                                          std::max(options_.content_buffers, 2u));
+    if (!made.ok()) {
+      status_ = made.error();
+      return;
+    }
+    content = std::move(made).value();
+  }
   {
     auto engine = uring::Engine::Create(options_.engine, pool->get());
     if (!engine.ok()) {
@@ -217,7 +370,7 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
       return;
     }
     uring::FileReader reader(engine->get(), pool->get(), options_.reader);
-    Handler handler(this, &gateway);
+    Handler handler(this, &gateway, content.get());
     PathRecorder source(source_, this);
     status_ = reader.Run(source, handler);
     handler.FlushHeld();

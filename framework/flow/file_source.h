@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "framework/codec/codec.h"
 #include "framework/core/result.h"
 #include "framework/flow/chunk.h"
 #include "framework/uring/engine.h"
@@ -60,6 +61,18 @@ struct SourceOptions {
   // and output in the cache and hand slices back sooner (bench/NOTES.md has the figures).
   uint32_t packet_chunks = 64;
   std::size_t packet_bytes = 32 * 1024;
+  // Compressed files: with `decompress`, a file whose first bytes are gzip, zstd, bzip2 or xz
+  // (codec::Sniff, never the name) is decoded on the I/O thread, in order, into buffers of a
+  // second pool (content_buffers of content_buffer_size, unregistered), and its messages carry
+  // the content (Chunk::compression). The I/O thread waits for that pool like for the other, so
+  // a file of any ratio is decoded in bounded memory. A file whose first bytes are a format
+  // ringflow does not decode (lz4, zip), or whose name says gzip, zstd, bzip2 or xz while its
+  // bytes are not, fails with a message naming the format; damage in a compressed file fails it
+  // after the content before the damage. Without `decompress` every file passes as stored.
+  bool decompress = false;
+  uint32_t content_buffers = 32;
+  std::size_t content_buffer_size = 128 * 1024;
+  codec::DecoderOptions decoder;
 };
 
 struct SourceStats {
@@ -67,8 +80,10 @@ struct SourceStats {
   uint64_t packets = 0;   // graph messages: packets of messages
   uint64_t chunks = 0;    // messages with data
   uint64_t files = 0;
-  uint64_t bytes = 0;
-  uint32_t peak_messages = 0;  // most messages (not packets) alive at once
+  uint64_t bytes = 0;             // read from storage (compressed files as stored)
+  uint64_t compressed_files = 0;  // decoded (SourceOptions::decompress)
+  uint64_t content_bytes = 0;     // their content
+  uint32_t peak_messages = 0;     // most messages (not packets) alive at once
 };
 
 class FileSourceNode {

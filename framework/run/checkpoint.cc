@@ -525,6 +525,9 @@ std::string PipelineDigest(const config::PipelineConfig& pipeline) {
   };
   add_list(pipeline.source.paths);
   add(pipeline.source.recursive ? "recursive" : "flat");
+  // The order decides the output. "path" adds nothing: its digest stays the one of a document
+  // without the field, which checkpoints of earlier releases recorded (they read in path order).
+  if (pipeline.source.order != "path") add("order " + pipeline.source.order);
   add_list(pipeline.source.include);
   add_list(pipeline.source.exclude);
   add(pipeline.ordered ? "ordered" : "unordered");
@@ -730,15 +733,19 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::Observe(const flow::Chunk& message) {
-  // A file's first bytes give its head; an end with an error (not a stop's) marks a problem.
-  const bool first = message.offset == 0 && message.length > 0;
+  // A file's first bytes give its head (a compressed file's first stored bytes, which its first
+  // message carries beside the content); an end with an error (not a stop's) marks a problem.
+  const bool first = message.stored_head != nullptr ||
+                     (message.compression.empty() && message.offset == 0 && message.length > 0);
   const bool failed =
       message.end && message.error && message.error->code() != ErrorCode::kCancelled;
   if (!first && !failed) return;
   uint64_t head = 0;
   std::size_t n = 0;
   if (first) {
-    const std::span<const std::byte> data = message.data();
+    const std::span<const std::byte> data =
+        message.stored_head != nullptr ? std::as_bytes(std::span<const char>(*message.stored_head))
+                                       : message.data();
     n = std::min<std::size_t>(data.size(), kHeadBytes);
     head = Xxh3::Hash(data.data(), n);
   }
@@ -761,7 +768,9 @@ Status Checkpointer::Cut(const flow::Chunk& cut, const std::vector<flow::SinkPos
   {
     std::lock_guard lock(mu_);
     if (!error_.ok()) return error_;
-    pending_ = Pending{cut.file_id, cut.end, cut.offset + cut.length, false, sinks};
+    // A position in the file as stored (a compressed file's content is longer).
+    const uint64_t at = cut.compression.empty() ? cut.offset + cut.length : cut.stored_end;
+    pending_ = Pending{cut.file_id, cut.end, at, false, sinks};
   }
   cv_.notify_all();
   return OkStatus();

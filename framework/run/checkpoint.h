@@ -61,7 +61,7 @@ struct CheckpointEntry {
   std::string path;
   FileIdentity identity;
   bool done = false;    // finished; else the partial file
-  uint64_t offset = 0;  // partial: bytes of it the pipeline had read at the cut
+  uint64_t offset = 0;  // partial: bytes of it the pipeline had read at the cut (as stored)
   // The run could not read it, or not whole (its reason is in the outputs, e.g. the manifest's
   // status): a resumed run that leaves it out still ends with exit status 1.
   bool problem = false;

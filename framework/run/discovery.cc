@@ -16,11 +16,14 @@
 namespace ringflow::run {
 namespace {
 
-// "gzip" for "x.log.gz", ... ; empty when the name does not look compressed.
+// "lz4" for "x.log.lz4", ...: the formats a run does not decode (gzip, zstd, bzip2 and xz it
+// reads in place, found by their bytes: flow::SourceOptions::decompress); empty otherwise.
 std::string_view CompressionOf(std::string_view path) {
   static constexpr std::pair<std::string_view, std::string_view> kSuffixes[] = {
-      {".gz", "gzip"}, {".tgz", "gzip"}, {".zst", "zstd"}, {".bz2", "bzip2"},
-      {".xz", "xz"},   {".lz4", "lz4"},  {".zip", "zip"},  {".7z", "7z"},
+      {".lz4", "lz4"},
+      {".zip", "zip"},
+      {".7z", "7z"},
+      {".rar", "rar"},
   };
   for (const auto& [suffix, kind] : kSuffixes) {
     if (path.size() > suffix.size() && ::strncasecmp(path.data() + path.size() - suffix.size(),

@@ -40,8 +40,10 @@ struct DiscoveryOptions {
   FileOrder order = FileOrder::kRotation;
   std::vector<std::string> include;  // empty: every file
   std::vector<std::string> exclude;
-  bool skip_hidden = false;      // entries named ".*" below a root: left out with a note
-  bool skip_compressed = false;  // .gz .zst .bz2 .xz .lz4 .zip: left out with a note
+  bool skip_hidden = false;  // entries named ".*" below a root: left out with a note
+  // Archives a run does not decode (.lz4 .zip .7z .rar): left out with a note. (gzip, zstd,
+  // bzip2 and xz are read in place.)
+  bool skip_compressed = false;
   // Stat every file for the total (the progress line's ETA); only up to kStatSizesMaxFiles files.
   bool stat_sizes = false;
   // What the run writes (RunOutputs). A run never reads its own files: its outputs from before

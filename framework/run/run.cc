@@ -267,8 +267,14 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
     source.slice_size = kSliceSize;
     source.slices = source.reader.max_open_files;
   }
-  // End messages without data hold no buffer: room for those, and for slices, beside the chunks.
-  source.max_messages = source.buffers + source.slices + 64;
+  // Compressed files are read in place: decoded on the I/O thread into content buffers of the
+  // pipeline's chunk size (flow::SourceOptions::decompress).
+  source.decompress = true;
+  source.content_buffer_size = kPipelineBufferSize;
+  source.content_buffers = kPipelineBuffers + 2;
+  // End messages without data hold no buffer: room for those, and for slices and content
+  // buffers, beside the chunks.
+  source.max_messages = source.buffers + source.slices + source.content_buffers + 64;
   return source;
 }
 

@@ -81,8 +81,9 @@ struct RunOptions {
   std::string label = "run";
   // Names the document in messages about building it (its file name, or e.g. "replay").
   std::string document_name;
-  // Discovery beyond the document's source: hidden entries and compressed files are left out
-  // with a note; stat_sizes stats up to kStatSizesMaxFiles files for the total of bytes.
+  // Discovery beyond the document's source: hidden entries and archives a run does not decode
+  // (.lz4 .zip .7z .rar; gzip, zstd, bzip2 and xz are read in place) are left out with a note;
+  // stat_sizes stats up to kStatSizesMaxFiles files for the total of bytes.
   bool skip_hidden = false;
   bool skip_compressed = false;
   bool stat_sizes = false;

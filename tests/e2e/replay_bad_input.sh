@@ -502,19 +502,19 @@ expect_eq("the records of solo.log", messages(r.recs), ["solo 1", "solo 2"])
 done()
 PY
 
-# --- hidden and compressed files: notes, exit 0 -------------------------------------------------
-check "hidden files and a compressed file: a note each, status in the manifest, exit 0; --hidden reads them"
+# --- hidden files and archives: notes, exit 0 --------------------------------------------------------
+check "hidden files and a zip archive: a note each, status in the manifest, exit 0; --hidden reads them"
 mkdir -p hid/.hdir
 printf 'visible\n' >hid/a.log
 printf 'hidden\n' >hid/.hidden.log
 printf 'in hidden dir\n' >hid/.hdir/in.log
-python3 -c 'import gzip; open("hid/x.log.gz", "wb").write(gzip.compress(b"compressed line\n" * 10))'
+python3 -c 'import zipfile; zipfile.ZipFile("hid/x.log.zip", "w").writestr("x.log", b"zipped line\n" * 10)'
 run_replay h1 hid
 checked "hidden" "$RC" <<'PY'
 import sys
 from chk import *
 expect = {b"hid/a.log": OK, b"hid/.hidden.log": note(r"^hidden"), b"hid/.hdir": note(r"^hidden"),
-          b"hid/x.log.gz": note(r"^compressed")}
+          b"hid/x.log.zip": note(r"^compressed")}
 r = check_run("hidden", "h1.out", "h1.man", "h1.err", int(sys.argv[2]), expect)
 expect_eq("only the visible file is read", messages(r.recs), ["visible"])
 done()
@@ -523,7 +523,7 @@ run_replay h2 --hidden hid
 checked "--hidden" "$RC" <<'PY'
 import sys
 from chk import *
-expect = {b"hid/a.log": OK, b"hid/.hidden.log": OK, b"hid/.hdir/in.log": OK, b"hid/x.log.gz": note(r"^compressed")}
+expect = {b"hid/a.log": OK, b"hid/.hidden.log": OK, b"hid/.hdir/in.log": OK, b"hid/x.log.zip": note(r"^compressed")}
 r = check_run("--hidden", "h2.out", "h2.man", "h2.err", int(sys.argv[2]), expect)
 expect_eq("the hidden files are read", sorted(messages(r.recs)), ["hidden", "in hidden dir", "visible"])
 done()

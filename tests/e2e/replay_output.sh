@@ -478,7 +478,7 @@ for f in a.log b.txt "sp ace.log" 1/c.log 1/d.txt 1/deep/x.log 2/e.log 2/1/f.log
   .hidden.log .hdir/g.log; do
   printf 'k=v n=1\nk=w n=2\n' >"sel/$f"
 done
-printf 'x\n' | python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' >sel/z.log.gz
+python3 -c 'import zipfile; zipfile.ZipFile("sel/z.log.zip", "w").writestr("z.log", b"x\n")'
 # ok_paths MANIFEST: the paths read (status "ok"), sorted; skipped_paths: the others.
 ok_paths() { python3 -c 'import json,sys; [print(m["path"]) for m in map(json.loads, open(sys.argv[1])) if m["status"] == "ok"]' "$1" | sort; }
 skipped_paths() { python3 -c 'import json,sys; [print(m["path"], m["status"].split(" ")[0]) for m in map(json.loads, open(sys.argv[1])) if m["status"] != "ok"]' "$1" | sort; }
@@ -491,13 +491,13 @@ select_case() {
   ok_paths sel.man >sel.got
   same_file "$what: files read == find" "$oracle" sel.got
 }
-NOCOMP=(-not -name '*.gz')
+NOCOMP=(-not -name '*.zip')
 find sel -type f -not -path '*/.*' "${NOCOMP[@]}" | sort >o.default
 select_case "default" 0 o.default sel
 { find sel -mindepth 1 -name '.*' -prune -printf '%p hidden\n'
-  find sel -path '*/.*' -prune -o -type f -name '*.gz' -printf '%p compressed\n'; } | sort >o.skipped
+  find sel -path '*/.*' -prune -o -type f -name '*.zip' -printf '%p compressed\n'; } | sort >o.skipped
 skipped_paths sel.man >sel.skipped
-same_file "default: hidden and compressed entries listed as skipped" o.skipped sel.skipped
+same_file "default: hidden entries and archives listed as skipped" o.skipped sel.skipped
 for p in $(cut -d' ' -f1 o.skipped); do
   grep -q -F "ringflow: note: $p: " sel.err || fail "no note for $p: $(head -c 300 sel.err)"
 done
@@ -620,7 +620,7 @@ same_file "--append to an existing file keeps its content" app2.want app2.ndjson
 # --- 6. --stats-json -----------------------------------------------------------------------------
 check "6. --stats-json agrees with the manifest and the text summary (corpus)"
 python3 stats_check.py stats1.json man1.ndjson main.err || fail "stats of the corpus run"
-check "6. --stats-json with skipped files (hidden, compressed)"
+check "6. --stats-json with skipped files (hidden, an archive)"
 rf st.out st.err replay --stats-json st.json --manifest st.man sel
 expect_rc "replay sel" 0 "$RC"
 python3 stats_check.py st.json st.man st.err || fail "stats of the selection run"
@@ -674,7 +674,7 @@ expect_rc "replay --help" 0 "$RC"
 sed -n '/^Options:/,$p' help.out | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z-]*' | sed -E 's/.*--//' |
   sort >help.got
 printf '%s\n' help out append manifest stats-json no-fsync format year timezone include exclude \
-  no-recursive hidden max-line-bytes multiline unordered rate speed max-gap quiet progress queue-depth \
+  no-recursive order hidden max-line-bytes multiline unordered rate speed max-gap quiet progress queue-depth \
   buffers buffer-size direct sqpoll threads config set checkpoint resume checkpoint-every \
   checkpoint-interval | sort >help.want
 same_file "options listed by --help" help.want help.got
@@ -688,6 +688,7 @@ fi
 check "8. bad usage: exit 2, one line naming the option"
 bad_usage "no PATH" 'PATH'
 bad_usage "--format acces" '--format.*acces' --format acces fmt
+bad_usage "--order newest" '--order.*newest' --order newest fmt
 bad_usage "--rate 5" '--rate' --rate 5 fmt
 bad_usage "--speed 0" '--speed' --speed 0 fmt
 bad_usage "--max-gap x" '--max-gap' --max-gap x fmt
