@@ -585,6 +585,35 @@ TEST(CodecTest, GzipMemberPastFourGiB) {
   }
 }
 
+TEST(CodecTest, WindowLargerThanAllowedIsRefused) {
+  TempDir dir;
+  const std::string content = LogText(256 << 10, 10);
+  DecoderOptions small;
+  small.max_window_bytes = 4 << 20;
+  // zstd --long=24 asks for a 16 MiB window (level 3 from a pipe, 2 MiB); xz -6 for an 8 MiB
+  // dictionary.
+  const std::string first = CompressWithTool(dir, "zstd -q -c", "a line\n");
+  const std::string zst = first + CompressWithTool(dir, "zstd -q -c --long=24", content);
+  const Decoded z = DecodeAll(Compression::kZstd, zst, 65536, 65536, small);
+  ASSERT_TRUE(z.error);
+  EXPECT_EQ(z.error->code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(z.error->message(),
+            "zstd: a frame needs a window larger than 4194304 bytes at "
+            "compressed byte " +
+                std::to_string(first.size()));
+  EXPECT_EQ(z.content, "a line\n");
+  const std::string xz = CompressWithTool(dir, "xz -6 -c", content);
+  const Decoded x = DecodeAll(Compression::kXz, xz, 65536, 65536, small);
+  ASSERT_TRUE(x.error);
+  EXPECT_EQ(x.error->code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(x.error->message(),
+            "xz: a stream needs more than 4194304 bytes of memory at "
+            "compressed byte 0");
+  // The default limit (128 MiB) lets both through.
+  EXPECT_FALSE(DecodeAll(Compression::kZstd, zst, 65536, 65536).error);
+  EXPECT_FALSE(DecodeAll(Compression::kXz, xz, 65536, 65536).error);
+}
+
 TEST(CodecTest, MaxRatioSparesSmallRepetitiveFiles) {
   // 900 KiB of one repeated line compresses far past 1000:1 but stays under the 1 MiB floor.
   std::string content;

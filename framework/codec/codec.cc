@@ -163,6 +163,8 @@ class Decoder::Impl {
                                                   ": unexpected end of data at compressed byte " +
                                                   std::to_string(compressed_));
   }
+  // Where the current (or last) member, frame or stream starts in the file.
+  std::uint64_t member_start() const { return member_start_; }
   // Records that a member, frame or stream starts `offset_in_call` bytes into this call's input.
   void StartMember(std::uint64_t offset_in_call) { member_start_ = compressed_ + offset_in_call; }
 
@@ -298,7 +300,7 @@ class ZstdDecoder final : public Decoder::Impl {
           return Error(ErrorCode::kResourceExhausted,
                        "zstd: a frame needs a window larger than " +
                            std::to_string(options().max_window_bytes) +
-                           " bytes at compressed byte " + std::to_string(compressed_bytes()));
+                           " bytes at compressed byte " + std::to_string(member_start()));
         }
         if (ZSTD_getErrorCode(ret) == ZSTD_error_prefix_unknown) {
           return InvalidHeader(ZSTD_getErrorName(ret));
@@ -432,8 +434,7 @@ class XzDecoder final : public Decoder::Impl {
       if (ret == LZMA_MEMLIMIT_ERROR) {
         return Error(ErrorCode::kResourceExhausted,
                      "xz: a stream needs more than " + std::to_string(options().max_window_bytes) +
-                         " bytes of memory at compressed byte " +
-                         std::to_string(compressed_bytes() + step.consumed));
+                         " bytes of memory at compressed byte " + std::to_string(member_start()));
       }
       if (ret == LZMA_FORMAT_ERROR) return InvalidHeader(Reason(ret));
       if (ret != LZMA_OK && ret != LZMA_BUF_ERROR) return Invalid(step.consumed, Reason(ret));
