@@ -298,6 +298,10 @@ TEST(CodecTest, SniffsEveryMagic) {
   EXPECT_EQ(Sniff(Bytes("\x5a\x2a\x4d\x18\x03\x00\x00\x00"
                         "abc\x28\xb5\x2f\xfd"sv)),
             Compression::kZstd);
+  EXPECT_EQ(Sniff(Bytes("\x02\x21\x4c\x18\x00\x00"sv)), Compression::kLz4);
+  EXPECT_EQ(Sniff(Bytes("\x50\x2a\x4d\x18\x01\x00\x00\x00"
+                        "x\x04\x22\x4d\x18\x64"sv)),
+            Compression::kLz4);
   // A skippable frame whose payload runs past the head.
   EXPECT_EQ(Sniff(Bytes("\x50\x2a\x4d\x18\x00\x10\x00\x00"
                         "abc"sv)),
@@ -337,6 +341,20 @@ TEST(CodecTest, NamesAndWhatAFileNameSuggests) {
   EXPECT_EQ(CompressionFromName("access.log.1"), std::nullopt);
   EXPECT_EQ(CompressionFromName("gz"), std::nullopt);
   EXPECT_EQ(CompressionFromName("a.gz.log"), std::nullopt);
+}
+
+TEST(CodecTest, MislabelledFilesBothWays) {
+  // The content decides; the name is only compared with it, so that a caller can report both.
+  TempDir dir;
+  const std::string gz = CompressWithTool(dir, "gzip -c", "a line\n");
+  EXPECT_EQ(Sniff(Bytes(gz)), Compression::kGzip);  // say, access.log
+  EXPECT_EQ(CompressionFromName("access.log"), std::nullopt);
+  const std::string text = "a line\n";
+  EXPECT_EQ(Sniff(Bytes(text)), Compression::kNone);  // say, access.log.2.gz
+  EXPECT_EQ(CompressionFromName("access.log.2.gz"), Compression::kGzip);
+  const std::string zst = CompressWithTool(dir, "zstd -q -c", "a line\n");
+  EXPECT_EQ(Sniff(Bytes(zst)), Compression::kZstd);  // say, access.log.3.gz
+  EXPECT_NE(CompressionFromName("access.log.3.gz"), Sniff(Bytes(zst)));
 }
 
 TEST(CodecTest, OnlyGzipZstdBzip2AndXzDecode) {

@@ -20,6 +20,7 @@ constexpr std::array<unsigned char, 2> kGzipMagic = {0x1f, 0x8b};
 constexpr std::array<unsigned char, 4> kZstdMagic = {0x28, 0xb5, 0x2f, 0xfd};
 constexpr std::array<unsigned char, 6> kXzMagic = {0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00};
 constexpr std::array<unsigned char, 4> kLz4Magic = {0x04, 0x22, 0x4d, 0x18};
+constexpr std::array<unsigned char, 4> kLz4LegacyMagic = {0x02, 0x21, 0x4c, 0x18};
 constexpr std::array<unsigned char, 4> kZipMagic = {'P', 'K', 3, 4};
 constexpr std::array<unsigned char, 4> kZipEmptyMagic = {'P', 'K', 5, 6};
 
@@ -76,6 +77,8 @@ Compression Sniff(std::span<const std::byte> head) {
     rest = rest.subspan(static_cast<std::size_t>(frame));
   }
   if (StartsWith(rest, kZstdMagic)) return Compression::kZstd;
+  // lz4's frame format has the same skippable frames.
+  if (StartsWith(rest, kLz4Magic) || StartsWith(rest, kLz4LegacyMagic)) return Compression::kLz4;
   if (skipped) return Compression::kZstd;  // a zstd stream may hold only skippable frames
   if (StartsWith(head, kGzipMagic)) return Compression::kGzip;
   if (head.size() >= 4 && std::memcmp(head.data(), "BZh", 3) == 0 &&
@@ -83,7 +86,6 @@ Compression Sniff(std::span<const std::byte> head) {
     return Compression::kBzip2;
   }
   if (StartsWith(head, kXzMagic)) return Compression::kXz;
-  if (StartsWith(head, kLz4Magic)) return Compression::kLz4;
   if (StartsWith(head, kZipMagic) || StartsWith(head, kZipEmptyMagic)) return Compression::kZip;
   return Compression::kNone;
 }

@@ -39,7 +39,8 @@ inline constexpr std::size_t kSniffBytes = 64;
 
 // The format of a file from its first bytes (magic numbers, never the name): gzip 1f 8b, zstd
 // 28 b5 2f fd (after any skippable frames 5? 2a 4d 18 that lie within `head`), bzip2 "BZh1".."9",
-// xz fd 37 7a 58 5a 00, lz4 04 22 4d 18, zip "PK\3\4" (and the empty archive "PK\5\6").
+// xz fd 37 7a 58 5a 00, lz4 04 22 4d 18 (or the legacy 02 21 4c 18, also after skippable
+// frames), zip "PK\3\4" (and the empty archive "PK\5\6").
 // kNone for anything else, including an empty `head` (a 0-byte file is not compressed) and a
 // head shorter than the magic it starts like.
 Compression Sniff(std::span<const std::byte> head);
