@@ -145,6 +145,7 @@ TEST(PipelineConfigTest, FillsDefaults) {
   EXPECT_TRUE(config.source.recursive);
   EXPECT_TRUE(config.source.include.empty());
   EXPECT_EQ(config.source.order, "rotation");
+  EXPECT_EQ(config.source.max_ratio, 1000u);
   EXPECT_EQ(config.source.engine.queue_depth, 256u);
   EXPECT_EQ(config.source.engine.buffers, 0u);      // automatic
   EXPECT_EQ(config.source.engine.buffer_size, 0u);  // automatic
@@ -208,6 +209,17 @@ TEST(PipelineConfigTest, SourceOrderIsOneOfThree) {
   EXPECT_EQ(LoadError(kExample, {"source.order=1"}), "source.order: expected a string, got 1");
 }
 
+TEST(PipelineConfigTest, SourceMaxRatioIsACountOrZero) {
+  ASSERT_OK_AND_ASSIGN(PipelineConfig off,
+                       LoadPipeline(kExample, StageTypes(), SinkTypes(), {"source.max_ratio=0"}));
+  EXPECT_EQ(off.source.max_ratio, 0u);
+  ASSERT_OK_AND_ASSIGN(PipelineConfig high, LoadPipeline(kExample, StageTypes(), SinkTypes(),
+                                                         {"source.max_ratio=100000"}));
+  EXPECT_EQ(high.source.max_ratio, 100000u);
+  EXPECT_NE(LoadError(kExample, {"source.max_ratio=-1"}).find("source.max_ratio"),
+            std::string::npos);
+}
+
 TEST(PipelineConfigTest, UnknownStageType) {
   EXPECT_EQ(LoadError(Pipeline(R"([{"name": "lines", "type": "linez", "whatever": 1}])")),
             "stages[0].type: unknown stage type \"linez\"; known: checksum, filter, lines, parse, "
@@ -235,7 +247,8 @@ TEST(PipelineConfigTest, UnknownKeysAreReportedWithTheirPaths) {
       "colour": 1})";
   EXPECT_EQ(LoadError(doc),
             "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
-            "source.colour: unknown key; known: engine, exclude, include, order, paths, recursive\n"
+            "source.colour: unknown key; known: engine, exclude, include, max_ratio, order, paths, "
+            "recursive\n"
             "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
             "sqpoll, threads\n"
             "stages[0].format: unknown key; known: max_line_bytes, name, type\n"

@@ -136,6 +136,9 @@ struct SourceConfig {
   // The order files are read in: "rotation" (logrotate's rotated sets oldest first, otherwise
   // bytewise within each directory), "path" (bytewise) or "mtime" (oldest first).
   std::string order = "rotation";
+  // Compressed inputs (read in place): a file whose content passes max_ratio times its
+  // compressed size stops with an error (a decompression bomb); 0: no limit.
+  uint64_t max_ratio = 1000;
   EngineConfig engine;
 };
 

@@ -38,9 +38,12 @@ std::vector<ParamSpec> SourceSpecs() {
   paths.required = true;
   ParamSpec order = Spec("order", ParamType::kEnum, "rotation");
   order.choices = {"rotation", "path", "mtime"};
-  return {std::move(paths), Spec("recursive", ParamType::kBool, "true"),
-          Spec("include", ParamType::kStringList, ""), Spec("exclude", ParamType::kStringList, ""),
-          std::move(order)};
+  return {std::move(paths),
+          Spec("recursive", ParamType::kBool, "true"),
+          Spec("include", ParamType::kStringList, ""),
+          Spec("exclude", ParamType::kStringList, ""),
+          std::move(order),
+          Spec("max_ratio", ParamType::kInt, "1000", 0, int64_t{1} << 40)};
 }
 
 std::vector<ParamSpec> TopLevelSpecs() {
@@ -115,6 +118,8 @@ void CheckSource(const Value& obj, SourceConfig& source, Problems& problems) {
   source.recursive = BoolOr(params, "recursive", source.recursive);
   source.include = ListOr(params, "include");
   source.exclude = ListOr(params, "exclude");
+  source.max_ratio =
+      static_cast<uint64_t>(IntOr(params, "max_ratio", static_cast<int64_t>(source.max_ratio)));
   if (auto it = params.find("order"); it != params.end()) {
     if (const auto* v = std::get_if<std::string>(&it->second)) source.order = *v;
   }

@@ -270,6 +270,7 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
   // Compressed files are read in place: decoded on the I/O thread into content buffers of the
   // pipeline's chunk size (flow::SourceOptions::decompress).
   source.decompress = true;
+  source.decoder.max_ratio = pipeline.source.max_ratio;
   source.content_buffer_size = kPipelineBufferSize;
   source.content_buffers = kPipelineBuffers + 2;
   // End messages without data hold no buffer: room for those, and for slices and content
