@@ -56,8 +56,9 @@ struct DecoderOptions {
   // stopped). 0 disables the check.
   std::uint64_t max_ratio = 1000;
   std::uint64_t ratio_floor_bytes = std::uint64_t{1} << 20;
-  // zstd and xz: frames or streams that need a larger window (dictionary) than this are refused
-  // rather than allocated for (zstd's own default limit, 128 MiB).
+  // A zstd frame whose window, or an xz stream whose decoder (mostly its dictionary), needs more
+  // memory than this is refused rather than allocated for (zstd's own default limit, 128 MiB).
+  // bzip2 needs at most 3.7 MB and gzip a fixed 87 KB of state, whatever this says.
   std::uint64_t max_window_bytes = std::uint64_t{1} << 27;
 };
 
@@ -67,12 +68,13 @@ struct DecodeStep {
   std::size_t produced = 0;  // bytes of content written at the front of `output`
 };
 
-// A streaming decoder for one file. Its memory is fixed when it is made (the library's state and
-// window) and never grows with the content. Errors are one line naming the codec and the
-// compressed byte offset, e.g. "gzip: unexpected end of data at compressed byte 81920",
-// "zstd: invalid data at compressed byte 512 (Data corruption detected)", "gzip: content past
-// 1000 times the compressed size (a decompression bomb?)"; codes kInvalidArgument (damaged or
-// unsupported data), kResourceExhausted (max_ratio, window larger than allowed), kInternal.
+// A streaming decoder for one file. Its memory is the library's state and window, bounded by the
+// format and max_window_bytes, and never grows with the content. Errors are one line naming the
+// codec and the compressed byte offset, e.g. "gzip: unexpected end of data at compressed byte
+// 81920", "zstd: invalid data at compressed byte 512 (Data corruption detected)", "gzip: content
+// past 1000 times the compressed size (a decompression bomb?)"; codes kInvalidArgument (damaged
+// or unsupported data) and kResourceExhausted (max_ratio, a window larger than allowed, no
+// memory).
 class Decoder {
  public:
   // REQUIRES: CanDecode(compression). Returns kUnsupported for a format it cannot decode and
