@@ -19,7 +19,8 @@ constexpr char kUsage[] =
     "\n"
     "Counts the occurrences of the byte string STR in every regular file under each PATH\n"
     "(leftmost, non-overlapping, like `grep -o STR | wc -l` for a STR without newline; matches\n"
-    "that cross read boundaries are counted). Prints `COUNT PATH` per file, sorted by path, and\n"
+    "that cross read boundaries are counted; in a gzip, zstd, bzip2 or xz file, found by its\n"
+    "bytes, in the content). Prints `COUNT PATH` per file, sorted by path, and\n"
     "`COUNT total` at the end. A name with a newline or a carriage return is written as\n"
     "sha256sum writes it: the line starts with a backslash, and \\n, \\r, \\\\ stand for\n"
     "newline, carriage return, backslash.\n"
@@ -47,9 +48,10 @@ int CountCommand(const std::vector<std::string>& args) {
     return 2;
   }
 
+  run::BatchOptions& options = std::get<run::BatchOptions>(parsed);
+  options.decompress = true;
   auto read = run::RunCollecting<uint64_t, run::PatternCountConsumer>(
-      std::get<run::BatchOptions>(parsed),
-      [&] { return std::make_unique<run::PatternCountConsumer>(&pattern); });
+      options, [&] { return std::make_unique<run::PatternCountConsumer>(&pattern); });
   if (!read.ok()) {
     PrintError(read.error().message());
     return 1;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "framework/codec/codec.h"
 #include "framework/config/pipeline_config.h"
 #include "framework/core/error.h"
 
@@ -44,21 +45,50 @@ struct Outcome {
   std::optional<Error> error;
 };
 
-// Adapts the reader's chunk callbacks to a FileConsumer and records each file's outcome.
+// Adapts the reader's chunk callbacks to a FileConsumer and records each file's outcome. With
+// `paths` (BatchOptions::decompress), a compressed file's consumer gets its content, decoded here
+// on the reader's thread into a buffer of the handler's; `paths` holds the path of every file
+// being read (for the decoder's errors).
 class Handler final : public uring::ReadHandler {
  public:
   Handler(FileConsumer* consumer, std::vector<Outcome>* outcomes, std::atomic<uint64_t>* done,
-          std::atomic<uint64_t>* bytes)
-      : consumer_(consumer), outcomes_(outcomes), done_(done), bytes_(bytes) {}
+          std::atomic<uint64_t>* bytes, std::unordered_map<uint64_t, std::string>* paths)
+      : consumer_(consumer), outcomes_(outcomes), done_(done), bytes_(bytes), paths_(paths) {
+    if (paths_ != nullptr) content_.resize(kContentBytes);
+  }
 
   void OnChunk(uring::FileChunk&& chunk) override {
     if (chunk.offset == 0) consumer_->Begin(chunk.file_id);
-    consumer_->Chunk(chunk.file_id, chunk.data());
     bytes_->fetch_add(chunk.length, std::memory_order_relaxed);
+    if (paths_ != nullptr) {
+      if (chunk.offset == 0) Classify(chunk.file_id, chunk.data());
+      if (auto it = decoding_.find(chunk.file_id); it != decoding_.end()) {
+        Decode(chunk.file_id, it->second, chunk.data());
+        return;
+      }
+      if (refused_.count(chunk.file_id) != 0) return;
+    }
+    consumer_->Chunk(chunk.file_id, chunk.data());
   }
 
-  void OnFileDone(uint64_t file_id, const Status& status, uint64_t bytes) override {
+  void OnFileDone(uint64_t file_id, const Status& read, uint64_t bytes) override {
     if (bytes == 0) consumer_->Begin(file_id);  // empty (or failed before any byte)
+    Status status = read;
+    if (auto it = decoding_.find(file_id); it != decoding_.end()) {
+      if (status.ok()) {
+        Decode(file_id, it->second, {});
+        if (!it->second.error) {
+          if (Status end = it->second.decoder.Finish(); !end.ok()) it->second.error = end.error();
+        }
+        if (it->second.error) refused_.emplace(file_id, std::move(*it->second.error));
+      }
+      decoding_.erase(it);
+    }
+    if (auto it = refused_.find(file_id); it != refused_.end()) {
+      if (status.ok()) status = std::move(it->second).WithPath(PathOf(file_id));
+      refused_.erase(it);
+    }
+    if (paths_ != nullptr) paths_->erase(file_id);
     consumer_->End(file_id, status, bytes);
     if (status.ok()) {
       outcomes_->push_back({file_id, bytes, std::nullopt});
@@ -70,10 +100,70 @@ class Handler final : public uring::ReadHandler {
   }
 
  private:
+  static constexpr std::size_t kContentBytes = 256 * 1024;
+
+  struct Decoding {
+    codec::Decoder decoder;
+    std::optional<Error> error;
+  };
+
+  std::string PathOf(uint64_t file_id) const {
+    auto it = paths_->find(file_id);
+    return it != paths_->end() ? it->second : std::string();
+  }
+
+  // A file's first bytes: a decoder for gzip, zstd, bzip2 or xz; a refusal for a format that is
+  // not decoded, or for a name that promises one of those over bytes that are not.
+  void Classify(uint64_t file_id, std::span<const std::byte> head) {
+    const codec::Compression found =
+        codec::Sniff(head.first(std::min(head.size(), codec::kSniffBytes)));
+    if (found == codec::Compression::kNone) {
+      const std::optional<codec::Compression> named = codec::CompressionFromName(PathOf(file_id));
+      if (named && codec::CanDecode(*named)) {
+        refused_.emplace(file_id, Error(ErrorCode::kInvalidArgument,
+                                        "not " + std::string(codec::CompressionName(*named)) +
+                                            " data, although the name says so: not read"));
+      }
+      return;
+    }
+    const std::string name(codec::CompressionName(found));
+    Result<codec::Decoder> decoder =
+        codec::CanDecode(found)
+            ? codec::Decoder::Create(found)
+            : Result<codec::Decoder>(Error(ErrorCode::kInvalidArgument,
+                                           name + " compressed: ringflow does not decode " + name +
+                                               " (decompress it first)"));
+    if (!decoder.ok()) {
+      refused_.emplace(file_id, decoder.error());
+      return;
+    }
+    decoding_.emplace(file_id, Decoding{std::move(decoder).value(), std::nullopt});
+  }
+
+  // Feeds `input` (nothing: drain) to the file's decoder and hands the content on.
+  void Decode(uint64_t file_id, Decoding& d, std::span<const std::byte> input) {
+    while (!d.error) {
+      Result<codec::DecodeStep> step = d.decoder.Decode(input, content_);
+      if (!step.ok()) {
+        d.error = step.error();
+        return;
+      }
+      input = input.subspan(step->consumed);
+      if (step->produced > 0) {
+        consumer_->Chunk(file_id, std::span<const std::byte>(content_).first(step->produced));
+      }
+      if (step->produced < content_.size() && input.empty()) return;
+    }
+  }
+
   FileConsumer* consumer_;
   std::vector<Outcome>* outcomes_;
   std::atomic<uint64_t>* done_;
   std::atomic<uint64_t>* bytes_;
+  std::unordered_map<uint64_t, std::string>* paths_;
+  std::vector<std::byte> content_;
+  std::unordered_map<uint64_t, Decoding> decoding_;
+  std::unordered_map<uint64_t, Error> refused_;
 };
 
 // Hands the files the walker finds to the reader threads while the walk goes on. Files are dealt
@@ -151,12 +241,20 @@ class StreamingSource {
 
 class ThreadSource final : public uring::FileSource {
  public:
-  ThreadSource(StreamingSource* source, uint32_t thread) : source_(source), thread_(thread) {}
-  Pull Next(uring::ReadJob* job, bool idle) override { return source_->Next(thread_, job, idle); }
+  // `paths`: when set, the path of every file taken, by id (the Handler's).
+  ThreadSource(StreamingSource* source, uint32_t thread,
+               std::unordered_map<uint64_t, std::string>* paths)
+      : source_(source), thread_(thread), paths_(paths) {}
+  Pull Next(uring::ReadJob* job, bool idle) override {
+    const Pull pull = source_->Next(thread_, job, idle);
+    if (pull == Pull::kJob && paths_ != nullptr) (*paths_)[job->id] = job->path;
+    return pull;
+  }
 
  private:
   StreamingSource* source_;
   uint32_t thread_;
+  std::unordered_map<uint64_t, std::string>* paths_;
 };
 
 void PrintProgress(uint64_t done, uint64_t total, uint64_t bytes, double seconds) {
@@ -225,10 +323,13 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
               });
             }
           }
-          Handler handler(consumers[t], &outcomes[t], &done, &bytes);
+          std::unordered_map<uint64_t, std::string> paths;
+          std::unordered_map<uint64_t, std::string>* decoding =
+              options.decompress ? &paths : nullptr;
+          Handler handler(consumers[t], &outcomes[t], &done, &bytes, decoding);
           uring::FileReader file_reader(engine->get(), pool->get(), reader);
           const auto started = std::chrono::steady_clock::now();
-          ThreadSource thread_source(&source, t);
+          ThreadSource thread_source(&source, t, decoding);
           const Status status = file_reader.Run(thread_source, handler);
           if (!status.ok()) thread_errors[t] = status.error();
           if (options.stats) {

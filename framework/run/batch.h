@@ -31,8 +31,11 @@ struct BatchOptions {
   uint32_t threads = 0;         // 0: one per CPU (see ResolveThreads)
   std::size_t buffer_size = 0;  // 0: DefaultBufferSize(reader.direct)
   uint32_t buffers = 0;         // 0: enough for the files and reads in flight
-  bool progress = false;        // a live line on stderr (only when stderr is a terminal)
-  bool stats = false;           // per-thread reader statistics on stderr at the end
+  // Consumers get a gzip, zstd, bzip2 or xz file's content (found by its bytes, decoded on the
+  // reader's thread); false: every file as stored.
+  bool decompress = false;
+  bool progress = false;  // a live line on stderr (only when stderr is a terminal)
+  bool stats = false;     // per-thread reader statistics on stderr at the end
 };
 
 // Per-thread consumer of file contents. Begin/Chunk/End for one file run on one thread, in

@@ -294,4 +294,38 @@ for ext in gz zst; do
   cmp -s "$ext.man" w/man.ndjson && pass "$ext: --manifest identical" || fail "$ext: --manifest differs"
 done
 
+# --- 8. count in the content, checksum of the stored bytes ----------------------------------------
+check "8. ringflow count counts in the content (zcat | grep -o), checksum hashes the stored bytes"
+for ext in gz zst; do
+  rf "n$ext.out" "n$ext.err" count --pattern ' 200 ' "$ext"
+  expect_rc "count $ext" 0 "$RC"
+  python3 - "$ext" <<'PY' || fail "count $ext: see above"
+import os, subprocess, sys
+ext = sys.argv[1]
+tool = {"gz": ["zcat"], "zst": ["zstd", "-dc"]}[ext]
+want, total = [], 0
+for d, _, fs in os.walk(ext):
+    for f in fs:
+        p = os.path.join(d, f)
+        n = subprocess.run(tool + [p], capture_output=True, check=True).stdout.count(b" 200 ")
+        want.append((p, n))
+        total += n
+want = ["%d %s" % (n, p) for p, n in sorted(want, key=lambda x: x[0].encode())] + ["%d total" % total]
+got = open("n%s.out" % ext).read().splitlines()
+if got == want:
+    print("  ok: count %s: %d files, %d in all, as %s | grep -o finds" % (ext, len(want) - 1, total, tool[0]))
+else:
+    print("FAIL: count %s differs: %r ... expected %r ..." % (ext, got[:3], want[:3]))
+    sys.exit(1)
+PY
+done
+rf ck.out ck.err checksum gz
+expect_rc "checksum gz" 0 "$RC"
+xxh_oracle gz >ck.want
+same_file "checksum of the .gz files == xxhsum -H3 of them as stored" ck.want ck.out
+rf nl.out nl.err count --pattern x label/a.log.gz
+expect_rc "count of a .gz that is not gzip" 1 "$RC"
+grep -q -F 'ringflow: label/a.log.gz: not gzip data, although the name says so: not read' nl.err &&
+  pass "count: the mislabelled file is refused" || fail "count: $(head -c 300 nl.err)"
+
 e2e_done
