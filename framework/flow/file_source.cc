@@ -39,6 +39,8 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // reader (a chunk that might be followed by more would: the read that finds the end needs a
   // buffer).
   void OnChunk(uring::FileChunk&& chunk) override {
+    // A held chunk is another file's last (a compressed file never holds one): it goes first.
+    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
     if (content_ != nullptr) {
       if (chunk.offset == 0) Classify(chunk);
       if (auto it = decoding_.find(chunk.file_id); it != decoding_.end()) {
@@ -52,7 +54,6 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
         return;
       }
     }
-    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
     Chunk c;
     c.file_id = chunk.file_id;
     c.offset = chunk.offset;
