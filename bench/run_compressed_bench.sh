@@ -22,7 +22,8 @@ the source corpus's stamp, the compressor's version and level, every file's size
 Checked once before timing (abort on mismatch): `ringflow replay` of each copy writes the
 same bytes (cmp) as the replay of the uncompressed corpus, whose summary (--stats-json) reads
 8 files, none skipped, the corpus's bytes and lines (MANIFEST.tsv); zcat, zstdcat (and
-pigz -dc) of the copies give the corpus's files concatenated (cmp).
+pigz -dc) of the copies give the corpus's files concatenated (cmp); the read+lines runs'
+summaries count every file and line.
 
 Then times, interleaved in a new shuffled order each round (fixed seed), --runs rounds of:
   ringflow replay -q --exclude '*/MANIFEST.tsv*' WORK/large      --out FILE   (uncompressed)
@@ -31,6 +32,8 @@ Then times, interleaved in a new shuffled order each round (fixed seed), --runs 
   find WORK/large-gz6  -name '*.gz'  | sort | xargs zcat       > /dev/null
   find WORK/large-zst3 -name '*.zst' | sort | xargs zstdcat    > /dev/null
   find WORK/large-gz6  -name '*.gz'  | sort | xargs pigz -dc   > /dev/null  (if installed)
+  ringflow run DOC, DOC: each of the three trees -> lines -> null sink (reading, decoding and
+                    line splitting only, no parse or JSON: the decoder beside zcat and zstdcat)
 FILE is WORK/compressed-bench.ndjson (same file system as the corpus), a new file each run:
 ringflow's default, written under a temporary name, fsync'ed and renamed into place. Before
 every timed run, untimed: the previous run's output is removed and `sync` writes back
@@ -43,6 +46,7 @@ for every row), median peak RSS; then the issue's targets on 2 CPUs:
   .zst replay / uncompressed replay <= 1.2
   .gz replay / uncompressed replay  <= 1.5
   zcat / .gz replay                 >= 2   (the .gz replay at least twice as fast as zcat)
+and, beside them, zcat / read+lines of the .gz and zstdcat / read+lines of the .zst.
 
 options:
   --runs N        timed rounds, median reported (default 5; fewer is flagged in the output)
@@ -175,12 +179,20 @@ note "corpus: $NFILES files, $CONTENT_BYTES bytes, $CONTENT_LINES lines; .gz $GZ
 
 # ---- commands -------------------------------------------------------------------------------
 # LABELS[i] is shown in the table, CMDS[i] is the command (printf %q-quoted, eval'd), INPUTS[i]
-# the list of the files it reads (warmed before each timed run), OUTS[i] 1 if it writes OUT_FILE.
-LABELS=() CMDS=() INPUTS=() OUTS=()
-add_cmd() {  # add_cmd LABEL INPUT-LIST WRITES-OUT CMD...
-  LABELS+=("$1") INPUTS+=("$2") OUTS+=("$3"); shift 3
+# the list of the files it reads (warmed before each timed run), CHECKS[i] what its check run
+# compares: same (OUT_FILE with the uncompressed replay's), content (stdout with the corpus's
+# files), lines (the summary counts every line of the corpus).
+LABELS=() CMDS=() INPUTS=() CHECKS=()
+add_cmd() {  # add_cmd LABEL INPUT-LIST CHECK CMD...
+  LABELS+=("$1") INPUTS+=("$2") CHECKS+=("$3"); shift 3
   CMDS+=("$(printf '%q ' "$@")")
 }
+# lines -> null: the source (reading, and decoding a compressed file) and the line splitter
+# only, no parse or JSON: how fast the decoder feeds the pipeline, beside zcat and zstdcat.
+for d in "$SRC" "$GZ" "$ZST"; do
+  printf '{"source": {"paths": ["%s"], "exclude": ["*/MANIFEST.tsv*"]}, "stages": [{"name": "lines", "type": "lines"}], "sinks": [{"name": "out", "type": "null", "input": "lines"}]}\n' \
+    "$d" >"$TMP/lines-$(basename "$d").json"
+done
 EXCL='*/MANIFEST.tsv*'
 L_PLAIN="ringflow replay -q --out FILE: uncompressed"
 L_GZ="ringflow replay -q --out FILE: .gz (gzip -6)"
@@ -188,12 +200,18 @@ L_ZST="ringflow replay -q --out FILE: .zst (zstd -3)"
 L_ZCAT="xargs zcat > /dev/null"
 L_ZSTDCAT="xargs zstdcat > /dev/null"
 L_PIGZ="xargs pigz -dc > /dev/null"
-add_cmd "$L_PLAIN" "$TMP/plain.list" 1 "$RINGFLOW" replay -q --exclude "$EXCL" "$SRC" --out "$OUT_FILE"
-add_cmd "$L_GZ" "$TMP/gz.list" 1 "$RINGFLOW" replay -q --exclude "$EXCL" "$GZ" --out "$OUT_FILE"
-add_cmd "$L_ZST" "$TMP/zst.list" 1 "$RINGFLOW" replay -q --exclude "$EXCL" "$ZST" --out "$OUT_FILE"
-add_cmd "$L_ZCAT" "$TMP/gz.list" 0 xargs -d '\n' -a "$TMP/gz.list" zcat
-add_cmd "$L_ZSTDCAT" "$TMP/zst.list" 0 xargs -d '\n' -a "$TMP/zst.list" zstdcat
-((HAVE_PIGZ)) && add_cmd "$L_PIGZ" "$TMP/gz.list" 0 xargs -d '\n' -a "$TMP/gz.list" pigz -dc
+L_LINES_PLAIN="ringflow run: read+lines -> null: uncompressed"
+L_LINES_GZ="ringflow run: read+lines -> null: .gz"
+L_LINES_ZST="ringflow run: read+lines -> null: .zst"
+add_cmd "$L_PLAIN" "$TMP/plain.list" ref "$RINGFLOW" replay -q --exclude "$EXCL" "$SRC" --out "$OUT_FILE"
+add_cmd "$L_GZ" "$TMP/gz.list" same "$RINGFLOW" replay -q --exclude "$EXCL" "$GZ" --out "$OUT_FILE"
+add_cmd "$L_ZST" "$TMP/zst.list" same "$RINGFLOW" replay -q --exclude "$EXCL" "$ZST" --out "$OUT_FILE"
+add_cmd "$L_ZCAT" "$TMP/gz.list" content xargs -d '\n' -a "$TMP/gz.list" zcat
+add_cmd "$L_ZSTDCAT" "$TMP/zst.list" content xargs -d '\n' -a "$TMP/zst.list" zstdcat
+((HAVE_PIGZ)) && add_cmd "$L_PIGZ" "$TMP/gz.list" content xargs -d '\n' -a "$TMP/gz.list" pigz -dc
+add_cmd "$L_LINES_PLAIN" "$TMP/plain.list" lines "$RINGFLOW" run "$TMP/lines-$(basename "$SRC").json"
+add_cmd "$L_LINES_GZ" "$TMP/gz.list" lines "$RINGFLOW" run "$TMP/lines-$(basename "$GZ").json"
+add_cmd "$L_LINES_ZST" "$TMP/zst.list" lines "$RINGFLOW" run "$TMP/lines-$(basename "$ZST").json"
 
 warm() { xargs -d '\n' -a "$1" cat >/dev/null; }
 
@@ -224,9 +242,22 @@ done
 rm -f -- "$REF_FILE" "$OUT_FILE"
 for ((k = 3; k < ${#LABELS[@]}; k++)); do
   warm "${INPUTS[k]}"
-  eval "${CMDS[k]}" </dev/null 2>"$TMP/cmd.err" | cmp -- - <(xargs -d '\n' -a "$TMP/plain.list" cat) ||
-    { tail -n 20 "$TMP/cmd.err" >&2; die "'${LABELS[k]}': output differs from the corpus's files"; }
-  note "ok: ${LABELS[k]}: output identical to the corpus's files"
+  case ${CHECKS[k]} in
+    content)
+      eval "${CMDS[k]}" </dev/null 2>"$TMP/cmd.err" | cmp -- - <(xargs -d '\n' -a "$TMP/plain.list" cat) ||
+        { tail -n 20 "$TMP/cmd.err" >&2; die "'${LABELS[k]}': output differs from the corpus's files"; }
+      note "ok: ${LABELS[k]}: output identical to the corpus's files" ;;
+    lines)
+      eval "${CMDS[k]}" </dev/null >/dev/null 2>"$TMP/cmd.err" ||
+        { tail -n 20 "$TMP/cmd.err" >&2; die "check of '${LABELS[k]}' failed"; }
+      if ! grep -q "^ringflow: $NFILES files read, 0 skipped\$" "$TMP/cmd.err" ||
+         ! grep -q "^ringflow: sink out: $CONTENT_LINES records," "$TMP/cmd.err"; then
+        cat "$TMP/cmd.err" >&2
+        die "'${LABELS[k]}': not every file and line of the corpus"
+      fi
+      note "ok: ${LABELS[k]}: $NFILES files, $CONTENT_LINES lines" ;;
+    *) die "internal: unknown check ${CHECKS[k]}" ;;
+  esac
 done
 
 # ---- timing ---------------------------------------------------------------------------------
@@ -263,21 +294,24 @@ cp -- "$RESULTS" "${RESULTS_FILE%.md}.tsv"
   echo "Corpus: \`gen_corpus.py --large 8 --large-size 256M\` ($NFILES files: access, json, syslog), compressed file by file with \`gzip -6\` ($(gzip --version | head -n 1)) and \`zstd -3\` ($(zstd --version | sed 's/^\*\** *//; s/ *\**$//')). Checked before timing: the replays of both copies are byte-identical (cmp) to the replay of the uncompressed corpus ($CONTENT_LINES records), and zcat/zstdcat$( ((HAVE_PIGZ)) && echo "/pigz") give the corpus's bytes. The replays: \`ringflow replay -q --exclude '*/MANIFEST.tsv*' DIR --out FILE\` (a new file each run, fsync'ed before its rename, as by default)."
   echo
   python3 - "$RESULTS" "$CONTENT_BYTES" "$GZ_BYTES" "$ZST_BYTES" "$TARGET_ZST" "$TARGET_GZ" "$TARGET_ZCAT" \
-    "$L_PLAIN" "$L_GZ" "$L_ZST" "$L_ZCAT" "$L_ZSTDCAT" "$L_PIGZ" "$HAVE_PIGZ" <<'EOF'
+    "$L_PLAIN" "$L_GZ" "$L_ZST" "$L_ZCAT" "$L_ZSTDCAT" "$L_PIGZ" "$HAVE_PIGZ" \
+    "$L_LINES_PLAIN" "$L_LINES_GZ" "$L_LINES_ZST" <<'EOF'
 import statistics, sys
 results = sys.argv[1]
 content, gz_bytes, zst_bytes = map(int, sys.argv[2:5])
 t_zst, t_gz, t_zcat = map(float, sys.argv[5:8])
 plain, gz, zst, zcat, zstdcat, pigz = sys.argv[8:14]
 have_pigz = sys.argv[14] == "1"
+lines_plain, lines_gz, lines_zst = sys.argv[15:18]
 rows = {}
 for l in open(results):
     label, run, e, u, s, m, load = l.rstrip("\n").split("\t")
     rows.setdefault(label, []).append((float(e), float(u) + float(s), int(m), float(load)))
-order = [plain, gz, zst, zcat, zstdcat] + ([pigz] if have_pigz else [])
+order = [plain, gz, zst, zcat, zstdcat] + ([pigz] if have_pigz else []) + [lines_plain, lines_gz, lines_zst]
 def med(label, k):
     return statistics.median(x[k] for x in rows[label])
-sizes = {plain: content, gz: gz_bytes, zst: zst_bytes, zcat: gz_bytes, zstdcat: zst_bytes, pigz: gz_bytes}
+sizes = {plain: content, gz: gz_bytes, zst: zst_bytes, zcat: gz_bytes, zstdcat: zst_bytes, pigz: gz_bytes,
+         lines_plain: content, lines_gz: gz_bytes, lines_zst: zst_bytes}
 n = len(rows[plain])
 print(f"### {content / (1 << 20):,.0f} MiB of content; .gz {gz_bytes / (1 << 20):,.0f} MiB "
       f"({content / gz_bytes:.1f}:1), .zst {zst_bytes / (1 << 20):,.0f} MiB ({content / zst_bytes:.1f}:1); n={n}\n")
@@ -301,6 +335,11 @@ r = w[gz] / w[plain]
 print(f"| .gz replay / uncompressed replay ≤ {t_gz:g}× | {w[gz]:.3f} s / {w[plain]:.3f} s = **{r:.2f}×** | {verdict(r <= t_gz)} |")
 r = w[zcat] / w[gz]
 print(f"| zcat / .gz replay ≥ {t_zcat:g}× | {w[zcat]:.3f} s / {w[gz]:.3f} s = **{r:.2f}×** | {verdict(r >= t_zcat)} |")
+print()
+print("Beside the targets (the decoder without parse and JSON): zcat / `ringflow run` read+lines -> null of the .gz "
+      f"= {w[zcat]:.3f} s / {w[lines_gz]:.3f} s = **{w[zcat] / w[lines_gz]:.2f}×**; zstdcat / read+lines of the .zst "
+      f"= {w[zstdcat]:.3f} s / {w[lines_zst]:.3f} s = **{w[zstdcat] / w[lines_zst]:.2f}×**; the uncompressed replay "
+      f"itself is {w[zcat] / w[plain]:.2f}× as fast as zcat.")
 print()
 loads = [x[3] for label in order for x in rows[label]]
 print(f"Load average (1 min) at the start of the timed runs: median {statistics.median(loads):.2f}, "
