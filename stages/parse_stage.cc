@@ -353,7 +353,20 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
   std::span<const uint32_t> done;  // head lines of this batch already parsed in d.format
   thread_local std::vector<uint32_t> head;
   if (batch.head) {
-    d = Detect(batch.head->lines);
+    // The file's later batches: the head's detection, worked out by the first of them.
+    flow::FileHead::Memo memo;
+    if (batch.head->Recall(this, memo)) {
+      d.format = static_cast<LogFormat>(memo[0] & 0xffffffffu);
+      d.best = static_cast<LogFormat>(memo[0] >> 32);
+      d.lines = memo[1];
+      d.parsed = memo[2];
+      d.best_parsed = memo[3];
+    } else {
+      d = Detect(batch.head->lines);
+      batch.head->Remember(
+          this, {static_cast<uint64_t>(d.format) | static_cast<uint64_t>(d.best) << 32, d.lines,
+                 d.parsed, d.best_parsed});
+    }
   } else {
     // The head is this batch's own first lines: the parses of the format chosen are kept.
     head.clear();

@@ -126,3 +126,28 @@ TEST(ValueTest, FactoriesSetTheTypeAndTheMemberItNames) {
 
 }  // namespace
 }  // namespace ringflow::flow
+
+namespace ringflow::flow {
+namespace {
+
+TEST(FileHeadTest, RemembersOneMemoPerStageAcrossThreads) {
+  FileHead head;
+  int stage_a = 0, stage_b = 0;
+  FileHead::Memo memo{};
+  EXPECT_FALSE(head.Recall(&stage_a, memo));
+  head.Remember(&stage_a, {1, 2, 3, 4});
+  head.Remember(&stage_a, {9, 9, 9, 9});  // the first conclusion stays
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&head, &stage_b, t] { head.Remember(&stage_b, {t, t, t, t}); });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(head.Recall(&stage_a, memo));
+  EXPECT_EQ(memo, (FileHead::Memo{1, 2, 3, 4}));
+  ASSERT_TRUE(head.Recall(&stage_b, memo));
+  EXPECT_EQ(memo[0], memo[3]);  // one thread's memo, whole
+  EXPECT_LT(memo[0], 4u);
+}
+
+}  // namespace
+}  // namespace ringflow::flow

@@ -7,14 +7,17 @@
 // as long as its records view it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <memory_resource>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "framework/core/result.h"
@@ -26,7 +29,8 @@ namespace ringflow::flow {
 // The first lines of a file, as a parse stage detecting formats samples them: among the records
 // of the file's first batch that has any, the first kLines that are read without error and not
 // blank (only spaces, tabs and '\r'), as long as they stay within kMaxBytes together (a line
-// that would pass it ends the head). Immutable once made; shared by the file's later batches.
+// that would pass it ends the head). Its lines are immutable once made; shared by the file's
+// later batches.
 struct FileHead {
   static constexpr std::size_t kLines = 64;
   static constexpr std::size_t kMaxBytes = 256 * 1024;
@@ -48,6 +52,32 @@ struct FileHead {
 
   std::string text;                     // the lines, back to back
   std::vector<std::string_view> lines;  // views into text
+
+  // What a stage concluded from the head (e.g. the format it detected), kept for the file's
+  // later batches so that it is worked out once per file: Remember stores a few words under the
+  // stage's address, Recall finds them. Thread-safe (a file's batches may run at once).
+  using Memo = std::array<uint64_t, 4>;
+  bool Recall(const void* stage, Memo& memo) const {
+    std::lock_guard lock(memo_mu_);
+    for (const auto& [owner, value] : memos_) {
+      if (owner == stage) {
+        memo = value;
+        return true;
+      }
+    }
+    return false;
+  }
+  void Remember(const void* stage, const Memo& memo) const {
+    std::lock_guard lock(memo_mu_);
+    for (const auto& entry : memos_) {
+      if (entry.first == stage) return;
+    }
+    memos_.emplace_back(stage, memo);
+  }
+
+ private:
+  mutable std::mutex memo_mu_;
+  mutable std::vector<std::pair<const void*, Memo>> memos_;
 };
 
 struct RecordBatch {

@@ -43,7 +43,9 @@ namespace ringflow::run {
 //    FramingStage::frames_lines, SinkStage::lists_files and temporary_file (new virtuals),
 //    RecordBatch::format_hint a std::string_view, TypeSpec::provides, sink input checks.
 // 6: FramingStage::lines_framed (a new virtual).
-inline constexpr std::uint32_t kPluginAbiVersion = 6;
+// 7: flow::Chunk's fields of compressed files (compression, stored_end, content_bytes,
+//    stored_xxh3, stored_head) before `checkpoint`; FileHead's memo (Recall, Remember).
+inline constexpr std::uint32_t kPluginAbiVersion = 7;
 
 // Loads each plugin of `paths` in order and lets it register its types in `registry`. A relative
 // path is taken relative to `config_dir` (the directory of the pipeline document that lists it;
