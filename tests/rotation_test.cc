@@ -46,7 +46,8 @@ TEST(RotationTest, NumberedMembers) {
   EXPECT_EQ(r->ext, "gz");
 
   for (std::string_view ext : {"zst", "bz2", "xz", "lz4", "Z"}) {
-    r = ParseRotatedName("syslog.3." + std::string(ext));
+    const std::string name = "syslog.3." + std::string(ext);  // r views into it
+    r = ParseRotatedName(name);
     ASSERT_TRUE(r.has_value()) << ext;
     EXPECT_EQ(r->base, "syslog");
     EXPECT_EQ(r->number, 3u);
