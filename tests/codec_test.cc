@@ -373,6 +373,31 @@ TEST(CodecTest, MislabelledFilesBothWays) {
   EXPECT_NE(CompressionFromName("access.log.3.gz"), Sniff(Bytes(zst)));
 }
 
+TEST(CodecTest, JudgeDecodesByTheBytesAndRefusesWhatTheNameMisstates) {
+  TempDir dir;
+  const std::string gz = CompressWithTool(dir, "gzip -c", "a line\n");
+  const std::string zst = CompressWithTool(dir, "zstd -q -c", "a line\n");
+  const std::string text = "a line\n";
+  const std::string lz4 = std::string("\x04\x22\x4d\x18\x64\x40\xa7", 7);
+
+  Verdict v = Judge(Bytes(gz), "logs/access.log");  // gzip under a plain name: decoded
+  EXPECT_EQ(v.compression, Compression::kGzip);
+  EXPECT_EQ(v.refusal, "");
+  v = Judge(Bytes(gz), "logs/access.log.2.gz");
+  EXPECT_EQ(v.compression, Compression::kGzip);
+  EXPECT_EQ(v.refusal, "");
+  v = Judge(Bytes(text), "logs/access.log");
+  EXPECT_EQ(v.compression, Compression::kNone);
+  EXPECT_EQ(v.refusal, "");
+  v = Judge(Bytes(text), "logs/access.log.2.gz");
+  EXPECT_EQ(v.refusal, "not gzip data, although the name says so: not read");
+  v = Judge(Bytes(zst), "logs/access.log.3.gz");
+  EXPECT_EQ(v.refusal, "zstd data, although the name says gzip: not read");
+  v = Judge(Bytes(lz4), "logs/access.log");
+  EXPECT_EQ(v.compression, Compression::kLz4);
+  EXPECT_EQ(v.refusal, "lz4 compressed: ringflow does not decode lz4 (decompress it first)");
+}
+
 TEST(CodecTest, OnlyGzipZstdBzip2AndXzDecode) {
   EXPECT_TRUE(CanDecode(Compression::kGzip));
   EXPECT_TRUE(CanDecode(Compression::kZstd));

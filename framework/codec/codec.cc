@@ -100,6 +100,23 @@ std::optional<Compression> CompressionFromName(std::string_view file_name) {
   return std::nullopt;
 }
 
+Verdict Judge(std::span<const std::byte> head, std::string_view path) {
+  Verdict v;
+  v.compression = Sniff(head.first(std::min(head.size(), kSniffBytes)));
+  const std::optional<Compression> named = CompressionFromName(path);
+  if (named && CanDecode(*named) && *named != v.compression) {
+    const std::string promised(CompressionName(*named));
+    v.refusal = v.compression == Compression::kNone
+                    ? "not " + promised + " data, although the name says so: not read"
+                    : std::string(CompressionName(v.compression)) +
+                          " data, although the name says " + promised + ": not read";
+  } else if (v.compression != Compression::kNone && !CanDecode(v.compression)) {
+    const std::string name(CompressionName(v.compression));
+    v.refusal = name + " compressed: ringflow does not decode " + name + " (decompress it first)";
+  }
+  return v;
+}
+
 // The part every codec shares: offsets, the ratio check, and errors that wait until the content
 // decoded before them has been handed over.
 class Decoder::Impl {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "framework/core/result.h"
@@ -49,6 +50,18 @@ Compression Sniff(std::span<const std::byte> head);
 // .bz2 -> bzip2, .xz -> xz, .lz4 -> lz4, .zip -> zip; nullopt when the name suggests none
 // (".log", "access.log.1"). For reporting a name that disagrees with Sniff.
 std::optional<Compression> CompressionFromName(std::string_view file_name);
+
+// What a reader does with a file, from its first bytes (`head`, any length: Sniff looks at
+// kSniffBytes) and its path: decode it as `compression` (kNone: read it as stored), or refuse it
+// with `refusal`, one line: bytes of a format that is not decoded ("lz4 compressed: ringflow
+// does not decode lz4 (decompress it first)"), or a name that promises gzip, zstd, bzip2 or xz
+// over bytes that are not ("not gzip data, although the name says so: not read", "zstd data,
+// although the name says gzip: not read").
+struct Verdict {
+  Compression compression = Compression::kNone;
+  std::string refusal;  // empty: not refused
+};
+Verdict Judge(std::span<const std::byte> head, std::string_view path);
 
 struct DecoderOptions {
   // Decoding fails once the content exceeds max_ratio times the compressed bytes consumed, past

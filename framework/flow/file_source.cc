@@ -129,29 +129,18 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // refused (its chunks dropped, its end failed).
   void Classify(const uring::FileChunk& chunk) {
     const std::span<const std::byte> data(chunk.lease.data(), chunk.length);
-    const codec::Compression found =
-        codec::Sniff(data.first(std::min(data.size(), codec::kSniffBytes)));
-    auto refuse = [&](std::string message) {
-      refused_.emplace(chunk.file_id, Error(ErrorCode::kInvalidArgument, std::move(message)));
-    };
-    if (found == codec::Compression::kNone) {
-      const auto path = node_->paths_.find(chunk.file_id);
-      const std::optional<codec::Compression> named =
-          path == node_->paths_.end() ? std::nullopt : codec::CompressionFromName(path->second);
-      if (named && codec::CanDecode(*named)) {
-        refuse(std::string("not ") + std::string(codec::CompressionName(*named)) +
-               " data, although the name says so: not read");
-      }
+    const auto path = node_->paths_.find(chunk.file_id);
+    const codec::Verdict verdict =
+        codec::Judge(data, path != node_->paths_.end() ? path->second : std::string_view());
+    if (!verdict.refusal.empty()) {
+      refused_.emplace(chunk.file_id, Error(ErrorCode::kInvalidArgument, verdict.refusal));
       return;
     }
-    const std::string name(codec::CompressionName(found));
-    if (!codec::CanDecode(found)) {
-      refuse(name + " compressed: ringflow does not decode " + name + " (decompress it first)");
-      return;
-    }
-    Result<codec::Decoder> decoder = codec::Decoder::Create(found, node_->options_.decoder);
+    if (verdict.compression == codec::Compression::kNone) return;
+    Result<codec::Decoder> decoder =
+        codec::Decoder::Create(verdict.compression, node_->options_.decoder);
     if (!decoder.ok()) {
-      refuse(decoder.error().message());
+      refused_.emplace(chunk.file_id, decoder.error());
       return;
     }
     auto head = std::make_shared<std::string>(reinterpret_cast<const char*>(data.data()),
@@ -165,13 +154,19 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // content in buffers of the content pool, waiting for one when all are in the graph.
   void Decode(uint64_t file_id, Decoding& d, std::span<const std::byte> input) {
     d.stored.Update(input.data(), input.size());
-    if (d.error) return;
+    const std::atomic<bool>* stop = node_->options_.reader.stop;
     for (;;) {
+      if (d.error) return;
+      // A stop ends a long decode (a bomb with no limit) as the reader ends its reads.
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+        d.error = Error(ErrorCode::kCancelled, "interrupted");
+        return;
+      }
       uring::Lease out = AcquireContent();
       Result<codec::DecodeStep> step = d.decoder.Decode(input, out.span());
       if (!step.ok()) {
         d.error = step.error();
-        return;
+        continue;
       }
       input = input.subspan(step->consumed);
       const bool full = step->produced == out.capacity();

@@ -115,24 +115,13 @@ class Handler final : public uring::ReadHandler {
   // A file's first bytes: a decoder for gzip, zstd, bzip2 or xz; a refusal for a format that is
   // not decoded, or for a name that promises one of those over bytes that are not.
   void Classify(uint64_t file_id, std::span<const std::byte> head) {
-    const codec::Compression found =
-        codec::Sniff(head.first(std::min(head.size(), codec::kSniffBytes)));
-    if (found == codec::Compression::kNone) {
-      const std::optional<codec::Compression> named = codec::CompressionFromName(PathOf(file_id));
-      if (named && codec::CanDecode(*named)) {
-        refused_.emplace(file_id, Error(ErrorCode::kInvalidArgument,
-                                        "not " + std::string(codec::CompressionName(*named)) +
-                                            " data, although the name says so: not read"));
-      }
+    const codec::Verdict verdict = codec::Judge(head, PathOf(file_id));
+    if (!verdict.refusal.empty()) {
+      refused_.emplace(file_id, Error(ErrorCode::kInvalidArgument, verdict.refusal));
       return;
     }
-    const std::string name(codec::CompressionName(found));
-    Result<codec::Decoder> decoder =
-        codec::CanDecode(found)
-            ? codec::Decoder::Create(found)
-            : Result<codec::Decoder>(Error(ErrorCode::kInvalidArgument,
-                                           name + " compressed: ringflow does not decode " + name +
-                                               " (decompress it first)"));
+    if (verdict.compression == codec::Compression::kNone) return;
+    Result<codec::Decoder> decoder = codec::Decoder::Create(verdict.compression);
     if (!decoder.ok()) {
       refused_.emplace(file_id, decoder.error());
       return;

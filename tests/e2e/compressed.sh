@@ -232,17 +232,20 @@ rss_within "bomb, max_ratio 0 (1 GiB decoded)" "$(tail -n 1 bomb-all.rss)" $((15
 rm -rf bomb
 
 # --- 5. mislabelled files --------------------------------------------------------------------------
-check "5. a .gz that is not gzip is refused; gzip named .log, and lz4 bytes, found by their bytes"
+check "5. a .gz that is not gzip (text, zstd) is refused; gzip named .log, and lz4 bytes, found by their bytes"
 mkdir -p label
 printf 'plain text\n' >label/a.log.gz
 printf 'zipped text 1\nzipped text 2\n' | gzip >label/b.log
 printf '\x04\x22\x4d\x18\x64\x40\xa7\x00\x00\x00\x00' >label/c.log
+printf 'zstd text\n' | zstd -q -c >label/d.log.gz
 replay label label --out label.ndjson --manifest label.man
 expect_rc "label" 1 "$RC"
 grep -q -F 'ringflow: label/a.log.gz: not gzip data, although the name says so: not read' label.err &&
   pass "a.log.gz: refused, naming gzip" || fail "a.log.gz: $(head -c 400 label.err)"
 grep -q -F 'ringflow: label/c.log: lz4 compressed: ringflow does not decode lz4 (decompress it first)' label.err &&
   pass "c.log: lz4 named" || fail "c.log: $(head -c 400 label.err)"
+grep -q -F 'ringflow: label/d.log.gz: zstd data, although the name says gzip: not read' label.err &&
+  pass "d.log.gz: zstd under a gzip name, refused" || fail "d.log.gz: $(head -c 400 label.err)"
 if [[ $(cat label.ndjson) == $'{"message":"zipped text 1"}\n{"message":"zipped text 2"}' ]]; then
   pass "b.log: decoded (gzip found by its bytes)"
 else
