@@ -40,9 +40,11 @@ uint64_t CountNewlines(const char* p, std::size_t n) {
 std::optional<ChecksumStage::FileDigest> ChecksumStage::Add(const flow::Chunk& chunk) {
   const std::span<const std::byte> data = chunk.data();
   const char* text = reinterpret_cast<const char*>(data.data());
+  // A compressed file's messages hold its content: the lines are the content's, the size and the
+  // hash the stored file's, which the source hashed as it read it (they come with the end).
+  const bool stored = chunk.compression.empty();
   auto it = files_.find(chunk.file_id);
-  if (!chunk.compression.empty()) return AddContent(chunk, it);
-  if (chunk.end && it == files_.end()) {
+  if (stored && chunk.end && it == files_.end()) {
     // The whole file in one message (most small files): no state to create and erase.
     FileDigest d;
     d.bytes = data.size();
@@ -52,43 +54,24 @@ std::optional<ChecksumStage::FileDigest> ChecksumStage::Add(const flow::Chunk& c
     if (!chunk.error) d.xxh3 = Xxh3::Hash(data.data(), data.size());
     return d;
   }
+  if (it == files_.end()) it = files_.try_emplace(chunk.file_id).first;
+  FileState& file = it->second;
   if (!data.empty()) {
-    if (it == files_.end()) it = files_.try_emplace(chunk.file_id).first;
-    FileState& file = it->second;
-    file.hash.Update(data.data(), data.size());
+    if (stored) file.hash.Update(data.data(), data.size());
     file.bytes += data.size();
     file.newlines += CountNewlines(text, data.size());
     file.ends_with_newline = data.back() == std::byte{'\n'};
   }
   if (!chunk.end) return std::nullopt;
-  const FileState& file = it->second;
   FileDigest d;
-  d.bytes = file.bytes;
+  d.bytes = stored ? file.bytes : chunk.file_bytes;
   d.lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
-  if (!chunk.error) d.xxh3 = file.hash.Digest();
-  files_.erase(it);
-  return d;
-}
-
-// A compressed file's message: the lines are the content's, the size and hash the stored file's
-// (the source hashed it as it read it).
-std::optional<ChecksumStage::FileDigest> ChecksumStage::AddContent(
-    const flow::Chunk& chunk, std::unordered_map<uint64_t, FileState>::iterator it) {
-  const std::span<const std::byte> data = chunk.data();
-  if (it == files_.end()) it = files_.try_emplace(chunk.file_id).first;
-  FileState& file = it->second;
-  if (!data.empty()) {
-    file.bytes += data.size();
-    file.newlines += CountNewlines(reinterpret_cast<const char*>(data.data()), data.size());
-    file.ends_with_newline = data.back() == std::byte{'\n'};
+  if (!chunk.error && stored) d.xxh3 = file.hash.Digest();
+  if (!chunk.error && !stored) d.xxh3 = chunk.stored_xxh3;
+  if (!stored) {
+    d.compression = chunk.compression;
+    d.content_bytes = file.bytes;
   }
-  if (!chunk.end) return std::nullopt;
-  FileDigest d;
-  d.bytes = chunk.file_bytes;
-  d.lines = file.newlines + (file.ends_with_newline || chunk.error ? 0 : 1);
-  if (!chunk.error) d.xxh3 = chunk.stored_xxh3;
-  d.compression = chunk.compression;
-  d.content_bytes = file.bytes;
   files_.erase(it);
   return d;
 }

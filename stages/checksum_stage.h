@@ -52,9 +52,6 @@ class ChecksumStage final : public flow::FramingStage {
     uint64_t newlines = 0;
     bool ends_with_newline = true;  // no bytes yet counts as "nothing unterminated"
   };
-  std::optional<FileDigest> AddContent(const flow::Chunk& chunk,
-                                       std::unordered_map<uint64_t, FileState>::iterator it);
-
   std::unordered_map<uint64_t, FileState> files_;  // by Chunk::file_id
 };
 
