@@ -34,7 +34,10 @@ struct Chunk {
   bool end = false;            // the file's last message (with or without data)
   uint64_t file_bytes = 0;     // with end: bytes delivered for the file
   std::optional<Error> error;  // with end: why the file failed (path in error->path())
-  std::string path;            // with end: the file's path, as the source named it
+  // The file's path, as the source named it: on its first message (the one at offset 0, or the
+  // first content message of a compressed file) and on its end message; empty on the others.
+  // (A file that is one message has it there.) So a set path does not mean the end: see `end`.
+  std::string path;
   // With end, no error: the file was read to its end but is shorter than it was at open
   // (truncated while being read); size_at_open says how long it was.
   bool shrank = false;

@@ -11,8 +11,8 @@
 
 namespace ringflow::flow {
 
-// Remembers the path of every file the reader takes, so that the file's end message can carry it.
-// Runs on the I/O thread, like the handler that hands the path on.
+// Remembers the path of every file the reader takes, so that the file's first and end messages
+// can carry it. Runs on the I/O thread, like the handler that hands the path on.
 class FileSourceNode::PathRecorder final : public uring::FileSource {
  public:
   PathRecorder(uring::FileSource* inner, FileSourceNode* node) : inner_(inner), node_(node) {}
@@ -59,6 +59,7 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     c.offset = chunk.offset;
     c.length = chunk.length;
     c.lease = uring::Share(std::move(chunk.lease));
+    if (c.offset == 0) c.path = PathOf(c.file_id);  // the file's first message
     ++node_->stats_.chunks;
     node_->stats_.bytes += c.length;
     if (chunk.last) {
@@ -124,6 +125,12 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     std::optional<Error> error;               // damage met: the rest of the file is dropped
   };
 
+  // The path of a file being read ("" for one the recorder did not see).
+  std::string PathOf(uint64_t file_id) const {
+    const auto it = node_->paths_.find(file_id);
+    return it != node_->paths_.end() ? it->second : std::string();
+  }
+
   // A file's first chunk: its format from its first bytes. A compressed file that can be decoded
   // gets a decoder; one that cannot, or a name that promises a format the bytes do not have, is
   // refused (its chunks dropped, its end failed).
@@ -178,6 +185,7 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
         c.lease = uring::Share(std::move(out));
         c.compression = codec::CompressionName(d.decoder.compression());
         c.stored_end = d.decoder.compressed_bytes();
+        if (d.head) c.path = PathOf(file_id);  // the file's first message
         c.stored_head = std::move(d.head);
         ++node_->stats_.chunks;
         node_->stats_.content_bytes += c.length;
