@@ -248,7 +248,7 @@ TEST(PipelineConfigTest, UnknownKeysAreReportedWithTheirPaths) {
   EXPECT_EQ(LoadError(doc),
             "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
             "source.colour: unknown key; known: engine, exclude, include, max_ratio, order, paths, "
-            "recursive\n"
+            "recursive, shard\n"
             "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
             "sqpoll, threads\n"
             "stages[0].format: unknown key; known: max_line_bytes, name, type\n"

@@ -94,6 +94,22 @@ std::string DescribeCatalog(const TypeCatalog& catalog);
 // case-insensitive, an optional trailing "B"). kInvalidArgument with `not a size: "<text>"`.
 Result<int64_t> ParseSize(std::string_view text);
 
+// One share of a run's files when N hosts or processes split one tree ("source.shard", --shard):
+// shard `index` of `count`, both counted from 1. count 0: no sharding (every file). The rule that
+// assigns files to shards is run::ShardOf (framework/run/shard.h).
+struct ShardSpec {
+  uint32_t index = 0;
+  uint32_t count = 0;
+  bool enabled() const { return count != 0; }
+};
+inline constexpr uint32_t kMaxShards = 1024;
+
+// "K/N" (decimal, 1 <= K <= N <= kMaxShards, e.g. "2/3") -> ShardSpec. kInvalidArgument with a
+// one-line message that quotes `text` and says what is wrong.
+Result<ShardSpec> ParseShard(std::string_view text);
+// "K/N"; "" when !shard.enabled().
+std::string FormatShard(const ShardSpec& shard);
+
 // ---- The parsed document.
 
 // A validated parameter: kString and kEnum -> std::string, kInt and kSize (bytes) -> int64_t,
@@ -139,6 +155,8 @@ struct SourceConfig {
   // Compressed inputs (read in place): a file whose content passes max_ratio times its
   // compressed size stops with an error (a decompression bomb); 0: no limit.
   uint64_t max_ratio = 1000;
+  // "shard": "K/N": only this run's share of the discovered files (ParseShard); none by default.
+  ShardSpec shard;
   EngineConfig engine;
 };
 

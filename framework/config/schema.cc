@@ -116,6 +116,31 @@ std::string_view ParamTypeName(ParamType type) {
   return "?";
 }
 
+Result<ShardSpec> ParseShard(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::kInvalidArgument, "not a shard: " + Quote(text) + ": " + why);
+  };
+  const std::size_t slash = text.find('/');
+  const std::optional<uint64_t> k =
+      slash == std::string_view::npos ? std::nullopt : ParseUint64(text.substr(0, slash));
+  const std::optional<uint64_t> n =
+      slash == std::string_view::npos ? std::nullopt : ParseUint64(text.substr(slash + 1));
+  if (!k || !n) return bad("expected K/N, e.g. 2/3 (the second of three shares)");
+  if (*n < 1 || *n > kMaxShards) {
+    return bad("N must be between 1 and " + std::to_string(kMaxShards));
+  }
+  if (*k < 1 || *k > *n) {
+    return bad("K must be between 1 and N (1/" + std::to_string(*n) + " ... " + std::to_string(*n) +
+               "/" + std::to_string(*n) + ")");
+  }
+  return ShardSpec{static_cast<uint32_t>(*k), static_cast<uint32_t>(*n)};
+}
+
+std::string FormatShard(const ShardSpec& shard) {
+  if (!shard.enabled()) return "";
+  return std::to_string(shard.index) + "/" + std::to_string(shard.count);
+}
+
 Result<int64_t> ParseSize(std::string_view text) {
   auto bad = [&] { return Error(ErrorCode::kInvalidArgument, "not a size: " + Quote(text)); };
   std::size_t digits = 0;

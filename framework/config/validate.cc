@@ -43,7 +43,8 @@ std::vector<ParamSpec> SourceSpecs() {
           Spec("include", ParamType::kStringList, ""),
           Spec("exclude", ParamType::kStringList, ""),
           std::move(order),
-          Spec("max_ratio", ParamType::kInt, "1000", 0, int64_t{1} << 40)};
+          Spec("max_ratio", ParamType::kInt, "1000", 0, int64_t{1} << 40),
+          Spec("shard", ParamType::kString, "")};
 }
 
 std::vector<ParamSpec> TopLevelSpecs() {
@@ -122,6 +123,15 @@ void CheckSource(const Value& obj, SourceConfig& source, Problems& problems) {
       static_cast<uint64_t>(IntOr(params, "max_ratio", static_cast<int64_t>(source.max_ratio)));
   if (auto it = params.find("order"); it != params.end()) {
     if (const auto* v = std::get_if<std::string>(&it->second)) source.order = *v;
+  }
+  if (auto it = params.find("shard"); it != params.end()) {
+    if (const auto* v = std::get_if<std::string>(&it->second)) {
+      if (Result<ShardSpec> shard = ParseShard(*v); shard.ok()) {
+        source.shard = *shard;
+      } else {
+        problems.Add(Child(path, "shard"), shard.error().message());
+      }
+    }
   }
   if (params.count("paths") != 0 && source.paths.empty()) {
     problems.Add(Child(path, "paths"), "must not be empty");

@@ -354,6 +354,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
   const Status walked = Walk(
       options.paths, options.walk,
       [&](WalkFile&& file) {
+        if (options.keep && !options.keep(file.path)) return;
         const uint64_t id = result.files.size();
         BatchFile entry;
         entry.path_offset = result.paths.size();
@@ -363,6 +364,7 @@ Result<BatchResult> RunBatch(const BatchOptions& options,
         source.Add(id, file.path);
       },
       [&](const std::string& path, const Error& why) {
+        if (options.keep && !options.keep(path)) return;
         ++result.skipped;
         Report(path, why);
       });

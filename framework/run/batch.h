@@ -34,6 +34,9 @@ struct BatchOptions {
   // Consumers get a gzip, zstd, bzip2 or xz file's content (found by its bytes, decoded on the
   // reader's thread); false: every file as stored.
   bool decompress = false;
+  // Set: only the files (and walk problems) whose path it accepts are read (reported); the
+  // others are left out without a word (another shard's: shard.h). Called on the walking thread.
+  std::function<bool(const std::string& path)> keep;
   bool progress = false;  // a live line on stderr (only when stderr is a terminal)
   bool stats = false;     // per-thread reader statistics on stderr at the end
 };

@@ -530,6 +530,9 @@ std::string PipelineDigest(const config::PipelineConfig& pipeline) {
   if (pipeline.source.order != "path") add("order " + pipeline.source.order);
   add_list(pipeline.source.include);
   add_list(pipeline.source.exclude);
+  // A shard reads other files than its siblings: a checkpoint of shard 1/3 is refused for 2/3.
+  // No shard adds nothing (the digest of a document without the field).
+  if (pipeline.source.shard.enabled()) add("shard " + config::FormatShard(pipeline.source.shard));
   add(pipeline.ordered ? "ordered" : "unordered");
   add_list(pipeline.plugins);
   for (const auto* list : {&pipeline.stages, &pipeline.sinks}) {

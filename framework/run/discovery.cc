@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "framework/core/error.h"
+#include "framework/run/shard.h"
 #include "framework/run/walk.h"
 
 namespace ringflow::run {
@@ -210,6 +211,23 @@ void SortByMtime(Discovered& found) {
   found.note = std::move(note);
 }
 
+// Keeps the jobs of `shard` (in their order) and numbers them again.
+void KeepShard(Discovered& found, const std::vector<std::string>& roots,
+               const config::ShardSpec& shard) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < found.jobs.size(); ++i) {
+    if (!InShard(found.jobs[i].path, roots, shard)) continue;
+    if (kept != i) {
+      found.jobs[kept] = std::move(found.jobs[i]);
+      found.note[kept] = found.note[i];
+    }
+    found.jobs[kept].id = kept;
+    ++kept;
+  }
+  found.jobs.erase(found.jobs.begin() + static_cast<std::ptrdiff_t>(kept), found.jobs.end());
+  found.note.resize(kept);
+}
+
 }  // namespace
 
 bool GlobMatches(const std::vector<std::string>& globs, const std::string& path) {
@@ -277,6 +295,8 @@ Discovered Discover(const DiscoveryOptions& options) {
     add("", walked.error(), false);
   }
   if (options.order == FileOrder::kMtime) SortByMtime(found);
+  found.jobs_all_shards = found.jobs.size();
+  if (options.shard.enabled()) KeepShard(found, options.paths, options.shard);
   // A stat per file is a real share of a replay of many small files (bench/NOTES.md). Past a
   // thousand files the ETA counts files instead (ProgressLine), which many files make a fair
   // measure.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/config/pipeline_config.h"
 #include "framework/run/rotation.h"
 #include "framework/uring/file_reader.h"
 
@@ -46,6 +47,9 @@ struct DiscoveryOptions {
   bool skip_compressed = false;
   // Stat every file for the total (the progress line's ETA); only up to kStatSizesMaxFiles files.
   bool stat_sizes = false;
+  // Enabled: only the files of this shard (shard.h: InShard over `paths`) become jobs, after the
+  // order is applied; every other job (skips and notes too) is left to the other shards.
+  config::ShardSpec shard;
   // What the run writes (RunOutputs). A run never reads its own files: its outputs from before
   // (files that carry ringflow's mark, see MarkOwnOutputs), its temporary files (".NAME.tmp-*"
   // beside an output; "NAME.tmp-*" and "NAME.lock" beside the checkpoint), the checkpoint, and
@@ -61,6 +65,8 @@ struct Discovered {
   std::vector<uring::ReadJob> jobs;
   std::vector<bool> note;  // by job id: the skip is a note (hidden, compressed), not a problem
   std::optional<uint64_t> bytes_total;  // with stat_sizes
+  // Jobs before sharding (all shards'); equal to jobs.size() without a shard.
+  uint64_t jobs_all_shards = 0;
   // Notes for the summary, one per file left out as the run's own ("ringflow's own output X").
   std::vector<std::string> own_files;
   // Set: an output is one of the inputs; the run must not start (Run::Execute refuses it).

@@ -113,9 +113,10 @@ Result<Resumption> SetUpCheckpoint(const config::PipelineConfig& pipeline, Built
                     ": no checkpoint yet: starting from the beginning");
   }
   if (previous && previous->pipeline != digest) {
-    return refuse(options.checkpoint +
-                  " was written by another pipeline (its stages, sinks or inputs differ); run "
-                  "without --resume to start over");
+    return refuse(
+        options.checkpoint +
+        " was written by another pipeline (its stages, sinks, inputs or shard differ); run "
+        "without --resume to start over");
   }
   if (previous && previous->complete) {
     RINGFLOW_RETURN_IF_ERROR(FinishCompleteRun(*previous, built, options, observer));

@@ -310,6 +310,7 @@ DiscoveryOptions DiscoveryFor(const config::PipelineConfig& pipeline, const RunO
   discovery.skip_hidden = options.skip_hidden;
   discovery.skip_compressed = options.skip_compressed;
   discovery.stat_sizes = options.stat_sizes;
+  discovery.shard = pipeline.source.shard;
   discovery.outputs = outputs;
   return discovery;
 }
@@ -461,6 +462,11 @@ Result<RunStats> Run::Execute(RunObserver* observer) {
   if (discovered_.refused) {
     for (auto& sink : built_.sinks) sink->Abort();
     return Error(ErrorCode::kFailedPrecondition, options_.label + ": " + *discovered_.refused);
+  }
+  if (pipeline_.source.shard.enabled()) {
+    report.Report("shard " + config::FormatShard(pipeline_.source.shard) + ": " +
+                  std::to_string(discovered_.jobs.size()) + " of the " +
+                  std::to_string(discovered_.jobs_all_shards) + " files found");
   }
   const std::vector<bool> appended = AppendedOutputs(pipeline_, outputs_);
   internal::Resumption resumption;
