@@ -12,6 +12,7 @@
 #include "framework/core/xxh3.h"
 #include "framework/run/batch.h"
 #include "framework/run/file_consumers.h"
+#include "framework/run/shard.h"
 
 namespace ringflow::app {
 namespace {
@@ -29,6 +30,9 @@ constexpr char kUsage[] =
     "return, backslash.\n"
     "FIFOs, sockets and devices are skipped without being opened; every problem is reported on\n"
     "stderr as `ringflow: PATH: reason (ERRNO)` and the run goes on.\n"
+    "With --shard K/N only share K of N is read (the rule of `ringflow replay --shard`), and a\n"
+    "last line on stderr says how many files that is: the N outputs together hold the lines of\n"
+    "the output without --shard, each once.\n"
     "\n"
     "Exit status: 0 all files read, 1 some file was skipped or failed, 2 bad usage.\n"
     "\n"
@@ -48,12 +52,26 @@ int ChecksumCommand(const std::vector<std::string>& args) {
       "print one JSON object per file instead: {\"path\", \"bytes\", \"lines\", \"xxh3\"}; "
       "lines counts a final line without newline too");
   AddReadOptions(desc, raw);
+  ShardArg shard_arg;
+  AddShardOption(desc, shard_arg);
   auto parsed = ParseReadCommand("checksum", kUsage, args, desc, raw);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto shard_parsed = ParseShardOption("checksum", shard_arg);
+  if (const int* exit_code = std::get_if<int>(&shard_parsed)) return *exit_code;
+  const config::ShardSpec shard = std::get<config::ShardSpec>(shard_parsed);
 
+  run::BatchOptions& options = std::get<run::BatchOptions>(parsed);
+  uint64_t found = 0, kept = 0;  // with a shard: files and problems found, and of this shard
+  if (shard.enabled()) {
+    options.keep = [&found, &kept, &shard, roots = options.paths](const std::string& path) {
+      ++found;
+      const bool mine = run::InShard(path, roots, shard);
+      kept += mine ? 1 : 0;
+      return mine;
+    };
+  }
   auto read = run::RunCollecting<run::Digest, run::DigestConsumer>(
-      std::get<run::BatchOptions>(parsed),
-      [&] { return std::make_unique<run::DigestConsumer>(json); });
+      options, [&] { return std::make_unique<run::DigestConsumer>(json); });
   if (!read.ok()) {
     PrintError(read.error().message());
     return 1;
@@ -85,6 +103,10 @@ int ChecksumCommand(const std::vector<std::string>& args) {
     }
   }
   if (!WriteStdout(out)) return 1;
+  if (shard.enabled() && !raw.quiet) {
+    PrintError("shard " + config::FormatShard(shard) + ": " + std::to_string(kept) + " of the " +
+               std::to_string(found) + " files found");
+  }
   return result.skipped > 0 ? 1 : 0;
 }
 

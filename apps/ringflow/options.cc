@@ -111,6 +111,31 @@ void PrintError(const std::string& message) {
   std::fprintf(stderr, "ringflow: %s\n", message.c_str());
 }
 
+void AddShardOption(po::options_description& desc, ShardArg& arg) {
+  desc.add_options()(
+      "shard",
+      po::value<std::string>()->value_name("K/N")->notifier([&arg](const std::string& text) {
+        arg.text = text;
+        arg.given = true;
+      }),
+      "read only share K of N (1 <= K <= N <= 1024), so that N runs over the same tree, "
+      "--shard 1/N to --shard N/N, read every file exactly once. A file's share follows from its "
+      "path below PATH alone (rendezvous hashing; a rotated set NAME, NAME.1, NAME.2.gz stays "
+      "together): files added later move no file to another share, and each share gets 1/N of "
+      "the bytes in expectation (README: \"Scaling out\"). E.g. --shard 2/3");
+}
+
+std::variant<config::ShardSpec, int> ParseShardOption(const char* command, const ShardArg& arg) {
+  if (!arg.given) return config::ShardSpec{};
+  Result<config::ShardSpec> shard = config::ParseShard(arg.text);
+  if (!shard.ok()) {
+    PrintError(std::string(command) + ": --shard: " + EscapeControl(shard.error().message()) +
+               " (see --help)");
+    return 2;
+  }
+  return *shard;
+}
+
 po::options_description CheckpointOptions(CheckpointArgs& args) {
   po::options_description desc("Checkpoints (resume an interrupted run with identical output)");
   desc.add_options()(

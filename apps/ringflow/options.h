@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "framework/config/pipeline_config.h"
 #include "framework/run/batch.h"
 #include "framework/run/run.h"
 
@@ -43,6 +44,16 @@ bool WriteStdout(const std::string& out);
 
 // "ringflow: <message>" on stderr.
 void PrintError(const std::string& message);
+
+// --shard K/N (replay, run, checksum).
+struct ShardArg {
+  std::string text;
+  bool given = false;
+};
+void AddShardOption(po::options_description& desc, ShardArg& arg);
+// The shard `arg` names (config::ParseShard; none when not given), or the exit status 2 with
+// "<command>: --shard: <problem> (see --help)" printed.
+std::variant<config::ShardSpec, int> ParseShardOption(const char* command, const ShardArg& arg);
 
 // --checkpoint, --resume, --checkpoint-every, --checkpoint-interval (replay and run).
 using CheckpointArgs = run::CheckpointSettings;

@@ -74,6 +74,7 @@ struct ReplayArgs {
   std::string timezone;
   std::vector<std::string> include, exclude;
   std::string order;  // empty: the document's (rotation by default)
+  ShardArg shard;     // not given: the document's (none by default)
   bool no_recursive = false;
   bool hidden = false;
   run::PacingSettings pacing;
@@ -161,6 +162,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "unordered", po::bool_switch(&a.unordered),
       "write files in the order they finish rather than discovery order (faster on many "
       "files; the output then differs between runs)");
+  AddShardOption(input, a.shard);
   po::options_description pacing("Pacing (delays, never drops)");
   pacing.add_options()("rate", po::value(&a.pacing.rate)->value_name("RATE"),
                        "at most RATE of input: 50MB/s, 800KiB/s, 20000lines/s, 20klines/s")(
@@ -243,6 +245,8 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (!a.order.empty() && !run::ParseFileOrder(a.order)) {
     return usage("--order: unknown order \"" + a.order + "\"; known: rotation, path, mtime");
   }
+  const auto shard = ParseShardOption("replay", a.shard);
+  if (const int* exit_code = std::get_if<int>(&shard)) return *exit_code;
   if (a.quiet && a.progress) return usage("--quiet and --progress contradict each other");
   if (a.append && a.out == "-") return usage("--append needs --out FILE");
 
@@ -309,6 +313,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (!paths.empty()) pipeline->source.paths = paths;
   if (a.no_recursive) pipeline->source.recursive = false;
   if (!a.order.empty()) pipeline->source.order = a.order;
+  if (a.shard.given) pipeline->source.shard = std::get<config::ShardSpec>(shard);
   for (const std::string& g : a.include) pipeline->source.include.push_back(g);
   for (const std::string& g : a.exclude) pipeline->source.exclude.push_back(g);
 

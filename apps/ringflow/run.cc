@@ -21,6 +21,7 @@ struct ConfigArgs {
   std::string config;
   std::vector<std::string> overrides;
   CheckpointArgs checkpoint;  // run only
+  ShardArg shard;             // run only
 };
 
 // Parses "CONFIG [--set path=value ...]"; returns the exit status on --help or bad usage.
@@ -32,7 +33,10 @@ std::variant<ConfigArgs, int> ParseConfigArgs(const char* name, const char* usag
       "set", po::value(&parsed.overrides)->composing()->value_name("PATH=VALUE"),
       "override a value of the document before validation, e.g. --set sinks[0].path=out.ndjson "
       "or --set source.engine.buffers=8 (repeatable)");
-  if (std::string_view(name) == "run") desc.add(CheckpointOptions(parsed.checkpoint));
+  if (std::string_view(name) == "run") {
+    AddShardOption(desc, parsed.shard);
+    desc.add(CheckpointOptions(parsed.checkpoint));
+  }
   std::vector<std::string> positional;
   po::variables_map vm;
   if (!ParseArgs(args, desc, positional, vm)) return 2;
@@ -49,7 +53,8 @@ std::variant<ConfigArgs, int> ParseConfigArgs(const char* name, const char* usag
 }
 
 constexpr char kRunUsage[] =
-    "Usage: ringflow run CONFIG [--set PATH=VALUE ...] [--checkpoint FILE [--resume]]\n"
+    "Usage: ringflow run CONFIG [--set PATH=VALUE ...] [--shard K/N] [--checkpoint FILE "
+    "[--resume]]\n"
     "\n"
     "Runs the pipeline described by the JSON document CONFIG: reads the source's files through\n"
     "io_uring, frames them into lines, applies the stages and writes the sink. `ringflow stages`\n"
@@ -107,6 +112,9 @@ int RunCommand(const std::vector<std::string>& args) {
   auto loaded = Load("run", kRunUsage, args, registry);
   if (const int* exit_code = std::get_if<int>(&loaded)) return *exit_code;
   auto& [a, pipeline] = std::get<0>(loaded);
+  const auto shard = ParseShardOption("run", a.shard);
+  if (const int* exit_code = std::get_if<int>(&shard)) return *exit_code;
+  if (a.shard.given) pipeline.source.shard = std::get<config::ShardSpec>(shard);
   run::RunOptions options;
   options.registry = &registry;
   options.label = "run";
