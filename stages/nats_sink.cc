@@ -166,43 +166,24 @@ class NatsSink final : public flow::SinkStage {
   }
 
   Status Write(const flow::RecordBatch& batch) override {
-    RINGFLOW_RETURN_IF_ERROR(Usable());
-    const std::size_t skip = Track(batch);
-    for (std::size_t i = skip; i < batch.records.size(); ++i) {
-      scratch_.clear();
-      AppendRecordJson(scratch_, batch.records[i]);
-      RINGFLOW_RETURN_IF_ERROR(AddLine(scratch_));
-    }
-    return EndOf(batch);
+    scratch_.clear();
+    for (const flow::Record& record : batch.records) AppendRecordJson(scratch_, record);
+    return WriteLines(batch, scratch_);
   }
 
   bool formats() const override { return true; }
   void Format(std::size_t, const flow::RecordBatch& batch, std::string& out) const override {
     for (const flow::Record& record : batch.records) AppendRecordJson(out, record);
   }
-  Status WriteFormatted(std::size_t input, const flow::RecordBatch& batch,
+  Status WriteFormatted(std::size_t, const flow::RecordBatch& batch,
                         std::string_view bytes) override {
-    // A resumed file's first records are out already: those batches go record by record. So do
-    // batches whose lines are not one per record (a raw JSON value holding a newline).
-    if (skip_left_ > 0 && batch.file_id == skip_file_) return Write(batch);
-    if (static_cast<std::size_t>(std::count(bytes.begin(), bytes.end(), '\n')) !=
-        batch.records.size()) {
-      return Write(batch);
-    }
-    static_cast<void>(input);
-    RINGFLOW_RETURN_IF_ERROR(Usable());
-    Track(batch);
-    while (!bytes.empty()) {
-      const std::size_t end = bytes.find('\n');
-      RINGFLOW_RETURN_IF_ERROR(AddLine(bytes.substr(0, end + 1)));
-      bytes.remove_prefix(end + 1);
-    }
-    return EndOf(batch);
+    return WriteLines(batch, bytes);
   }
 
   Status Prepare() override {
     RINGFLOW_RETURN_IF_ERROR(Usable());
-    if (!packer_.empty()) RINGFLOW_RETURN_IF_ERROR(PublishPayload());
+    if (!packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
+    RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
     return Fail(Pump(0));
   }
 
@@ -222,6 +203,7 @@ class NatsSink final : public flow::SinkStage {
   bool checkpoints() const override { return true; }
   Result<flow::SinkPosition> Checkpoint() override {
     RINGFLOW_RETURN_IF_ERROR(Usable());
+    RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
     RINGFLOW_RETURN_IF_ERROR(Fail(Pump(0)));
     // Every message published is acknowledged: the current file's records in them are those
     // before the payload being packed (re-read by a resumed run, which packs them again into
@@ -253,52 +235,103 @@ class NatsSink final : public flow::SinkStage {
     return s;
   }
 
-  // The batch's file (a new one: its key, its packing from the start or from the records a
-  // resumed run skips); returns how many of its first records to leave out.
-  std::size_t Track(const flow::RecordBatch& batch) {
-    if (batch.file_id != file_id_) {
-      file_id_ = batch.file_id;
-      std::string_view path;
-      std::span<const std::byte> head;
-      if (const flow::Chunk* chunk = batch.chunk.get(); chunk != nullptr) {
-        path = chunk->path;
-        if (chunk->stored_head) {
-          head = std::as_bytes(std::span(chunk->stored_head->data(), chunk->stored_head->size()));
-        } else if (chunk->offset == 0) {
-          head = chunk->data();
-        }
+  // The lines `bytes` holds (one per record; all of `batch`'s records, or a slice of them that a
+  // paced run writes as they fall due, with a batch of the same file without records), packed
+  // into messages. Records are counted as lines: a record whose JSON holds a newline (a raw
+  // value from a multiline record) counts as two, the same way in every run, so the positions
+  // of checkpoints and the skips of resumed runs agree.
+  Status WriteLines(const flow::RecordBatch& batch, std::string_view bytes) {
+    RINGFLOW_RETURN_IF_ERROR(Usable());
+    RINGFLOW_RETURN_IF_ERROR(Track(batch));
+    while (!bytes.empty()) {
+      std::size_t end = bytes.find('\n');
+      end = end == std::string_view::npos ? bytes.size() : end + 1;
+      if (skip_left_ > 0 && file_id_ == skip_file_) {
+        --skip_left_;  // a resumed file's line that the stream holds already
+      } else {
+        if (!packer_.Fits(end)) RINGFLOW_RETURN_IF_ERROR(Seal());
+        packer_.Add(bytes.substr(0, end));
       }
-      key_ = NatsFileKey(path, head);
-      file_header_ = std::make_shared<const std::string>(HeaderValue(path));
-      file_path_ = std::string(path);
-      packer_.Start(file_id_ == skip_file_ ? skip_total_ : 0);
+      bytes.remove_prefix(end);
     }
-    uint64_t skip = 0;
-    if (skip_left_ > 0 && batch.file_id == skip_file_) {
-      skip = std::min<uint64_t>(skip_left_, batch.records.size());
-      skip_left_ -= skip;
-    }
-    return static_cast<std::size_t>(skip);
-  }
-
-  Status AddLine(std::string_view line) {
-    if (!packer_.Fits(line.size())) RINGFLOW_RETURN_IF_ERROR(PublishPayload());
-    packer_.Add(line);
-    return OkStatus();
-  }
-
-  Status EndOf(const flow::RecordBatch& batch) {
-    if (batch.end && !packer_.empty()) return PublishPayload();
+    if (batch.end && !packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
     // Acknowledgements that came meanwhile, and timeouts, without waiting.
     if (!window_.empty()) return Fail(Pump(window_.size()));
     return OkStatus();
   }
 
-  // Publishes the packed payload (waiting for room among the max_pending).
-  Status PublishPayload() {
-    const uint64_t first = packer_.first();
-    const uint64_t count = packer_.count();
-    std::string payload = packer_.Take();
+  // Notes the batch's file: a new one starts its packing (from its start, or after the lines a
+  // resumed run leaves out); its key comes from the first batch that has a chunk (its first).
+  Status Track(const flow::RecordBatch& batch) {
+    if (batch.file_id != file_id_) {
+      // The previous file's end batch sealed its rest; should it not have come, its rest goes
+      // now, with that file's key.
+      if (!packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
+      RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+      file_id_ = batch.file_id;
+      key_known_ = false;
+      file_path_.clear();
+      file_header_ = std::make_shared<const std::string>();
+      packer_.Start(file_id_ == skip_file_ ? skip_total_ : 0);
+    }
+    if (key_known_ || batch.chunk == nullptr) return OkStatus();
+    const flow::Chunk& chunk = *batch.chunk;
+    std::span<const std::byte> head;
+    if (chunk.stored_head) {
+      head = std::as_bytes(std::span(chunk.stored_head->data(), chunk.stored_head->size()));
+    } else if (chunk.offset == 0) {
+      head = chunk.data();
+    }
+    SetKey(chunk.path, head);
+    return OkStatus();
+  }
+
+  void SetKey(std::string_view path, std::span<const std::byte> head) {
+    key_ = NatsFileKey(path, head);
+    key_known_ = true;
+    file_path_ = std::string(path);
+    file_header_ = std::make_shared<const std::string>(HeaderValue(path));
+  }
+
+  // Ends the payload being packed: it is published (waiting for room among the max_pending),
+  // or, while the file's key is not known yet, waits for it (a paced run's slices come before
+  // the batch that carries the chunk).
+  Status Seal() {
+    Sealed sealed{packer_.first(), packer_.count(), packer_.Take()};
+    if (!key_known_) {
+      unkeyed_.push_back(std::move(sealed));
+      return OkStatus();
+    }
+    return PublishSealed(std::move(sealed));
+  }
+
+  // Publishes what waited for the key (with the key the file has by then, or, for a file whose
+  // chunk never came, the key of no path and no bytes).
+  Status PublishUnkeyed() {
+    if (unkeyed_.empty()) return OkStatus();
+    if (!key_known_) SetKey({}, {});
+    std::vector<Sealed> waiting;
+    waiting.swap(unkeyed_);
+    for (Sealed& sealed : waiting) RINGFLOW_RETURN_IF_ERROR(PublishSealed(std::move(sealed)));
+    return OkStatus();
+  }
+
+  struct Sealed {
+    uint64_t first = 0;
+    uint64_t count = 0;
+    std::string payload;
+  };
+
+  Status PublishSealed(Sealed sealed) {
+    if (!unkeyed_.empty()) {
+      // Earlier payloads of the file go first (they waited for the key).
+      std::vector<Sealed> waiting;
+      waiting.swap(unkeyed_);
+      for (Sealed& w : waiting) RINGFLOW_RETURN_IF_ERROR(PublishSealed(std::move(w)));
+    }
+    const uint64_t first = sealed.first;
+    const uint64_t count = sealed.count;
+    std::string payload = std::move(sealed.payload);
     const std::string id = NatsMsgId(key_, first, count);
     const std::size_t headers = HeaderBytes(id, *file_header_);
     if (payload.size() + headers > max_payload_) {
@@ -778,6 +811,8 @@ class NatsSink final : public flow::SinkStage {
   // The file being packed.
   uint64_t file_id_ = UINT64_MAX;
   uint64_t key_ = 0;
+  bool key_known_ = false;
+  std::vector<Sealed> unkeyed_;  // the file's payloads sealed before its key was known
   std::string file_path_;
   std::shared_ptr<const std::string> file_header_ = std::make_shared<const std::string>();
   NatsPacker packer_;
