@@ -120,9 +120,11 @@ void AddShardOption(po::options_description& desc, ShardArg& arg) {
       }),
       "read only share K of N (1 <= K <= N <= 1024), so that N runs over the same tree, "
       "--shard 1/N to --shard N/N, read every file exactly once. A file's share follows from its "
-      "path below PATH alone (rendezvous hashing; a rotated set NAME, NAME.1, NAME.2.gz stays "
-      "together): files added later move no file to another share, and each share gets 1/N of "
-      "the bytes in expectation (README: \"Scaling out\"). E.g. --shard 2/3");
+      "path below PATH alone: the highest of N rendezvous scores (SplitMix64) seeded with "
+      "XXH3-64 of that path, a rotated member (NAME.1, NAME.2.gz) taking NAME's, so a rotated "
+      "set stays together. Files added later move no file to another share; each share gets "
+      "1/N of the bytes in expectation (README: \"Scaling out\" has the exact rule). "
+      "E.g. --shard 2/3");
 }
 
 std::variant<config::ShardSpec, int> ParseShardOption(const char* command, const ShardArg& arg) {
