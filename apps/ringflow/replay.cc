@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,12 +96,17 @@ struct ReplayArgs {
 
 // The document replay runs without --config. Paths, output names and options are filled in
 // afterwards (overrides and the parsed structure), so no user text is pasted into JSON here.
-std::string DefaultDocument(bool manifest) {
+// With `nats`, the records go to a nats sink (its url and subject, placeholders here, are set
+// in the parsed document too).
+std::string DefaultDocument(bool manifest, bool nats) {
   std::string doc =
       R"({"source": {"paths": ["."]},
           "stages": [{"name": "lines", "type": "lines"},
                      {"name": "parsed", "type": "parse", "input": "lines"})";
-  doc += R"(],
+  doc += nats ? R"(],
+          "sinks": [{"name": "out", "type": "nats", "input": "parsed", "url": "nats://-",
+                     "subject": "-"})"
+              : R"(],
           "sinks": [{"name": "out", "type": "json", "input": "parsed", "path": "-"})";
   if (manifest) {
     // The manifest digests the chunks of "parsed" itself (no checksum stage, one input).
@@ -111,6 +117,25 @@ std::string DefaultDocument(bool manifest) {
   return doc;
 }
 
+// --out nats://HOST:PORT/SUBJECT (also tls://, user:password@, several servers "a:1,b:2"):
+// the url and the subject; nullopt for an --out that is a file; an error for a nats:// one
+// without a subject.
+struct NatsOut {
+  std::string url, subject;
+};
+Result<std::optional<NatsOut>> ParseNatsOut(const std::string& out) {
+  if (out.rfind("nats://", 0) != 0 && out.rfind("tls://", 0) != 0) {
+    return std::optional<NatsOut>();
+  }
+  const std::size_t hosts = out.find("://") + 3;
+  const std::size_t slash = out.find('/', hosts);
+  if (slash == std::string::npos || slash + 1 == out.size()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--out " + out + ": no subject; use nats://HOST:PORT/SUBJECT");
+  }
+  return std::optional<NatsOut>(NatsOut{out.substr(0, slash), out.substr(slash + 1)});
+}
+
 }  // namespace
 
 int ReplayCommand(const std::vector<std::string>& args) {
@@ -118,7 +143,10 @@ int ReplayCommand(const std::vector<std::string>& args) {
   po::options_description output("Output");
   output.add_options()("help,h", "show this help")(
       "out,o", po::value(&a.out)->value_name("FILE"),
-      "write the JSON lines to FILE (default \"-\": stdout); e.g. --out replay.ndjson")(
+      "write the JSON lines to FILE (default \"-\": stdout); e.g. --out replay.ndjson; or "
+      "publish them to NATS JetStream: nats://HOST:PORT/SUBJECT (several servers: "
+      "nats://a:4222,b:4222/SUBJECT) into the stream that takes SUBJECT, acknowledged, with "
+      "message ids that make --checkpoint/--resume exactly once (see the README)")(
       "append", po::bool_switch(&a.append),
       "append to --out in place instead of replacing it (a failed run leaves what it wrote)")(
       "manifest", po::value(&a.manifest)->value_name("FILE"),
@@ -249,6 +277,12 @@ int ReplayCommand(const std::vector<std::string>& args) {
   if (const int* exit_code = std::get_if<int>(&shard)) return *exit_code;
   if (a.quiet && a.progress) return usage("--quiet and --progress contradict each other");
   if (a.append && a.out == "-") return usage("--append needs --out FILE");
+  const Result<std::optional<NatsOut>> nats = ParseNatsOut(a.out);
+  if (!nats.ok()) return usage(nats.error().message());
+  if (*nats && (a.append || a.no_fsync)) {
+    return usage(std::string(a.append ? "--append" : "--no-fsync") +
+                 " is for a file; --out nats://... publishes to a stream");
+  }
 
   FrontEndOptions front;
   front.command = "replay";
@@ -298,7 +332,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
     return 1;
   }
   auto pipeline = run::LoadDocument(
-      registry, {a.config, with_config ? "" : DefaultDocument(!a.manifest.empty()), overrides});
+      registry,
+      {a.config, with_config ? "" : DefaultDocument(!a.manifest.empty(), nats->has_value()),
+       overrides});
   if (!pipeline.ok()) {
     PrintError(pipeline.error().message());
     return 1;
@@ -306,7 +342,12 @@ int ReplayCommand(const std::vector<std::string>& args) {
   // Names that are not JSON-safe (any bytes but NUL are allowed in a path) go into the parsed
   // document directly.
   if (!with_config) {
-    pipeline->sinks[0].params["path"] = a.out;
+    if (*nats) {
+      pipeline->sinks[0].params["url"] = (*nats)->url;
+      pipeline->sinks[0].params["subject"] = (*nats)->subject;
+    } else {
+      pipeline->sinks[0].params["path"] = a.out;
+    }
     if (!a.manifest.empty()) pipeline->sinks[1].params["path"] = a.manifest;
     options.output_labels = {"--out", "--manifest"};
   }
