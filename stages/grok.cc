@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -370,6 +371,364 @@ bool Convert(GrokType type, std::string_view s, Value& out) {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Matching in pieces.
+//
+// RE2 finds where a pattern matches with its DFA, fast, but it extracts submatches with the DFA's
+// slower siblings, and for a program as large as %{COMBINEDAPACHELOG}'s (IPv6 and host names)
+// only with the NFA, which steps every live thread over every byte. So the expanded pattern's
+// top-level concatenation is cut into pieces, one per field (with the fixed text after it), each
+// a small RE2 of its own, and a line is matched piece after piece: each piece's leftmost-first
+// match anchored where the one before ended, the last anchored at both ends too.
+//
+// Why that gives RE2's own submatches whenever the chain reaches the end of the line: for a
+// concatenation XY matched whole, RE2 (like Perl) takes the first path in priority order, and
+// every path of X is tried, with every way of going on in Y, before the next path of X. If X's
+// first path (X's leftmost-first match, ending at p) can be followed by a Y that matches the
+// rest, that is the chosen path; the chain's rest reaching the end is such a Y. By induction the
+// cut points are the chosen path's, and within a piece the chosen path is the piece's first path
+// over that span, which is what the piece's own match reports. When the chain stops short (a
+// piece does not match, or the last does not end the line), the whole pattern is matched as
+// before; a line that does not match at all fails there.
+//
+// A piece whose one field is all there is besides fixed-width text (`\[(...)\] "`), or whose
+// field is the second branch after a literal (`(?:-|(...)) `), needs only the DFA: the field is
+// the match minus the fixed widths, and absent when it is the literal (the literal's branch comes
+// first).
+
+// One element of a concatenation in the expanded pattern, with its quantifier.
+struct Atom {
+  std::string_view text;
+  int captures = 0;            // capturing groups in it
+  bool capture_group = false;  // "(...)"
+  bool plain_group = false;    // "(?:...)", no flags
+  bool sets_flags = false;     // "(?i)": changes the rest of its sequence
+  bool quantified = false;
+  int width = -1;                               // bytes it always matches (unquantified), or -1
+  int literal = -1;                             // the byte it matches when it is one literal byte
+  std::vector<std::vector<Atom>> alternatives;  // a group's content, split at its '|'
+};
+
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Reads the expanded pattern (which RE2 has accepted, and which has no named groups) back into
+// atoms. Any syntax it does not know makes it give up: the pattern is then matched whole.
+class AtomParser {
+ public:
+  explicit AtomParser(std::string_view pattern) : s_(pattern) {}
+
+  std::optional<std::vector<std::vector<Atom>>> Parse() {
+    std::vector<std::vector<Atom>> top;
+    if (!Alternatives(top, 0) || i_ != s_.size()) return std::nullopt;
+    return top;
+  }
+
+ private:
+  bool Alternatives(std::vector<std::vector<Atom>>& out, int depth) {
+    if (depth > 200) return false;
+    out.emplace_back();
+    while (i_ < s_.size() && s_[i_] != ')') {
+      if (s_[i_] == '|') {
+        ++i_;
+        out.emplace_back();
+        continue;
+      }
+      Atom atom;
+      if (!One(atom, depth)) return false;
+      out.back().push_back(std::move(atom));
+    }
+    return true;
+  }
+
+  bool One(Atom& atom, int depth) {
+    const std::size_t start = i_;
+    const char c = s_[i_];
+    if (c == '(') {
+      if (s_.substr(i_).starts_with("(?:")) {
+        atom.plain_group = true;
+        i_ += 3;
+      } else if (s_.substr(i_).starts_with("(?")) {
+        std::size_t j = i_ + 2;
+        while (j < s_.size() &&
+               (s_[j] == '-' || (s_[j] >= 'a' && s_[j] <= 'z') || (s_[j] >= 'A' && s_[j] <= 'Z'))) {
+          ++j;
+        }
+        if (j >= s_.size() || (s_[j] != ')' && s_[j] != ':')) return false;
+        if (s_[j] == ')') {
+          atom.sets_flags = true;
+          atom.width = 0;
+          i_ = j + 1;
+          atom.text = s_.substr(start, i_ - start);
+          return true;
+        }
+        i_ = j + 1;
+      } else {
+        atom.capture_group = true;
+        atom.captures = 1;
+        ++i_;
+      }
+      if (!Alternatives(atom.alternatives, depth + 1)) return false;
+      if (i_ >= s_.size() || s_[i_] != ')') return false;
+      ++i_;
+      for (const auto& alternative : atom.alternatives) {
+        for (const Atom& a : alternative) atom.captures += a.captures;
+      }
+    } else if (c == '[') {
+      std::size_t j = i_ + 1;
+      if (j < s_.size() && s_[j] == '^') ++j;
+      if (j < s_.size() && s_[j] == ']') ++j;
+      while (j < s_.size() && s_[j] != ']') {
+        if (s_[j] == '\\') {
+          j += 2;
+        } else if (s_[j] == '[' && j + 1 < s_.size() && s_[j + 1] == ':') {
+          const std::size_t end = s_.find(":]", j + 2);
+          if (end == std::string_view::npos) return false;
+          j = end + 2;
+        } else {
+          ++j;
+        }
+      }
+      if (j >= s_.size()) return false;
+      i_ = j + 1;
+      atom.width = 1;
+    } else if (c == '\\') {
+      if (!Escape(atom)) return false;
+    } else if (c == '*' || c == '+' || c == '?' || c == '|' || c == ')') {
+      return false;
+    } else {
+      ++i_;
+      if (c == '.') {
+        atom.width = 1;
+      } else if (c == '^' || c == '$') {
+        atom.width = 0;
+      } else {
+        atom.width = 1;
+        atom.literal = static_cast<unsigned char>(c);
+      }
+    }
+    // Quantifiers: "*", "+", "?", "{n}", "{n,}", "{n,m}", each maybe followed by '?'.
+    while (i_ < s_.size()) {
+      const char q = s_[i_];
+      if (q == '*' || q == '+' || q == '?') {
+        ++i_;
+      } else if (q == '{' && RepeatEnd() != 0) {
+        i_ = RepeatEnd();
+      } else {
+        break;
+      }
+      atom.quantified = true;
+      if (i_ < s_.size() && s_[i_] == '?') ++i_;
+    }
+    if (atom.quantified) {
+      atom.width = -1;
+      atom.literal = -1;
+    }
+    atom.text = s_.substr(start, i_ - start);
+    return true;
+  }
+
+  // At a '{': the index after "{n}", "{n,}" or "{n,m}", or 0 when it is a literal '{'.
+  std::size_t RepeatEnd() const {
+    std::size_t j = i_ + 1;
+    const auto digits = [&] {
+      const std::size_t from = j;
+      while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
+      return j > from;
+    };
+    if (!digits()) return 0;
+    if (j < s_.size() && s_[j] == ',') {
+      ++j;
+      digits();
+    }
+    return j < s_.size() && s_[j] == '}' ? j + 1 : 0;
+  }
+
+  bool Escape(Atom& atom) {
+    if (i_ + 1 >= s_.size()) return false;
+    const char e = s_[i_ + 1];
+    i_ += 2;
+    switch (e) {
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+      case 's':
+      case 'S':
+      case 'C':
+        atom.width = 1;
+        return true;
+      case 'b':
+      case 'B':
+      case 'A':
+      case 'z':
+        atom.width = 0;
+        return true;
+      case 'n':
+      case 't':
+      case 'r':
+      case 'f':
+      case 'v':
+      case 'a':
+        atom.width = 1;
+        return true;
+      case 'x':
+        if (i_ + 1 < s_.size() && IsHex(s_[i_]) && IsHex(s_[i_ + 1])) {
+          i_ += 2;
+          atom.width = 1;
+          return true;
+        }
+        return false;
+      default:
+        break;
+    }
+    const auto u = static_cast<unsigned char>(e);
+    if (u < 0x80 && u >= 0x20 && !IsNameChar(e)) {
+      atom.width = 1;  // an escaped punctuation character stands for itself
+      atom.literal = u;
+      return true;
+    }
+    return false;  // \p, \Q, octal and the rest: not read here
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+// The atoms of `seq`, with unquantified "(?:...)" groups that hold one alternative replaced by
+// their content. False when a "(?flags)" would leak out of its group.
+bool Flatten(const std::vector<Atom>& seq, std::vector<const Atom*>& out) {
+  for (const Atom& atom : seq) {
+    if (atom.sets_flags) return false;
+    if (atom.plain_group && !atom.quantified && atom.alternatives.size() == 1) {
+      if (!Flatten(atom.alternatives[0], out)) return false;
+    } else {
+      out.push_back(&atom);
+    }
+  }
+  return true;
+}
+
+// The literal bytes `seq` is, or nullopt when it is anything else.
+std::optional<std::string> LiteralOf(const std::vector<Atom>& seq) {
+  std::string out;
+  for (const Atom& atom : seq) {
+    if (atom.literal < 0) return std::nullopt;
+    out += static_cast<char>(atom.literal);
+  }
+  return out;
+}
+
+// A piece of the expanded pattern, matched on its own (see above).
+struct Piece {
+  std::unique_ptr<const RE2> re;
+  int first_group = 0;  // the pattern's group number of its first group
+  int groups = 0;
+  bool span = false;  // its one group is its match less `prefix` and `suffix` bytes
+  std::size_t prefix = 0;
+  std::size_t suffix = 0;
+  std::optional<std::string> absent_if;  // span: the match of the literal branch before it
+};
+
+// The pieces of `pattern`, or none when it is matched whole: it has a '|' at the top, one field,
+// or syntax the atom parser does not read.
+std::vector<Piece> SplitIntoPieces(const std::string& pattern, int groups) {
+  AtomParser parser(pattern);
+  const std::optional<std::vector<std::vector<Atom>>> top = parser.Parse();
+  if (!top || top->size() != 1) return {};
+  std::vector<const Atom*> flat;
+  if (!Flatten((*top)[0], flat)) return {};
+  // Each cut starts at an atom with a field, except the first, which starts the pattern.
+  std::vector<std::vector<const Atom*>> cuts(1);
+  int captures = 0;
+  for (const Atom* atom : flat) {
+    if (atom->captures > 0 && captures > 0) {
+      cuts.emplace_back();
+      captures = 0;
+    }
+    cuts.back().push_back(atom);
+    captures += atom->captures;
+  }
+  if (cuts.size() < 2) return {};
+
+  std::vector<Piece> pieces;
+  int next_group = 1;
+  for (const std::vector<const Atom*>& cut : cuts) {
+    Piece piece;
+    std::string text;
+    for (const Atom* atom : cut) {
+      text += atom->text;
+      piece.groups += atom->captures;
+    }
+    piece.re = std::make_unique<const RE2>(text, CompileOptions());
+    if (!piece.re->ok() || piece.re->NumberOfCapturingGroups() != piece.groups) return {};
+    piece.first_group = next_group;
+    next_group += piece.groups;
+
+    // The span form: one atom with the field, fixed widths around it.
+    const Atom* field = nullptr;
+    std::size_t before = 0;
+    std::size_t after = 0;
+    bool fixed = true;
+    for (const Atom* atom : cut) {
+      if (atom->captures > 0) {
+        field = atom;
+      } else if (atom->width < 0) {
+        fixed = false;
+      } else {
+        (field == nullptr ? before : after) += static_cast<std::size_t>(atom->width);
+      }
+    }
+    if (fixed && piece.groups == 1 && !field->quantified) {
+      if (field->capture_group) {
+        piece.span = true;
+      } else if (field->plain_group && field->alternatives.size() == 2 &&
+                 field->alternatives[1].size() == 1 && field->alternatives[1][0].capture_group &&
+                 !field->alternatives[1][0].quantified) {
+        piece.absent_if = LiteralOf(field->alternatives[0]);
+        piece.span = piece.absent_if.has_value();
+      }
+      piece.prefix = before;
+      piece.suffix = after;
+    }
+    pieces.push_back(std::move(piece));
+  }
+  if (next_group - 1 != groups) return {};
+  return pieces;
+}
+
+// Matches `text` piece after piece, filling groups[1..] as RE2 would for the whole pattern.
+// False when the chain does not reach the end of the text (then groups are unspecified).
+bool MatchPieces(const std::vector<Piece>& pieces, re2::StringPiece text,
+                 re2::StringPiece* groups) {
+  const std::size_t n = text.size();
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& piece = pieces[i];
+    const RE2::Anchor anchor = i + 1 == pieces.size() ? RE2::ANCHOR_BOTH : RE2::ANCHOR_START;
+    re2::StringPiece whole;
+    if (piece.span) {
+      if (!piece.re->Match(text, pos, n, anchor, &whole, 1)) return false;
+      re2::StringPiece value(whole.data() + piece.prefix,
+                             whole.size() - piece.prefix - piece.suffix);
+      if (piece.absent_if && value == *piece.absent_if) value = re2::StringPiece();
+      groups[piece.first_group] = value;
+    } else {
+      // The piece's whole match lands in the slot before its first group: the previous piece's
+      // last group (or the pattern's whole match), put back after.
+      re2::StringPiece* out = groups + piece.first_group - 1;
+      const re2::StringPiece kept = out[0];
+      if (!piece.re->Match(text, pos, n, anchor, out, piece.groups + 1)) return false;
+      whole = out[0];
+      out[0] = kept;
+    }
+    pos = static_cast<std::size_t>(whole.data() + whole.size() - text.data());
+  }
+  groups[0] = text;
+  return true;
+}
+
 }  // namespace
 
 const std::map<std::string, std::string, std::less<>>& StandardGrokPatterns() {
@@ -413,6 +772,8 @@ struct GrokParser::Impl {
   // names stay valid for the Impl's life.
   std::vector<Field> fields;
   int submatches = 0;  // 1 + the number of groups
+  // The pattern cut into pieces, tried first; empty when the pattern is only matched whole.
+  std::vector<Piece> pieces;
 };
 
 Result<GrokParser> GrokParser::Create(std::string_view expression,
@@ -467,8 +828,11 @@ Result<GrokParser> GrokParser::Create(std::string_view expression,
     field->groups.push_back(static_cast<int>(g) + 1);
   }
   impl->submatches = static_cast<int>(expansion.captures.size()) + 1;
+  impl->pieces = SplitIntoPieces(impl->pattern, impl->submatches - 1);
   return GrokParser(std::move(impl));
 }
+
+std::size_t GrokParser::pieces() const { return impl_ == nullptr ? 0 : impl_->pieces.size(); }
 
 std::string_view GrokParser::pattern() const {
   return impl_ == nullptr ? std::string_view() : std::string_view(impl_->pattern);
@@ -481,7 +845,17 @@ bool GrokParser::Parse(std::string_view line, flow::Record& out, flow::Arena& /*
   if (impl_ == nullptr) return Fail(out, "grok: no pattern");
   const Impl& impl = *impl_;
 
-  const re2::StringPiece* submatches = internal::MatchWhole(impl.re, line, impl.submatches);
+  const re2::StringPiece* submatches = nullptr;
+  if (!impl.pieces.empty()) {
+    // Grows once per thread to the most groups it was asked for.
+    thread_local std::vector<re2::StringPiece> groups;
+    const auto n = static_cast<std::size_t>(impl.submatches);
+    if (groups.size() < n) groups.resize(n);
+    const re2::StringPiece text =
+        line.data() != nullptr ? re2::StringPiece(line.data(), line.size()) : re2::StringPiece("");
+    if (MatchPieces(impl.pieces, text, groups.data())) submatches = groups.data();
+  }
+  if (submatches == nullptr) submatches = internal::MatchWhole(impl.re, line, impl.submatches);
   if (submatches == nullptr) return Fail(out, "grok: no match");
   for (const Impl::Field& field : impl.fields) {
     for (const int g : field.groups) {

@@ -1,14 +1,18 @@
 // Tests for grok: every standard pattern compiles; the patterns match what their names promise;
 // %{COMBINEDAPACHELOG} on the lines of Apache's and nginx's documentation, %{SYSLOGLINE} on
 // rsyslog's files; :int and :float; field names, nesting and duplicates; the errors of
-// ExpandGrok and Create. tests/testing/grok_oracle.py checks the same definitions against
-// Python's re.
+// ExpandGrok and Create; the piecewise match against one RE2 of the whole pattern.
+// tests/testing/grok_oracle.py checks the same definitions against Python's re.
 #include "stages/grok.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -393,6 +397,186 @@ TEST(GrokTest, Errors) {
     deep["D" + std::to_string(i)] = "%{D" + std::to_string(i - 1) + "}";
   }
   EXPECT_NE(CreateError("%{D150:x}", deep).find("nested more than 100 deep"), std::string::npos);
+}
+
+// The fields of a line as one RE2 of the whole expanded pattern gives them (all groups at once,
+// RE2's own submatch engines): the reference for the piecewise match. Typed fields are rendered as
+// Show renders the converted value; "<no match>" when the line does not match.
+class WholePattern {
+ public:
+  WholePattern(const GrokParser& parser, std::string_view expression,
+               const Definitions& definitions)
+      : re_(std::string(parser.pattern()), Latin1()) {
+    auto expansion = ExpandGrok(expression, definitions);
+    EXPECT_TRUE(expansion.ok());
+    EXPECT_EQ(re_.pattern(), expansion.value().pattern);
+    captures_ = expansion.value().captures;
+  }
+
+  Strings Fields(std::string_view line) const {
+    std::vector<re2::StringPiece> groups(captures_.size() + 1);
+    if (!re_.Match(re2::StringPiece(line.data(), line.size()), 0, line.size(), RE2::ANCHOR_BOTH,
+                   groups.data(), static_cast<int>(groups.size()))) {
+      return {"<no match>"};
+    }
+    Strings out;
+    std::vector<std::string> done;
+    for (std::size_t i = 0; i < captures_.size(); ++i) {
+      const std::string& field = captures_[i].field;
+      if (std::find(done.begin(), done.end(), field) != done.end()) continue;
+      done.push_back(field);
+      for (std::size_t j = i; j < captures_.size(); ++j) {
+        const re2::StringPiece& m = groups[j + 1];
+        if (captures_[j].field != field || m.data() == nullptr) continue;
+        const std::string text(m.data(), m.size());
+        if (captures_[j].type == GrokType::kString) {
+          out.push_back(field + "=s:" + text);
+        } else if (captures_[j].type == GrokType::kInt) {
+          out.push_back(field + "=i:" + std::to_string(std::stoll(text)));
+        } else {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "d:%.17g", std::stod(text));
+          out.push_back(field + "=" + buf);
+        }
+        break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  static RE2::Options Latin1() {
+    RE2::Options options;
+    options.set_encoding(RE2::Options::EncodingLatin1);
+    return options;
+  }
+
+  const RE2 re_;
+  std::vector<GrokCapture> captures_;
+};
+
+Strings PiecewiseFields(const GrokParser& parser, std::string_view line) {
+  const Parsed p = Parse(parser, line);
+  return p.ok ? p.fields : Strings{"<no match>"};
+}
+
+TEST(GrokTest, StandardCompositesAreMatchedInPieces) {
+  // A piece per field, or per group of fields that share a '|' or a '?' (the request line's
+  // method, URL and version; SYSLOGLINE's two timestamps).
+  EXPECT_EQ(Make("%{COMBINEDAPACHELOG}").pieces(), 9u);
+  EXPECT_EQ(Make("%{COMMONAPACHELOG}").pieces(), 7u);
+  EXPECT_GE(Make("%{SYSLOGLINE}").pieces(), 4u);
+  // A '|' at the top, or a single field: matched whole only.
+  EXPECT_EQ(Make("%{HTTPD_ERRORLOG}").pieces(), 0u);
+  EXPECT_EQ(Make("%{GREEDYDATA:message}").pieces(), 0u);
+  EXPECT_EQ(Make("a (?i)%{WORD:w} %{INT:n}").pieces(), 0u);  // "(?i)" applies to the rest
+}
+
+TEST(GrokTest, PiecewiseMatchGivesTheWholePatternsFields) {
+  const std::vector<std::pair<std::string, Definitions>> expressions = {
+      {"%{COMBINEDAPACHELOG}", {}},
+      {"%{COMMONAPACHELOG}", {}},
+      {"%{SYSLOGLINE}", {}},
+      {"%{SYSLOG5424LINE}", {}},
+      {"%{HTTPD24_ERRORLOG}", {}},
+      // Pieces whose leftmost-first matches stop short of the whole pattern's split: greedy INT
+      // before INT, lazy DATA before DATA, optional groups, a field on both sides of a '|'.
+      {"%{INT:a}%{INT:b}", {}},
+      {"%{DATA:a} %{DATA:b}", {}},
+      {"%{DATA:a}\"%{DATA:b}\"%{GREEDYDATA:c}", {}},
+      {"(?:%{WORD:w} )?%{NUMBER:n:float}(?: %{NOTSPACE:t})?%{SPACE}", {}},
+      {"\\[%{WORD:k}\\] (?:-|%{INT:v:int}) (?:%{INT:v:int}|x)%{GREEDYDATA:rest}", {}},
+      {"%{IPORHOST:h}(?::%{POSINT:p:int})? %{MYKEY:k}=%{QS:q}", {{"MYKEY", "[a-z]+|[A-Z]+"}}},
+      {"%{WORD:w}\\b%{NOTSPACE:x}", {}},
+  };
+  std::vector<std::string> lines = {
+      "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326 "
+      "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"",
+      "2001:db8::7 - alice [05/Dec/2026:21:27:01 +0100] \"POST /a?id=3 HTTP/2.0\" 304 - \"-\" "
+      "\"ua \\\"quoted\\\" \" \"x\"",
+      "host.example.com - - [05/Dec/2026:21:27:01 +0000] \"\" 400 0 \"a\" \"b\" \"c\"",
+      "1.2.3.4 a@b.c - [05/Dec/2026:21:27:01 +0000] \"GET  HTTP/1.1\" - - \"-\" \"-\"",
+      "10.0.0.1 - b0b [05/Dec/2026:21:27:01 +0000] \"DELETE /x\" 201 -",
+      "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
+      "2026-12-05T21:27:01.123456+00:00 host systemd[1]: Started",
+      "Dec  1 07:01:02 <3.4> web01 CRON: x",
+      "<34>1 2026-12-05T21:27:01Z mymachine su - ID47 [a b=\"c\"] msg",
+      "[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client "
+      "72.15.99.187:2345] File does not exist",
+      "123",
+      "12 34",
+      "1",
+      "a b c d",
+      "a\"b\"c\"d\"e",
+      "x 1.5 y  ",
+      "1.5",
+      "w 2",
+      "[k] - 7rest",
+      "[k] 5 xrest",
+      "[k] 5 6",
+      "example.com:80 abc='q'",
+      "::1 ABC=\"x\\\"y\"",
+      "word-x",
+      "",
+      " ",
+      "\"",
+      "- - -",
+  };
+  // Mutations of the lines above: bytes dropped, doubled, or replaced by ones the patterns care
+  // about, so that chains stop short, fields go missing and lines stop matching.
+  std::mt19937 random(16);
+  const std::string special = " \"-[]:.0123456789aZ/\\\t";
+  const std::size_t seeds = lines.size();
+  for (int i = 0; i < 3000; ++i) {
+    std::string line = lines[random() % seeds];
+    for (int k = 0, n = 1 + static_cast<int>(random() % 3); k < n && !line.empty(); ++k) {
+      const std::size_t at = random() % line.size();
+      switch (random() % 3) {
+        case 0:
+          line.erase(at, 1);
+          break;
+        case 1:
+          line.insert(at, 1, line[at]);
+          break;
+        default:
+          line[at] = special[random() % special.size()];
+      }
+    }
+    lines.push_back(line);
+  }
+  for (const auto& [expression, definitions] : expressions) {
+    const GrokParser parser = Make(expression, definitions);
+    const WholePattern whole(parser, expression, definitions);
+    int matched = 0;
+    for (const std::string& line : lines) {
+      const Strings want = whole.Fields(line);
+      // Typed fields that do not convert are the parser's error, not a difference.
+      const Parsed p = Parse(parser, line);
+      if (!p.ok && p.error != "grok: no match") continue;
+      matched += p.ok ? 1 : 0;
+      EXPECT_EQ(PiecewiseFields(parser, line), want) << expression << " on: " << line;
+    }
+    EXPECT_GT(matched, 0) << expression;
+  }
+}
+
+TEST(GrokTest, ChainThatStopsShortFallsBackToTheWholePattern) {
+  // INT's own match takes "123" whole and leaves the second INT nothing; the whole pattern gives
+  // back a digit, as RE2 and Python's re do.
+  const GrokParser ints = Make("%{INT:a}%{INT:b}");
+  ASSERT_GT(ints.pieces(), 0u);
+  EXPECT_EQ(Parse(ints, "123").fields, (Strings{"a=s:12", "b=s:3"}));
+  // The referrer's lazy DATA stops at the first quote; the agent's quote-space-quote sends the
+  // chain past the line's end, and the whole pattern decides.
+  const GrokParser combined = Make("%{COMBINEDAPACHELOG}");
+  EXPECT_EQ(Parse(combined,
+                  "1.2.3.4 - - [05/Dec/2026:21:27:01 +0000] \"GET / HTTP/1.1\" 200 1 \"r\" \"a\" "
+                  "\"b\"")
+                .fields,
+            (Strings{"source.address=s:1.2.3.4", "timestamp=s:05/Dec/2026:21:27:01 +0000",
+                     "http.request.method=s:GET", "url.original=s:/", "http.version=s:1.1",
+                     "http.response.status_code=i:200", "http.response.body.bytes=i:1",
+                     "http.request.referrer=s:r", "user_agent.original=s:a\" \"b"}));
 }
 
 TEST(GrokTest, MovedFromParserFailsInBandAndCopiesShareNames) {
