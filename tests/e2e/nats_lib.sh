@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the NATS end-to-end tests: real nats-server processes on 127.0.0.1 (one server, or
 # a 3-node JetStream cluster), each on a free port with its own store directory under E2E_TMP,
 # started, killed (-9), stopped and restarted on the same port and store; every server this
@@ -175,3 +176,64 @@ nats_cluster() {
     { echo "FAIL: cluster $name: cannot delete the probe stream" >&2; exit 1; }
 }
 nats_cluster_urls() { echo "$(nats_url "${1}1"),$(nats_url "${1}2"),$(nats_url "${1}3")"; }
+
+# nats_check_ids WHAT IDS MANIFEST BATCH_BYTES: the messages nats_consume --ids listed (IDS: "SEQ
+# MSGID LINES BYTES" per message, stream order) against the reference replay's --manifest: each
+# Nats-Msg-Id is "<16 hex: file key>-<first record index>-<count>", unique, its count the
+# payload's lines; a file's messages are consecutive, one key per file, their first indexes
+# contiguous from the same base (0 or 1) for every file, and their counts add up to the file's
+# records in the manifest, files in the manifest's order; payloads at most BATCH_BYTES bytes
+# unless they hold one record (BATCH_BYTES 0: one record per message).
+nats_check_ids() {
+  local out
+  if out=$(python3 - "$@" <<'PY'
+import json, re, sys
+what, ids_path, man_path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+files = [m for m in map(json.loads, open(man_path, encoding="utf-8")) if m.get("records")]
+msgs = [l.split() for l in open(ids_path)]
+problems, seen, runs = [], set(), []  # runs: [key, first index, next index, records]
+pat = re.compile(r"^([0-9a-f]{16})-([0-9]+)-([0-9]+)$")
+for seq, mid, lines, size in msgs:
+    m = pat.match(mid)
+    if not m:
+        problems.append(f"message {seq}: Nats-Msg-Id {mid!r} is not <16 hex>-<index>-<count>")
+        continue
+    if mid in seen:
+        problems.append(f"message {seq}: Nats-Msg-Id {mid} twice in the stream")
+    seen.add(mid)
+    key, first, count = m.group(1), int(m.group(2)), int(m.group(3))
+    if count != int(lines) or count < 1:
+        problems.append(f"message {seq} ({mid}): count {count}, payload holds {lines} lines")
+    if batch == 0 and count != 1:
+        problems.append(f"message {seq} ({mid}): {count} records with batch_bytes 0")
+    if batch > 0 and int(size) > batch and count > 1:
+        problems.append(f"message {seq} ({mid}): {size} bytes, {count} records, batch_bytes {batch}")
+    if runs and runs[-1][0] == key:
+        if first != runs[-1][2]:
+            problems.append(f"message {seq} ({mid}): first index {first}, expected {runs[-1][2]}")
+        runs[-1][2], runs[-1][3] = first + count, runs[-1][3] + count
+    else:
+        if any(r[0] == key for r in runs):
+            problems.append(f"message {seq} ({mid}): file key {key} again after another file's messages")
+        runs.append([key, first, first + count, count])
+bases = {r[1] for r in runs}
+if len(bases) > 1 or (bases and bases - {0, 1}):
+    problems.append(f"first record indexes of the files start at {sorted(bases)[:5]}, expected one base, 0 or 1")
+if len(runs) != len(files):
+    problems.append(f"{len(runs)} file keys in the stream, {len(files)} files with records in the manifest")
+for r, f in zip(runs, files):
+    if r[3] != f["records"]:
+        problems.append(f"file key {r[0]}: {r[3]} records in its messages, {f['path']} has {f['records']}")
+        break
+if problems:
+    print("\n".join(problems[:10]) + (f"\n... {len(problems)} problems" if len(problems) > 10 else ""))
+    sys.exit(1)
+print(f"{len(msgs)} messages, {len(runs)} files, ids contiguous per file")
+PY
+  ); then
+    pass "$1: message ids: $out"
+  else
+    fail "$1: message ids:"
+    printf '%s\n' "$out" | sed 's/^/      /'
+  fi
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# e2e: the nats sink against a real nats-server (JetStream, file storage) on 127.0.0.1.
+# The oracle is `ringflow replay CORPUS --out FILE` of the same corpus: what nats_consume reads
+# back from the stream (payloads concatenated, in stream order) must be byte-identical (cmp),
+# and every message's Nats-Msg-Id must be <file key>-<first record index>-<count>, contiguous
+# per file, as the reference's manifest counts the records. Cases: the replay shorthand
+# (--out nats://HOST:PORT/SUBJECT), batch_bytes 0 and small through a pipeline document,
+# `ringflow run` with the sink, no server at start (one line, exit 1), user/password and token
+# auth (and wrong ones), a full stream (max_bytes, discard new: an error, then --resume once
+# there is room, each record once).
+# Arguments: ringflow binary, gen_corpus.py, nats_consume binary.
+source "$(dirname "$0")/lib.sh" "$@"
+source "$(dirname "$0")/nats_lib.sh" "${3:-}"
+cd "$E2E_TMP"
+
+log "generating the corpus (300 small files) and the reference replay"
+python3 "$GEN" corpus --small 300 --seed 3 -q
+REF=ref.ndjson
+rf ref.out ref.err replay -q corpus --out "$REF" --manifest ref.man
+expect_rc "the reference replay" 0 "$RC"
+REF_LINES=$(wc -l <"$REF")
+REF_BYTES=$(stat -c %s "$REF")
+log "reference: $REF_LINES records, $REF_BYTES bytes"
+
+show_err() { sed 's/^/      stderr: /' "$1" | head -n "${2:-8}"; }
+# stream_equals WHAT URL STREAM [BATCH_BYTES [AUTH...]]: the stream's payloads equal the reference
+# (cmp) and its message ids are right; BATCH_BYTES: the sink's, for the payload size check (-1 or
+# absent: not known, sizes not checked); AUTH: nats_consume's --user/--password/--token.
+stream_equals() {
+  local what=$1 url=$2 stream=$3 batch=${4:--1}
+  shift 3
+  (($# == 0)) || shift
+  consume --url "$url" "$@" --stream "$stream" --out got.ndjson --ids got.ids
+  if [[ $CRC != 0 ]]; then fail "$what: nats_consume of $stream failed (exit $CRC)"; return; fi
+  same_file "$what: the stream's payloads = the json file's" "$REF" got.ndjson
+  ((batch >= 0)) || batch=1000000000
+  nats_check_ids "$what" got.ids ref.man "$batch"
+}
+
+# nats_doc FILE URL SUBJECT STREAM [JSON MEMBERS]: the replay's pipeline (lines -> parse, format
+# detected per file) ending in a nats sink; extra sink members as a JSON fragment, e.g.
+# '"batch_bytes": 0'.
+nats_doc() {
+  printf '{"source": {"paths": ["corpus"]}, "stages": [{"name": "lines", "type": "lines"}, {"name": "parsed", "type": "parse", "input": "lines"}], "sinks": [{"name": "out", "type": "nats", "input": "parsed", "url": "%s", "subject": "%s", "stream": "%s"%s}]}\n' \
+    "$2" "$3" "$4" "${5:+, $5}" >"$1"
+}
+
+# --- 1. no server at start ----------------------------------------------------------------------
+check "1. no server at start: one line naming the URL, exit 1"
+PORT=$(nats_free_port)
+t0=$(now)
+rf nosrv.out nosrv.err replay -q corpus --out "nats://127.0.0.1:$PORT/logs.app"
+took=$(secs_since "$t0")
+expect_rc "no server" 1 "$RC"
+want="ringflow: nats://127.0.0.1:$PORT: connection refused"
+if [[ $(cat nosrv.err) == "$want" ]]; then pass "no server: stderr is the one line \"$want\" (after $took s)"; else
+  fail "no server: stderr is not the one line \"$want\" (after $took s):"
+  show_err nosrv.err 20
+fi
+if [[ -s nosrv.out ]]; then fail "no server: something on stdout: $(head -c 200 nosrv.out)"; else pass "no server: nothing on stdout"; fi
+
+# --- 2. the replay shorthand ----------------------------------------------------------------------
+nats_start s
+URL=$(nats_url s)
+check "2. ringflow replay corpus --out nats://127.0.0.1:PORT/logs.app (stream LOGS holds logs.>)"
+consume --url "$URL" --create LOGS --subjects 'logs.>'
+rf short.out short.err replay -q corpus --out "$URL/logs.app"
+expect_rc "shorthand" 0 "$RC"
+[[ $RC == 0 ]] || show_err short.err
+stream_equals "shorthand" "$URL" LOGS
+if [[ -s short.out ]]; then fail "shorthand: something on stdout: $(head -c 200 short.out)"; else pass "shorthand: nothing on stdout"; fi
+check "2b. the same replay again: every message a duplicate (dropped), the stream unchanged"
+consume --url "$URL" --info LOGS >info1.json
+rf short2.out short2.err replay -q corpus --out "$URL/logs.app"
+expect_rc "shorthand again" 0 "$RC"
+consume --url "$URL" --info LOGS >info2.json
+if cmp -s info1.json info2.json; then pass "shorthand again: stream state unchanged: $(cat info2.json)"; else
+  fail "shorthand again: the stream changed: before $(cat info1.json), after $(cat info2.json)"
+fi
+stream_equals "shorthand again" "$URL" LOGS
+
+# --- 3. batch_bytes 0 and small, through a pipeline document -----------------------------------------
+for batch in 0 1024 65536; do
+  check "3. replay --config (nats sink, batch_bytes $batch, max_pending 64) into stream B$batch"
+  consume --url "$URL" --create "B$batch" --subjects "b$batch.>"
+  nats_doc "b$batch.json" "$URL" "b$batch.app" "B$batch" "\"batch_bytes\": $batch, \"max_pending\": 64"
+  rf b.out b.err replay -q --config "b$batch.json" corpus
+  expect_rc "batch_bytes $batch" 0 "$RC"
+  [[ $RC == 0 ]] || show_err b.err
+  stream_equals "batch_bytes $batch" "$URL" "B$batch" "$batch"
+done
+check "3b. a stream made by the sink itself (create_stream, stream_subjects, duplicate_window)"
+nats_doc mk.json "$URL" "made.app" MADE '"create_stream": true, "stream_subjects": ["made.>"], "storage": "file", "replicas": 1, "duplicate_window": "10m"'
+rf mk.out mk.err replay -q --config mk.json corpus
+expect_rc "create_stream" 0 "$RC"
+[[ $RC == 0 ]] || show_err mk.err
+stream_equals "create_stream" "$URL" MADE
+
+# --- 4. ringflow run with the sink ---------------------------------------------------------------------
+check "4. ringflow run DOC (nats sink) against ringflow run of the same DOC with a json sink"
+consume --url "$URL" --create RUN --subjects 'run.>'
+nats_doc run.json "$URL" "run.x" RUN '"batch_bytes": 4096'
+rf run.out run.err run run.json
+expect_rc "ringflow run" 0 "$RC"
+[[ $RC == 0 ]] || show_err run.err
+rf runj.out runj.err run run.json --set 'sinks[0]={"name": "out", "type": "json", "input": "parsed", "path": "run-json.ndjson"}'
+expect_rc "ringflow run, json sink" 0 "$RC"
+[[ $RC == 0 ]] || show_err runj.err
+same_file "ringflow run's json file = the replay's" "$REF" run-json.ndjson
+stream_equals "ringflow run" "$URL" RUN 4096
+
+# --- 5. auth: user/password, token ---------------------------------------------------------------
+check "5. user/password: the right ones publish, a wrong password is a clear error"
+printf 'authorization {\n  user: "rf"\n  password: "s3cret pass"\n}\n' >userpass.conf
+nats_start up -c "$E2E_TMP/userpass.conf"
+UURL=$(nats_url up)
+nats_ready "$UURL" --user rf --password "s3cret pass"
+consume --url "$UURL" --user rf --password "s3cret pass" --create UP --subjects 'up.>'
+nats_doc up.json "$UURL" up.app UP '"user": "rf", "password": "s3cret pass"'
+rf up.out up.err replay -q --config up.json corpus
+expect_rc "user/password" 0 "$RC"
+[[ $RC == 0 ]] || show_err up.err
+stream_equals "user/password" "$UURL" UP -1 --user rf --password "s3cret pass"
+nats_doc upbad.json "$UURL" up.app UP '"user": "rf", "password": "wrong"'
+rf upbad.out upbad.err replay -q --config upbad.json corpus
+expect_rc "wrong password" 1 "$RC"
+if grep -qi 'authori[sz]ation' upbad.err && grep -qF "$UURL" upbad.err; then
+  pass "wrong password: stderr names the URL and the authorization failure: $(head -n 1 upbad.err)"
+else
+  fail "wrong password: stderr does not name the URL and an authorization failure:"
+  show_err upbad.err
+fi
+nats_doc upnone.json "$UURL" up.app UP
+rf upnone.out upnone.err replay -q --config upnone.json corpus
+expect_rc "no credentials for a server that needs them" 1 "$RC"
+consume --url "$UURL" --user rf --password "s3cret pass" --info UP >up.info
+if [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' up.info) == \
+      $(wc -l <got.ids) ]]; then pass "failed runs added nothing to UP"; else
+  fail "failed runs changed UP: $(cat up.info)"
+fi
+
+check "5b. token: the right one publishes, a wrong one is a clear error"
+printf 'authorization {\n  token: "t0k-en"\n}\n' >token.conf
+nats_start tok -c "$E2E_TMP/token.conf"
+TURL=$(nats_url tok)
+nats_ready "$TURL" --token t0k-en
+consume --url "$TURL" --token t0k-en --create TK --subjects 'tk.>'
+nats_doc tk.json "$TURL" tk.app TK '"token": "t0k-en"'
+rf tk.out tk.err replay -q --config tk.json corpus
+expect_rc "token" 0 "$RC"
+[[ $RC == 0 ]] || show_err tk.err
+stream_equals "token" "$TURL" TK -1 --token t0k-en
+nats_doc tkbad.json "$TURL" tk.app TK '"token": "nope"'
+rf tkbad.out tkbad.err replay -q --config tkbad.json corpus
+expect_rc "wrong token" 1 "$RC"
+if grep -qi 'authori[sz]ation' tkbad.err && grep -qF "$TURL" tkbad.err; then
+  pass "wrong token: stderr names the URL and the authorization failure: $(head -n 1 tkbad.err)"
+else
+  fail "wrong token: stderr does not name the URL and an authorization failure:"
+  show_err tkbad.err
+fi
+nats_kill up
+nats_kill tok
+
+# --- 6. a full stream ------------------------------------------------------------------------------
+check "6. stream FULL (max_bytes a third of the output, discard new): an error, then --resume with room"
+consume --url "$URL" --create FULL --subjects 'full.>' --max-bytes $((REF_BYTES / 3)) --discard new
+rf full.out full.err replay -q corpus --out "$URL/full.app" --checkpoint full.ckpt
+if [[ $RC != 0 && $RC != 124 ]]; then pass "full stream: the run failed (exit $RC)"; else
+  fail "full stream: exit status $RC, expected a failure"
+fi
+if grep -qiE 'maximum bytes|stream full|exceed|limit' full.err && grep -qE 'FULL|full\.app' full.err; then
+  pass "full stream: stderr names the stream and the limit: $(grep -iE 'maximum bytes|stream full|exceed|limit' full.err | head -n 1)"
+else
+  fail "full stream: stderr does not name the stream FULL (or its subject) and the limit:"
+  show_err full.err
+fi
+if [[ -f full.ckpt ]]; then pass "full stream: the checkpoint is kept"; else fail "full stream: no checkpoint left for --resume"; fi
+consume --url "$URL" --info FULL >full1.info
+log "  stream after the failed run: $(cat full1.info)"
+consume --url "$URL" --update FULL --max-bytes $((REF_BYTES * 4))
+rf full2.out full2.err replay -q corpus --out "$URL/full.app" --checkpoint full.ckpt --resume
+expect_rc "full stream: --resume with room" 0 "$RC"
+[[ $RC == 0 ]] || show_err full2.err
+stream_equals "full stream, resumed" "$URL" FULL
+if [[ -e full.ckpt ]]; then fail "full stream: the checkpoint is still there after the run completed"; else
+  pass "full stream: the checkpoint is removed"
+fi
+
+e2e_done
