@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "stages/parse_cri.h"
+
 namespace ringflow::stages {
 namespace {
 
@@ -209,6 +211,8 @@ bool MultilineRule::Continues(std::string_view line, MultilineState& state) cons
       return GoContinues(line, state);
     case MultilinePreset::kIndented:
       return Indented(line);
+    case MultilinePreset::kCri:
+      return false;
     case MultilinePreset::kCustom: {
       const bool matches =
           re_->Match(line, 0, line.size(), RE2::UNANCHORED, nullptr, 0) != options_.negate;
@@ -292,6 +296,78 @@ JoinedRecord MultilineJoiner::Take() {
   truncated_ = false;
   full_ = false;
   return r;
+}
+
+bool MultilineJoiner::AddCri(const Line& line) {
+  const uint64_t number = ++cri_lines_;
+  const internal::CriLine cri = internal::SplitCriLine(line.text);
+  if (!cri.error.empty()) {
+    // Not a CRI line: it goes alone, to fail in the parser; the pending parts wait on.
+    cri_out_ = {line.text, !line.stitched, line.truncated, 1};
+    return true;
+  }
+  CriPending& p = cri_pending_[cri.stream == "stdout" ? 0 : 1];
+  if (p.lines == 0) {
+    if (!cri.partial) {
+      // A whole line: itself, its message cut to max_bytes.
+      const std::size_t header = line.text.size() - cri.message.size();
+      const bool cut = cri.message.size() > max_bytes_;
+      const std::string_view text = cut ? line.text.substr(0, header + max_bytes_) : line.text;
+      cri_out_ = {text, !line.stitched, line.truncated || cut, 1};
+      return true;
+    }
+    // A record's first part: its header (up to the tag's blank) and, below, its message.
+    p.text.assign(line.text.substr(0, line.text.size() - cri.message.size()));
+    if (p.text.size() == cri.tag + 1) p.text.push_back(' ');  // "P" ends the line
+    p.tag = cri.tag;
+    p.lines = 0;
+    p.first = number;
+    p.kept = 0;
+    p.truncated = false;
+    p.full = false;
+  }
+  ++p.lines;
+  AppendCri(p, cri.message, line.truncated);
+  if (cri.partial) return false;
+  TakeCri(p, 'F');
+  return true;
+}
+
+void MultilineJoiner::AppendCri(CriPending& p, std::string_view message, bool line_truncated) {
+  if (p.full) return;
+  if (p.kept == max_lines_) {
+    p.truncated = p.full = true;
+    return;
+  }
+  ++p.kept;
+  if (line_truncated) p.truncated = true;
+  const std::size_t room = max_bytes_ - (p.text.size() - p.tag - 2);
+  if (message.size() > room) {
+    message = message.substr(0, room);
+    p.truncated = p.full = true;
+  }
+  p.text.append(message);
+}
+
+void MultilineJoiner::TakeCri(CriPending& p, char tag) {
+  cri_text_.swap(p.text);
+  cri_text_[p.tag] = tag;
+  cri_out_ = {cri_text_, false, p.truncated, p.lines};
+  p.text.clear();
+  p.lines = 0;
+}
+
+bool MultilineJoiner::FinishCri() {
+  CriPending* next = nullptr;
+  for (CriPending& p : cri_pending_) {
+    if (p.lines != 0 && (next == nullptr || p.first < next->first)) next = &p;
+  }
+  if (next == nullptr) {
+    cri_lines_ = 0;
+    return false;
+  }
+  TakeCri(*next, 'P');
+  return true;
 }
 
 }  // namespace ringflow::stages

@@ -16,6 +16,42 @@ std::string_view CheckRfc3339NanoTime(std::string_view s) {
   return reason;
 }
 
+namespace {
+
+// SplitCriLine, inlined into ParseCriLine, whose speed it sets.
+[[gnu::always_inline]] inline CriLine Split(std::string_view line) {
+  CriLine out;
+  const std::size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) {
+    out.error = "expected a blank after the time";
+    return out;
+  }
+  out.time = line.substr(0, sp);
+  if (const std::string_view reason = CheckRfc3339NanoTime(out.time); !reason.empty()) {
+    out.error = reason;
+    return out;
+  }
+  out.stream = line.substr(sp + 1, 6);
+  if ((out.stream != "stdout" && out.stream != "stderr") || sp + 7 >= line.size() ||
+      line[sp + 7] != ' ') {
+    out.error = "stream is not stdout or stderr";
+    return out;
+  }
+  out.tag = sp + 8;
+  if (out.tag >= line.size() || (line[out.tag] != 'F' && line[out.tag] != 'P') ||
+      (out.tag + 1 < line.size() && line[out.tag + 1] != ' ')) {
+    out.error = "tag is not F or P";
+    return out;
+  }
+  out.partial = line[out.tag] == 'P';
+  out.message = line.substr(out.tag + 1 < line.size() ? out.tag + 2 : line.size());
+  return out;
+}
+
+}  // namespace
+
+CriLine SplitCriLine(std::string_view line) { return Split(line); }
+
 }  // namespace internal
 
 bool ParseCriLine(std::string_view line, flow::Record& out, flow::Arena& /*arena*/,
@@ -23,26 +59,12 @@ bool ParseCriLine(std::string_view line, flow::Record& out, flow::Arena& /*arena
   out.raw = line;
   out.error = {};
   out.fields.clear();
-  const std::size_t sp = line.find(' ');
-  if (sp == std::string_view::npos) return internal::Fail(out, "expected a blank after the time");
-  const std::string_view time = line.substr(0, sp);
-  if (const std::string_view reason = internal::CheckRfc3339NanoTime(time); !reason.empty()) {
-    return internal::Fail(out, reason);
-  }
-  const std::string_view stream = line.substr(sp + 1, 6);
-  if ((stream != "stdout" && stream != "stderr") || sp + 7 >= line.size() || line[sp + 7] != ' ') {
-    return internal::Fail(out, "stream is not stdout or stderr");
-  }
-  const std::size_t tag = sp + 8;
-  if (tag >= line.size() || (line[tag] != 'F' && line[tag] != 'P') ||
-      (tag + 1 < line.size() && line[tag + 1] != ' ')) {
-    return internal::Fail(out, "tag is not F or P");
-  }
-  out.fields.push_back({"time", flow::Value::String(time)});
-  out.fields.push_back({"stream", flow::Value::String(stream)});
-  out.fields.push_back({"partial", flow::Value::Bool(line[tag] == 'P')});
-  out.fields.push_back(
-      {"message", flow::Value::String(line.substr(tag + 1 < line.size() ? tag + 2 : line.size()))});
+  const internal::CriLine cri = internal::Split(line);
+  if (!cri.error.empty()) return internal::Fail(out, cri.error);
+  out.fields.push_back({"time", flow::Value::String(cri.time)});
+  out.fields.push_back({"stream", flow::Value::String(cri.stream)});
+  out.fields.push_back({"partial", flow::Value::Bool(cri.partial)});
+  out.fields.push_back({"message", flow::Value::String(cri.message)});
   return true;
 }
 

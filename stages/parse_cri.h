@@ -4,6 +4,7 @@
 // Values are views into the line; the line must outlive every use of the record's fields.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "framework/flow/record.h"
@@ -16,7 +17,9 @@ namespace ringflow::stages {
 //             Z or +hh:mm / -hh:mm
 //   STREAM    "stdout" or "stderr"
 //   TAG       "F" (a full line) or "P" (a part of a line the runtime split; the parts are joined
-//             by a later stage, not here)
+//             by the lines stage's "cri" multiline rule (stages/multiline.h), not here: a joined
+//             record reaches this parser as one line, the first part's time and stream, tag F, and
+//             the parts' messages one after the other)
 //   MESSAGE   the rest of the line after one blank, as written (may be empty; a line that ends
 //             right after the tag has an empty message)
 //
@@ -34,6 +37,18 @@ bool ParseCriLine(std::string_view line, flow::Record& out, flow::Arena& arena,
                   const TimeContext& time);
 
 namespace internal {
+// The parts of a CRI line, as ParseCriLine reads them; `error` is empty when the line is one,
+// else a static reason (and the rest is unspecified). Views into the line.
+struct CriLine {
+  std::string_view time;
+  std::string_view stream;   // "stdout" or "stderr"
+  bool partial = false;      // tag "P"
+  std::size_t tag = 0;       // offset of the tag in the line
+  std::string_view message;  // the rest after the tag and one blank
+  std::string_view error;
+};
+CriLine SplitCriLine(std::string_view line);
+
 // Why `text` is not an RFC 3339 time with a zone as Go's time.RFC3339Nano writes it
 // (yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|+hh:mm|-hh:mm), a real date and time), or empty when it is.
 // The reason is a static string. Shared with the docker parser, whose "time" is the same.

@@ -2,7 +2,7 @@
 // preset on the layouts the runtimes print (a Java exception with causes and "... N more", Python
 // tracebacks with chained exceptions, a Go panic with its goroutine dump), custom patterns with
 // negate, records split across chunk boundaries of every size, the end of a file, the limits,
-// and input lines counted apart from records.
+// and input lines counted apart from records; CRI partial lines joined per stream.
 #include "stages/multiline.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +18,8 @@
 #include "framework/run/registry.h"
 #include "stages/builtins.h"
 #include "stages/lines_stage.h"
+#include "stages/log_time.h"
+#include "stages/parse_cri.h"
 #include "tests/testing/chunk_maker.h"
 #include "tests/testing/test_util.h"
 
@@ -471,6 +473,162 @@ TEST(MultilineLinesTest, LinesCountInputLinesRecordsCountJoined) {
     EXPECT_EQ(plain.records.size(), plain.lines);
     EXPECT_EQ(plain.lines, framed.lines);
   }
+}
+
+// --- cri ---
+
+// The joined records of `text` parsed as CRI lines: "time stream partial message", or "error: why".
+Strings ParsedCri(const Strings& records) {
+  Strings out;
+  for (std::string record : records) {
+    const bool cut = record.ends_with(" [cut]");
+    if (cut) record.resize(record.size() - 6);
+    flow::Record r;
+    flow::Arena arena;
+    if (!ParseCriLine(record, r, arena, TimeContext::Now())) {
+      out.push_back("error: " + std::string(r.error));
+      continue;
+    }
+    std::string s;
+    for (const flow::Field& f : r.fields) {
+      if (!s.empty()) s += '|';
+      s +=
+          f.value.type == flow::ValueType::kBool ? (f.value.b ? "P" : "F") : std::string(f.value.s);
+    }
+    out.push_back(s + (cut ? " [cut]" : ""));
+  }
+  return out;
+}
+
+constexpr std::string_view kCriLog =
+    "2026-12-05T21:27:01.000000001Z stdout F whole line\n"
+    "2026-12-05T21:27:01.000000002Z stdout P first part, \n"
+    "2026-12-05T21:27:01.000000003Z stdout P second part, \n"
+    "2026-12-05T21:27:01.000000004Z stdout F last part\n"
+    "2026-12-05T21:27:02Z stderr P err \n"
+    "2026-12-05T21:27:02.5Z stderr F done\n"
+    "2026-12-05T21:27:03+01:00 stdout F \n"
+    "2026-12-05T21:27:04Z stdout F\n";
+
+TEST(MultilineCriTest, PartialLinesJoinIntoTheFirstPartsTimeAndStream) {
+  const Framed framed = FrameFile(Preset(MultilinePreset::kCri), kCriLog);
+  EXPECT_EQ(framed.records,
+            (Strings{"2026-12-05T21:27:01.000000001Z stdout F whole line",
+                     "2026-12-05T21:27:01.000000002Z stdout F first part, second part, last part",
+                     "2026-12-05T21:27:02Z stderr F err done",
+                     "2026-12-05T21:27:03+01:00 stdout F ", "2026-12-05T21:27:04Z stdout F"}));
+  EXPECT_EQ(ParsedCri(framed.records),
+            (Strings{"2026-12-05T21:27:01.000000001Z|stdout|F|whole line",
+                     "2026-12-05T21:27:01.000000002Z|stdout|F|first part, second part, last part",
+                     "2026-12-05T21:27:02Z|stderr|F|err done",
+                     "2026-12-05T21:27:03+01:00|stdout|F|", "2026-12-05T21:27:04Z|stdout|F|"}));
+  // Lines stay input lines; records are the joined ones.
+  EXPECT_EQ(framed.lines, 8u);
+  ExpectAtEveryChunkSize(Preset(MultilinePreset::kCri), kCriLog, framed.records);
+}
+
+TEST(MultilineCriTest, EachStreamJoinsItsOwnParts) {
+  // stdout's parts enclose a whole stderr line and another stderr record: each stream's parts
+  // are joined, and a record goes out at its F line.
+  const std::string_view text =
+      "2026-12-05T21:27:01Z stdout P out-1 \n"
+      "2026-12-05T21:27:02Z stderr F err-whole\n"
+      "2026-12-05T21:27:03Z stderr P err-1 \n"
+      "2026-12-05T21:27:04Z stdout P out-2 \n"
+      "2026-12-05T21:27:05Z stderr F err-2\n"
+      "2026-12-05T21:27:06Z stdout F out-3\n";
+  const Strings expected = {"2026-12-05T21:27:02Z stderr F err-whole",
+                            "2026-12-05T21:27:03Z stderr F err-1 err-2",
+                            "2026-12-05T21:27:01Z stdout F out-1 out-2 out-3"};
+  EXPECT_EQ(FrameFile(Preset(MultilinePreset::kCri), text).records, expected);
+  ExpectAtEveryChunkSize(Preset(MultilinePreset::kCri), text, expected);
+}
+
+TEST(MultilineCriTest, FileEndingInPartsEmitsWhatThereIsAsPartial) {
+  // Both streams wait for their F line at the end: the records go out in the order of their
+  // first parts, tag P (the parser's partial: true).
+  const std::string_view text =
+      "2026-12-05T21:27:01Z stderr P e1 \n"
+      "2026-12-05T21:27:02Z stdout P o1 \n"
+      "2026-12-05T21:27:03Z stderr P e2\n"
+      "2026-12-05T21:27:04Z stdout P";  // no newline, no message
+  const Strings expected = {"2026-12-05T21:27:01Z stderr P e1 e2",
+                            "2026-12-05T21:27:02Z stdout P o1 "};
+  const Framed framed = FrameFile(Preset(MultilinePreset::kCri), text);
+  EXPECT_EQ(framed.records, expected);
+  EXPECT_EQ(ParsedCri(framed.records),
+            (Strings{"2026-12-05T21:27:01Z|stderr|P|e1 e2", "2026-12-05T21:27:02Z|stdout|P|o1 "}));
+  EXPECT_EQ(framed.lines, 4u);
+  ExpectAtEveryChunkSize(Preset(MultilinePreset::kCri), text, expected);
+}
+
+TEST(MultilineCriTest, LinesThatAreNotCriPassAlone) {
+  const std::string_view text =
+      "2026-12-05T21:27:01Z stdout P a\n"
+      "garbage in the middle\n"
+      "\n"
+      "2026-13-05T21:27:01Z stdout F bad month\n"
+      "2026-12-05T21:27:02Z stdout F b\n";
+  const Strings expected = {"garbage in the middle", "", "2026-13-05T21:27:01Z stdout F bad month",
+                            "2026-12-05T21:27:01Z stdout F ab"};
+  EXPECT_EQ(FrameFile(Preset(MultilinePreset::kCri), text).records, expected);
+  ExpectAtEveryChunkSize(Preset(MultilinePreset::kCri), text, expected);
+}
+
+TEST(MultilineCriTest, LimitsBoundTheJoinedMessage) {
+  MultilineOptions options;
+  options.preset = MultilinePreset::kCri;
+  options.max_bytes = 8;
+  // The message is cut at 8 bytes, the later parts are dropped (counted as lines), and the
+  // record is flagged; a whole line's message is cut the same way.
+  const std::string_view text =
+      "2026-12-05T21:27:01Z stdout P 12345\n"
+      "2026-12-05T21:27:02Z stdout P 6789\n"
+      "2026-12-05T21:27:03Z stdout F xyz\n"
+      "2026-12-05T21:27:04Z stderr F 0123456789\n"
+      "2026-12-05T21:27:05Z stderr P 1234\n"
+      "2026-12-05T21:27:06Z stderr F 5678\n";
+  const Strings expected = {"2026-12-05T21:27:01Z stdout F 12345678 [cut]",
+                            "2026-12-05T21:27:04Z stderr F 01234567 [cut]",
+                            "2026-12-05T21:27:05Z stderr F 12345678"};
+  const Framed framed = FrameFile(Rule(options), text);
+  EXPECT_EQ(framed.records, expected);
+  EXPECT_EQ(framed.lines, 6u);
+  ExpectAtEveryChunkSize(Rule(options), text, expected);
+
+  options.max_bytes = std::size_t{1} << 20;
+  options.max_lines = 2;
+  EXPECT_EQ(FrameFile(Rule(options), text).records,
+            (Strings{"2026-12-05T21:27:01Z stdout F 123456789 [cut]",
+                     "2026-12-05T21:27:04Z stderr F 0123456789",
+                     "2026-12-05T21:27:05Z stderr F 12345678"}));
+}
+
+TEST(MultilineCriTest, LongPartsAcrossManyChunks) {
+  // Parts as the runtime writes them (16 KiB each), read in chunks much smaller than a part.
+  std::string text;
+  std::string message;
+  for (int i = 0; i < 5; ++i) {
+    const std::string part(16384, static_cast<char>('a' + i));
+    message += part;
+    text +=
+        "2026-12-05T21:27:01.123456789Z stdout " + std::string(i < 4 ? "P " : "F ") + part + "\n";
+  }
+  text += "2026-12-05T21:27:02Z stdout F next\n";
+  for (const std::size_t chunk : {std::size_t{1000}, std::size_t{3001}, std::size_t{4096}}) {
+    const Framed framed = FrameFile(Preset(MultilinePreset::kCri), text, chunk);
+    EXPECT_EQ(framed.records, (Strings{"2026-12-05T21:27:01.123456789Z stdout F " + message,
+                                       "2026-12-05T21:27:02Z stdout F next"}))
+        << chunk;
+    EXPECT_EQ(framed.lines, 6u);
+  }
+}
+
+TEST(MultilineCriTest, PatternsAndNegateAreRefused) {
+  MultilineOptions options;
+  options.preset = MultilinePreset::kCri;
+  options.start = "^x";
+  EXPECT_FALSE(MultilineRule::Create(options).ok());
 }
 
 // --- the "lines" stage's parameters ---
