@@ -174,7 +174,9 @@ std::string FileChange(const FileIdentity& then, const FileIdentity& now, uint64
 // passes `vouched`), "checkpoint-half" (half of the checkpoint's temporary file written),
 // "checkpoint-written" (temporary file fsynced, not renamed), "complete" (the final checkpoint
 // in place, the outputs not renamed), "renamed" (the outputs in place, the checkpoint not
-// removed).
+// removed); the nats sink's "nats-published" (a message handed to the client, its
+// acknowledgement not yet come) and "nats-acked" (an acknowledgement taken, before any
+// checkpoint).
 void CrashPoint(const char* name, std::size_t vouched = 0);
 
 // The checkpoint side of one run (flow::CheckpointObserver). `files` are the run's input files
