@@ -674,7 +674,7 @@ expect_rc "replay --help" 0 "$RC"
 sed -n '/^Options:/,$p' help.out | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z-]*' | sed -E 's/.*--//' |
   sort >help.got
 printf '%s\n' help out append manifest stats-json no-fsync format year timezone include exclude \
-  no-recursive order hidden max-line-bytes multiline unordered rate speed max-gap quiet progress queue-depth \
+  no-recursive order shard hidden max-line-bytes multiline unordered rate speed max-gap quiet progress queue-depth \
   buffers buffer-size direct sqpoll threads config set checkpoint resume checkpoint-every \
   checkpoint-interval | sort >help.want
 same_file "options listed by --help" help.want help.got
