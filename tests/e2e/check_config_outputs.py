@@ -6,7 +6,8 @@ The model: the source's files in walk order (include/exclude applied), split int
 does (plus a final line without newline, CRLF stripped, a leading UTF-8 BOM dropped); each stage
 re-done in Python: parse with independent parsers (json.loads; regexes for access and syslog,
 checked field by field where the format has many fields; re with the document's own pattern for
-regex), filter with a Python predicate written by hand for each "where" used in configs/ (an
+regex; for format auto, the format the file's folder names, checked on a few fields), multiline
+java re-done on the lines (the Java rule written again), filter with a Python predicate written by hand for each "where" used in configs/ (an
 unknown expression fails the check, so a new config must add its predicate), select (keep, drop,
 rename). A json sink must hold exactly the model's records, in order (only json sinks with one
 input are modelled); a manifest must list every file with bytes, lines, xxh3 (xxhsum -H3)
@@ -34,6 +35,40 @@ WHERE = {
 }
 
 ACCESS = re.compile(r'^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+) (\S+)" (\d+) (\d+|-)')
+SYSLOG_FILE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d (\S+) ")
+NGINX_ERROR = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] (\d+)#(\d+): ")
+
+
+def java_continues(line):
+    """Whether `line` continues the record before it under multiline "java"."""
+    if not line:
+        return False
+    if line[0] in " \t":
+        return True
+    if "0" <= line[0] <= "9":
+        return False
+    if line[0] == ".":
+        return re.match(r"\.\.\. \d+ more", line) is not None
+    if line.startswith("Caused by:") or line.startswith("Suppressed:"):
+        return True
+    name = re.match(r"[A-Za-z0-9_$.]*", line).group(0)
+    if not name or (len(line) > len(name) and line[len(name)] != ":"):
+        return False
+    dot = name.rfind(".")
+    if dot <= 0 or dot + 1 == len(name) or "0" <= name[0] <= "9":
+        return False
+    return any(w in name[dot + 1:] for w in ("Exception", "Error", "Throwable"))
+
+
+def join_java(lines):
+    """The records of multiline "java": (first line, [continuation lines]) per record."""
+    records = []
+    for line in lines:
+        if records and java_continues(line):
+            records[-1][1].append(line)
+        else:
+            records.append((line, []))
+    return records
 
 
 def source_files():
@@ -62,10 +97,28 @@ def split_lines(data):
     return lines
 
 
-def parse(stage, text):
+def parse(stage, text, path):
     """An independent parse: (record, exact) where exact says whether the whole record is known
     (else only the keys given are checked)."""
-    fmt = stage["format"]
+    fmt = stage.get("format", "auto")
+    if fmt == "auto":
+        # configs/server_logs.json: the corpus has one folder per format.
+        fmt = next(f for f in ("syslog_file", "applog", "nginx_error") if f"/{f}/" in path)
+    if fmt == "syslog_file":
+        m = SYSLOG_FILE.match(text)
+        assert m, text
+        return {"host": m.group(1)}, False
+    if fmt == "nginx_error":
+        m = NGINX_ERROR.match(text)
+        assert m, text
+        # One spelling per level, as every parser writes them.
+        level = {"warning": "warn", "err": "error", "crit": "critical",
+                 "emerg": "emergency"}.get(m.group(1), m.group(1))
+        return {"level": level, "pid": int(m.group(2)), "tid": int(m.group(3))}, False
+    if fmt == "applog":
+        # The continuation lines end the message ("message" holds them).
+        first, rest = text.split("\n", 1) if "\n" in text else (text, None)
+        return ({"_message_ends": "\n" + rest} if rest is not None else {}), False
     if fmt == "raw":
         return {"message": text}, True
     if fmt == "json":
@@ -127,6 +180,14 @@ def stream(name):
         limit = parse_size(stage.get("max_line_bytes", "1MiB"))
         out = {p: [({"_line": l[:limit].decode("utf-8", "latin1"), "_cut": len(l) > limit}, True)
                    for l in per_file_lines[p]] for p in files}
+        if stage.get("multiline", "none") != "none":
+            assert stage["multiline"] == "java", f"no model for multiline {stage['multiline']}"
+            for p in files:
+                joined = []
+                for first, rest in join_java([r["_line"] for r, _ in out[p]]):
+                    assert len(rest) < 500, "multiline_max_lines is not modelled"
+                    joined.append(({"_line": "\n".join([first] + rest), "_cut": False}, True))
+                out[p] = joined
     else:
         up = stream(stage["input"])
         out = {}
@@ -134,7 +195,7 @@ def stream(name):
             recs = []
             for rec, exact in up[p]:
                 if stage["type"] == "parse":
-                    parsed, exact = parse(stage, rec["_line"])
+                    parsed, exact = parse(stage, rec["_line"], p)
                     if rec["_cut"]:
                         parsed["_truncated"] = True
                     recs.append((parsed, exact))
@@ -163,6 +224,9 @@ def check_json_sink(sink):
             assert g == w, (i, short(g), short(w))
         else:
             for k, v in w.items():
+                if k == "_message_ends":
+                    assert g.get("message", "").endswith(v), (i, short(g), short(w))
+                    continue
                 assert g.get(k) == v, (i, k, short(g), short(w))
     print(f"  ok: {sink['name']}: {len(got)} records match the model")
 

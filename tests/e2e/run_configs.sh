@@ -10,6 +10,28 @@ CONFIGS=$(cd "$(dirname "$0")/../../configs" && pwd)
 cd "$E2E_TMP"
 log "generating corpus (300 small + 2 x 8 MiB per format) in $E2E_TMP/logs"
 python3 "$GEN" logs --small 300 --large 6 --large-size 8M --seed 21 -q
+# configs/server_logs.json reads logs/server: the formats servers write, and a Java application
+# log whose exceptions the java multiline rule joins to their log lines.
+log "generating logs/server (60 small + 3 x 2 MiB of syslog_file, applog, nginx_error)"
+python3 "$GEN" logs/server --small 60 --large 3 --large-size 2M --seed 22 -q \
+  --formats syslog_file,applog,nginx_error
+mkdir -p logs/server/applog/traces
+for i in 1 2 3; do
+  cat >>logs/server/applog/traces/app.log <<LOG
+2026-12-05 21:27:0$i,123 INFO  [main] com.acme.App: starting $i
+2026-12-05 21:27:0$i,456 ERROR [main] com.acme.App: request $i failed
+java.lang.IllegalStateException: could not load order 4$i
+	at com.acme.orders.OrderService.load(OrderService.java:88)
+	at com.acme.App.main(App.java:17)
+Caused by: java.sql.SQLException: connection refused
+	at org.postgresql.Driver.connect(Driver.java:285)
+	... 12 more
+	Suppressed: java.io.IOException: close failed
+		at com.acme.db.Pool.close(Pool.java:40)
+		... 13 more
+2026-12-05 21:27:0$i,789 WARN  [main] com.acme.App: retrying
+LOG
+done
 
 for config in "$CONFIGS"/*.json; do
   name=$(basename "$config" .json)
@@ -31,6 +53,11 @@ for config in "$CONFIGS"/*.json; do
   rf val.out val.err validate "$config"
   expect_rc "validate $name" 0 "$RC"
 done
+
+check "server_logs: each exception joined to the log line before it (36 lines, 9 records)"
+grep -q '"path":"logs/server/applog/traces/app.log","bytes":[0-9]*,"lines":36,"records":9,"parse_errors":0,"format":"applog"' \
+  server.manifest.ndjson && pass "app.log: 36 lines, 9 records, applog" ||
+  fail "app.log in the manifest: $(grep traces/app.log server.manifest.ndjson)"
 
 check "a document with several problems: every one reported with its JSON path, exit 1"
 cat >bad.json <<'JSON'
