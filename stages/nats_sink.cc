@@ -55,6 +55,11 @@ void LowerFirst(std::string& text) {
 std::string NatsReason(natsStatus s) {
   const char* text = nats_GetLastError(nullptr);
   std::string reason = text != nullptr && *text != '\0' ? text : natsStatus_GetText(s);
+  // libnats puts where it failed first: "(conn.c:1905): Authorization Violation".
+  if (const std::size_t at = reason.find("): ");
+      !reason.empty() && reason[0] == '(' && at != std::string::npos) {
+    reason.erase(0, at + 3);
+  }
   LowerFirst(reason);
   return reason;
 }
@@ -442,6 +447,14 @@ class NatsSink final : public flow::SinkStage {
           natsMsg* msg = nullptr;
           const natsStatus s = natsSubscription_NextMsg(&msg, sub_, wait_ms > 0 ? wait_ms : 1);
           if (s == NATS_TIMEOUT) break;
+          if (s == NATS_NO_RESPONDERS) {
+            // A "503" reply: no stream takes the subject at the moment (no leader, the stream
+            // gone). libnats drops the reply, and with it which message it answered: every
+            // message in flight goes back (those stored come back as duplicates).
+            NoResponders();
+            wait_ms = 0;
+            continue;
+          }
           if (s != NATS_OK) {
             Lost(NatsReason(s));
             break;
@@ -479,13 +492,7 @@ class NatsSink final : public flow::SinkStage {
     Outgoing& o = window_[seq - front];
     if (o.state == Outgoing::State::kAcked) return;
     if (natsMsg_IsNoResponders(msg)) {
-      if (o.state == Outgoing::State::kInFlight) {
-        o.state = Outgoing::State::kFailed;
-        retry_ = true;
-        backoff_ = true;
-        Problem("no responders for subject " + QuoteForMessage(options_.subject) +
-                " (no stream leader)");
-      }
+      NoResponders();
       return;
     }
     rapidjson::Document doc;
@@ -530,6 +537,15 @@ class NatsSink final : public flow::SinkStage {
     }
   }
 
+  void NoResponders() {
+    for (Outgoing& o : window_) {
+      if (o.state == Outgoing::State::kInFlight) o.state = Outgoing::State::kFailed;
+    }
+    retry_ = true;
+    backoff_ = true;
+    Problem("no stream answers for subject " + QuoteForMessage(options_.subject));
+  }
+
   // Go back N after a failure: waits until no message is in flight (unless the connection is
   // gone, and they with it), reconnects if needed, then publishes every unacknowledged message
   // again, in order. Gives up once retry_for passed without an acknowledgement.
@@ -555,15 +571,26 @@ class NatsSink final : public flow::SinkStage {
       if (given_up()) return give_up();
       if (lost_) {
         if (Status connected = Connect(); !connected.ok()) {
-          Problem(connected.error().message());
+          std::string_view reason = connected.error().message();
+          if (reason.substr(0, options_.url.size() + 2) == options_.url + ": ") {
+            reason.remove_prefix(options_.url.size() + 2);
+          }
+          Problem(std::string(reason));
           std::this_thread::sleep_for(std::chrono::milliseconds(250));
           continue;
         }
         lost_ = false;
         ++reconnects_;
       } else if (backoff_) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        // A moment for the stream to come back; late acknowledgements are taken meanwhile.
         backoff_ = false;
+        const Clock::time_point until = Clock::now() + std::chrono::milliseconds(250);
+        while (!lost_ && Clock::now() < until) {
+          RINGFLOW_RETURN_IF_ERROR(TakeReplies(std::max<int64_t>(
+              1, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now())
+                     .count())));
+        }
+        continue;
       }
       retry_ = false;
       for (Outgoing& o : window_) {
@@ -603,6 +630,11 @@ class NatsSink final : public flow::SinkStage {
       s = natsOptions_SetUserCredentialsFromFiles(nats_options_, options_.credentials.c_str(),
                                                   nullptr);
       if (s != NATS_OK) return Invalid("credentials", NatsReason(s));
+    }
+    if (!options_.nkey.empty()) {
+      s = natsOptions_SetNKeyFromSeed(nats_options_, options_.nkey.c_str(),
+                                      options_.nkey_seed.c_str());
+      if (s != NATS_OK) return Invalid("nkey_seed", NatsReason(s));
     }
     if (!options_.tls_ca.empty() || !options_.tls_cert.empty()) {
       s = natsOptions_SetSecure(nats_options_, true);
@@ -664,12 +696,12 @@ class NatsSink final : public flow::SinkStage {
     return out;
   }
 
+  // Closes the connection first (which stops its reader thread), then frees the subscription:
+  // freeing a subscription whose replies the reader is still delivering can hang libnats 3.4.
   void Disconnect() {
+    if (conn_ != nullptr) natsConnection_Close(conn_);
     if (sub_ != nullptr) natsSubscription_Destroy(std::exchange(sub_, nullptr));
-    if (conn_ != nullptr) {
-      natsConnection_Close(conn_);
-      natsConnection_Destroy(std::exchange(conn_, nullptr));
-    }
+    if (conn_ != nullptr) natsConnection_Destroy(std::exchange(conn_, nullptr));
   }
 
   // The stream: the one named (created when missing, with create_stream), which must take the
@@ -936,13 +968,21 @@ Result<NatsSinkOptions> MakeNatsSinkOptions(const config::StageConfig& c) {
   }
   o.token = text("token");
   o.credentials = text("credentials");
+  o.nkey = text("nkey");
   o.nkey_seed = text("nkey_seed");
-  if (!o.nkey_seed.empty()) {
-    return Invalid("nkey_seed", "not supported yet; use \"credentials\" (a .creds file)");
+  if (o.nkey.empty() != o.nkey_seed.empty()) {
+    return Invalid(o.nkey.empty() ? "nkey_seed" : "nkey",
+                   o.nkey.empty() ? "needs \"nkey\" (the user's public NKey, U...)"
+                                  : "needs \"nkey_seed\" (the file holding the user's seed)");
   }
-  const int auths = static_cast<int>(!o.user.empty()) + !o.token.empty() + !o.credentials.empty();
+  if (!o.nkey.empty() && (o.nkey.size() != 56 || o.nkey[0] != 'U')) {
+    return Invalid("nkey", QuoteForMessage(o.nkey) +
+                               ": not a user's public NKey (56 characters starting with U)");
+  }
+  const int auths = static_cast<int>(!o.user.empty()) + !o.token.empty() + !o.credentials.empty() +
+                    !o.nkey.empty();
   if (auths > 1) {
-    return Invalid("token", "user/password, token and credentials exclude each other");
+    return Invalid("token", "user/password, token, credentials and nkey exclude each other");
   }
   o.tls_ca = text("tls_ca");
   o.tls_cert = text("tls_cert");
@@ -1004,7 +1044,9 @@ Status RegisterNatsSink(run::StageRegistry& registry) {
       param("token", ParamType::kString, "authentication token", ""),
       param("credentials", ParamType::kString, "a credentials file (.creds: user JWT and seed)",
             ""),
-      param("nkey_seed", ParamType::kString, "a file holding a user's NKey seed", ""),
+      param("nkey", ParamType::kString, "the user's public NKey (U..., with nkey_seed)", ""),
+      param("nkey_seed", ParamType::kString,
+            "the file that holds the user's NKey seed (SU...; with nkey)", ""),
       param("tls_ca", ParamType::kString, "CA certificates (PEM file) to verify the server (TLS)",
             ""),
       param("tls_cert", ParamType::kString, "client certificate (PEM file; with tls_key)", ""),

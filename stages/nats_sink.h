@@ -50,7 +50,7 @@ struct NatsSinkOptions {
   bool memory_storage = false;
   int64_t replicas = 1;
   std::chrono::microseconds duplicate_window = std::chrono::minutes(2);
-  std::string user, password, token, credentials, nkey_seed;
+  std::string user, password, token, credentials, nkey, nkey_seed;
   std::string tls_ca, tls_cert, tls_key;
   uint64_t batch_bytes = 256 * 1024;
   uint32_t max_pending = 64;

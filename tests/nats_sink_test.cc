@@ -181,7 +181,11 @@ TEST_F(NatsSinkConfigTest, NamesTheParameterInEveryError) {
             "sinks[0]: ack_timeout: must be more than 0");
   EXPECT_EQ(CheckError(base + R"("user": "u")"), "sinks[0]: user: needs \"password\"");
   EXPECT_EQ(CheckError(base + R"("user": "u", "password": "p", "token": "t")"),
-            "sinks[0]: token: user/password, token and credentials exclude each other");
+            "sinks[0]: token: user/password, token, credentials and nkey exclude each other");
+  EXPECT_EQ(CheckError(base + R"("nkey_seed": "user.nk")"),
+            "sinks[0]: nkey_seed: needs \"nkey\" (the user's public NKey, U...)");
+  EXPECT_EQ(CheckError(base + R"("nkey": "SUAB", "nkey_seed": "user.nk")"),
+            "sinks[0]: nkey: \"SUAB\": not a user's public NKey (56 characters starting with U)");
   EXPECT_EQ(CheckError(base + R"("tls_cert": "c.pem")"), "sinks[0]: tls_cert: needs \"tls_key\"");
   EXPECT_EQ(CheckError(base + R"("storage": "disk")"),
             "sinks[0].storage: unknown storage \"disk\"; known: file, memory");
