@@ -248,16 +248,33 @@ class NatsSink final : public flow::SinkStage {
   Status WriteLines(const flow::RecordBatch& batch, std::string_view bytes) {
     RINGFLOW_RETURN_IF_ERROR(Usable());
     RINGFLOW_RETURN_IF_ERROR(Track(batch));
+    auto line_end = [](std::string_view text, std::size_t from) {
+      const void* nl = std::memchr(text.data() + from, '\n', text.size() - from);
+      return nl == nullptr
+                 ? text.size()
+                 : static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+    };
     while (!bytes.empty()) {
-      std::size_t end = bytes.find('\n');
-      end = end == std::string_view::npos ? bytes.size() : end + 1;
       if (skip_left_ > 0 && file_id_ == skip_file_) {
         --skip_left_;  // a resumed file's line that the stream holds already
-      } else {
-        if (!packer_.Fits(end)) RINGFLOW_RETURN_IF_ERROR(Seal());
-        packer_.Add(bytes.substr(0, end));
+        bytes.remove_prefix(line_end(bytes, 0));
+        continue;
       }
-      bytes.remove_prefix(end);
+      // The lines that join the payload, added at once.
+      std::size_t run = 0;
+      uint64_t lines = 0;
+      while (run < bytes.size()) {
+        const std::size_t end = line_end(bytes, run);
+        if (!packer_.Fits(run, lines, end - run)) break;
+        run = end;
+        ++lines;
+      }
+      if (lines == 0) {
+        RINGFLOW_RETURN_IF_ERROR(Seal());  // the next line does not fit: it starts the next
+        continue;
+      }
+      packer_.Add(bytes.substr(0, run), lines);
+      bytes.remove_prefix(run);
     }
     if (batch.end && !packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
     // Acknowledgements that came meanwhile, and timeouts, without waiting.
@@ -302,7 +319,14 @@ class NatsSink final : public flow::SinkStage {
   // or, while the file's key is not known yet, waits for it (a paced run's slices come before
   // the batch that carries the chunk).
   Status Seal() {
-    Sealed sealed{packer_.first(), packer_.count(), packer_.Take()};
+    std::string buffer;
+    if (!spare_.empty()) {
+      buffer = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      buffer.reserve(options_.batch_bytes);
+    }
+    Sealed sealed{packer_.first(), packer_.count(), packer_.Take(std::move(buffer))};
     if (!key_known_) {
       unkeyed_.push_back(std::move(sealed));
       return OkStatus();
@@ -533,6 +557,8 @@ class NatsSink final : public flow::SinkStage {
       acked_bytes_ += window_.front().payload.size();
       acked_records_ += window_.front().records;
       ++acked_messages_;
+      // Its buffer packs a later payload.
+      if (spare_.size() < 4) spare_.push_back(std::move(window_.front().payload));
       window_.pop_front();
     }
   }
@@ -844,7 +870,8 @@ class NatsSink final : public flow::SinkStage {
   uint64_t file_id_ = UINT64_MAX;
   uint64_t key_ = 0;
   bool key_known_ = false;
-  std::vector<Sealed> unkeyed_;  // the file's payloads sealed before its key was known
+  std::vector<Sealed> unkeyed_;     // the file's payloads sealed before its key was known
+  std::vector<std::string> spare_;  // buffers of acknowledged payloads, for the next ones
   std::string file_path_;
   std::shared_ptr<const std::string> file_header_ = std::make_shared<const std::string>();
   NatsPacker packer_;

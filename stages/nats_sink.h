@@ -85,25 +85,31 @@ class NatsPacker {
     count_ = 0;
   }
   // Whether a line of `bytes` bytes (its '\n' included) joins the payload; false: Take first.
-  bool Fits(std::size_t bytes) const {
-    return count_ == 0 || (batch_bytes_ > 0 && payload_.size() + bytes <= batch_bytes_);
+  bool Fits(std::size_t bytes) const { return Fits(0, 0, bytes); }
+  // The same for a line that would follow `lines` more lines of `pending` bytes.
+  bool Fits(std::size_t pending, uint64_t lines, std::size_t bytes) const {
+    return count_ + lines == 0 ||
+           (batch_bytes_ > 0 && payload_.size() + pending + bytes <= batch_bytes_);
   }
-  void Add(std::string_view line) {
-    payload_.append(line);
-    ++count_;
+  void Add(std::string_view line) { Add(line, 1); }
+  // Adds `lines` lines at once (REQUIRES: each fitted, in turn).
+  void Add(std::string_view text, uint64_t lines) {
+    payload_.append(text);
+    count_ += lines;
   }
   bool empty() const { return count_ == 0; }
   // The index in the file of the payload's first record (of the next record when empty).
   uint64_t first() const { return first_; }
   uint64_t count() const { return count_; }
   std::size_t bytes() const { return payload_.size(); }
-  // Hands the payload over; the next starts at the record after it.
-  std::string Take() {
+  // Hands the payload over; the next starts at the record after it, in `buffer` (cleared: a
+  // buffer of an earlier payload, so that its memory is not allocated and faulted in again).
+  std::string Take(std::string buffer = {}) {
     first_ += count_;
     count_ = 0;
-    std::string out;
-    out.swap(payload_);
-    return out;
+    buffer.clear();
+    buffer.swap(payload_);
+    return buffer;
   }
 
  private:
