@@ -14,6 +14,7 @@
 #include <deque>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "framework/core/json_escape.h"
@@ -153,8 +154,7 @@ struct Outgoing {
 
 class NatsSink final : public flow::SinkStage {
  public:
-  explicit NatsSink(NatsSinkOptions options)
-      : options_(std::move(options)), packer_(options_.batch_bytes) {}
+  explicit NatsSink(NatsSinkOptions options) : options_(std::move(options)) {}
   ~NatsSink() override {
     Disconnect();
     if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
@@ -187,8 +187,16 @@ class NatsSink final : public flow::SinkStage {
 
   Status Prepare() override {
     RINGFLOW_RETURN_IF_ERROR(Usable());
-    if (!packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
-    RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+    // Files whose end did not come (a stopped run): their rest, in file order.
+    while (!files_.empty()) {
+      auto first = std::min_element(files_.begin(), files_.end(),
+                                    [](const auto& a, const auto& b) { return a.first < b.first; });
+      cur_ = &first->second;
+      if (!cur_->packer.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
+      RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+      files_.erase(first);
+    }
+    cur_ = nullptr;
     return Fail(Pump(0));
   }
 
@@ -208,7 +216,7 @@ class NatsSink final : public flow::SinkStage {
   bool checkpoints() const override { return true; }
   Result<flow::SinkPosition> Checkpoint() override {
     RINGFLOW_RETURN_IF_ERROR(Usable());
-    RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+    if (cur_ != nullptr) RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
     RINGFLOW_RETURN_IF_ERROR(Fail(Pump(0)));
     // Every message published is acknowledged: the current file's records in them are those
     // before the payload being packed (re-read by a resumed run, which packs them again into
@@ -216,7 +224,7 @@ class NatsSink final : public flow::SinkStage {
     flow::SinkPosition at;
     at.length = acked_bytes_;
     at.file_id = file_id_;
-    at.file_records = packer_.first();
+    at.file_records = cur_ != nullptr ? cur_->packer.first() : ended_records_;
     return at;
   }
   Status Resume(const flow::SinkPosition& at) override {
@@ -265,7 +273,7 @@ class NatsSink final : public flow::SinkStage {
       uint64_t lines = 0;
       while (run < bytes.size()) {
         const std::size_t end = line_end(bytes, run);
-        if (!packer_.Fits(run, lines, end - run)) break;
+        if (!cur_->packer.Fits(run, lines, end - run)) break;
         run = end;
         ++lines;
       }
@@ -273,10 +281,17 @@ class NatsSink final : public flow::SinkStage {
         RINGFLOW_RETURN_IF_ERROR(Seal());  // the next line does not fit: it starts the next
         continue;
       }
-      packer_.Add(bytes.substr(0, run), lines);
+      cur_->packer.Add(bytes.substr(0, run), lines);
       bytes.remove_prefix(run);
     }
-    if (batch.end && !packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
+    if (batch.end) {
+      // The file's rest; its state goes.
+      if (!cur_->packer.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
+      RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+      ended_records_ = cur_->packer.first();
+      files_.erase(file_id_);
+      cur_ = nullptr;
+    }
     // Acknowledgements that came meanwhile, and timeouts, without waiting.
     if (!window_.empty()) return Fail(Pump(window_.size()));
     return OkStatus();
@@ -285,18 +300,15 @@ class NatsSink final : public flow::SinkStage {
   // Notes the batch's file: a new one starts its packing (from its start, or after the lines a
   // resumed run leaves out); its key comes from the first batch that has a chunk (its first).
   Status Track(const flow::RecordBatch& batch) {
-    if (batch.file_id != file_id_) {
-      // The previous file's end batch sealed its rest; should it not have come, its rest goes
-      // now, with that file's key.
-      if (!packer_.empty()) RINGFLOW_RETURN_IF_ERROR(Seal());
-      RINGFLOW_RETURN_IF_ERROR(PublishUnkeyed());
+    if (cur_ == nullptr || batch.file_id != file_id_) {
+      // Files come one after another in ordered mode; unordered, their batches may alternate:
+      // each file keeps its own packing until its end.
       file_id_ = batch.file_id;
-      key_known_ = false;
-      file_path_.clear();
-      file_header_ = std::make_shared<const std::string>();
-      packer_.Start(file_id_ == skip_file_ ? skip_total_ : 0);
+      auto [it, fresh] = files_.try_emplace(file_id_, options_.batch_bytes);
+      cur_ = &it->second;
+      if (fresh) cur_->packer.Start(file_id_ == skip_file_ ? skip_total_ : 0);
     }
-    if (key_known_ || batch.chunk == nullptr) return OkStatus();
+    if (cur_->key_known || batch.chunk == nullptr) return OkStatus();
     const flow::Chunk& chunk = *batch.chunk;
     std::span<const std::byte> head;
     if (chunk.stored_head) {
@@ -309,10 +321,10 @@ class NatsSink final : public flow::SinkStage {
   }
 
   void SetKey(std::string_view path, std::span<const std::byte> head) {
-    key_ = NatsFileKey(path, head);
-    key_known_ = true;
-    file_path_ = std::string(path);
-    file_header_ = std::make_shared<const std::string>(HeaderValue(path));
+    cur_->key = NatsFileKey(path, head);
+    cur_->key_known = true;
+    cur_->path = std::string(path);
+    cur_->header = std::make_shared<const std::string>(HeaderValue(path));
   }
 
   // Ends the payload being packed: it is published (waiting for room among the max_pending),
@@ -326,9 +338,9 @@ class NatsSink final : public flow::SinkStage {
     } else {
       buffer.reserve(options_.batch_bytes);
     }
-    Sealed sealed{packer_.first(), packer_.count(), packer_.Take(std::move(buffer))};
-    if (!key_known_) {
-      unkeyed_.push_back(std::move(sealed));
+    Sealed sealed{cur_->packer.first(), cur_->packer.count(), cur_->packer.Take(std::move(buffer))};
+    if (!cur_->key_known) {
+      cur_->unkeyed.push_back(std::move(sealed));
       return OkStatus();
     }
     return PublishSealed(std::move(sealed));
@@ -337,10 +349,10 @@ class NatsSink final : public flow::SinkStage {
   // Publishes what waited for the key (with the key the file has by then, or, for a file whose
   // chunk never came, the key of no path and no bytes).
   Status PublishUnkeyed() {
-    if (unkeyed_.empty()) return OkStatus();
-    if (!key_known_) SetKey({}, {});
+    if (cur_->unkeyed.empty()) return OkStatus();
+    if (!cur_->key_known) SetKey({}, {});
     std::vector<Sealed> waiting;
-    waiting.swap(unkeyed_);
+    waiting.swap(cur_->unkeyed);
     for (Sealed& sealed : waiting) RINGFLOW_RETURN_IF_ERROR(PublishSealed(std::move(sealed)));
     return OkStatus();
   }
@@ -352,20 +364,20 @@ class NatsSink final : public flow::SinkStage {
   };
 
   Status PublishSealed(Sealed sealed) {
-    if (!unkeyed_.empty()) {
+    if (!cur_->unkeyed.empty()) {
       // Earlier payloads of the file go first (they waited for the key).
       std::vector<Sealed> waiting;
-      waiting.swap(unkeyed_);
+      waiting.swap(cur_->unkeyed);
       for (Sealed& w : waiting) RINGFLOW_RETURN_IF_ERROR(PublishSealed(std::move(w)));
     }
     const uint64_t first = sealed.first;
     const uint64_t count = sealed.count;
     std::string payload = std::move(sealed.payload);
-    const std::string id = NatsMsgId(key_, first, count);
-    const std::size_t headers = HeaderBytes(id, *file_header_);
+    const std::string id = NatsMsgId(cur_->key, first, count);
+    const std::size_t headers = HeaderBytes(id, *cur_->header);
     if (payload.size() + headers > max_payload_) {
       return Fail(Error(ErrorCode::kInvalidArgument,
-                        ShortenForMessage(file_path_) + ": " +
+                        ShortenForMessage(cur_->path) + ": " +
                             (count == 1 ? "record " + std::to_string(first)
                                         : "records from " + std::to_string(first)) +
                             " make a message of " + std::to_string(payload.size() + headers) +
@@ -377,7 +389,7 @@ class NatsSink final : public flow::SinkStage {
     out.seq = next_seq_++;
     out.id = id;
     out.payload = std::move(payload);
-    out.file = file_header_;
+    out.file = cur_->header;
     out.records = count;
     if (!lost_ && !retry_) {
       // After a failure the message waits for the go-back (Recover sends it in order).
@@ -866,15 +878,22 @@ class NatsSink final : public flow::SinkStage {
   uint64_t max_payload_ = 0;
   std::string stream_;
 
-  // The file being packed.
-  uint64_t file_id_ = UINT64_MAX;
-  uint64_t key_ = 0;
-  bool key_known_ = false;
-  std::vector<Sealed> unkeyed_;     // the file's payloads sealed before its key was known
+  // A file being packed: its key (from its path and first bytes), its Ringflow-File header, its
+  // packing, and its payloads sealed before its key was known.
+  struct FileState {
+    explicit FileState(uint64_t batch_bytes) : packer(batch_bytes) {}
+    uint64_t key = 0;
+    bool key_known = false;
+    std::string path;
+    std::shared_ptr<const std::string> header = std::make_shared<const std::string>();
+    NatsPacker packer;
+    std::vector<Sealed> unkeyed;
+  };
+  std::unordered_map<uint64_t, FileState> files_;  // by file id, until the file's end
+  FileState* cur_ = nullptr;                       // the last batch's file (in files_)
+  uint64_t file_id_ = UINT64_MAX;                  // the last batch's file
+  uint64_t ended_records_ = 0;                     // its lines, when its end came
   std::vector<std::string> spare_;  // buffers of acknowledged payloads, for the next ones
-  std::string file_path_;
-  std::shared_ptr<const std::string> file_header_ = std::make_shared<const std::string>();
-  NatsPacker packer_;
   std::string scratch_;
   // Resume: the first skip_total_ records of input file skip_file_ are in the stream already;
   // skip_left_ of them are still to be left out.
