@@ -38,10 +38,11 @@ nats_doc() {
   printf '{"source": {"paths": ["corpus"]}, "stages": [{"name": "lines", "type": "lines"}, {"name": "parsed", "type": "parse", "input": "lines"}], "sinks": [{"name": "out", "type": "nats", "input": "parsed", "url": "%s", "subject": "%s", "stream": "%s"%s}]}\n' \
     "$2" "$3" "$4" "${5:+, $5}" >"$1"
 }
-# read_stream URL STREAM: nats_consume's copy of the stream in got.ndjson (ids in got.ids);
-# returns non-zero (after a failure) when it cannot be read.
+# read_stream URL STREAM: nats_consume's copy of the stream in got.ndjson (ids in got.ids; it
+# retries for up to 30 s while a cluster elects new leaders after a node loss); returns non-zero
+# (after a failure) when it cannot be read.
 read_stream() {
-  consume --url "$1" --stream "$2" --out got.ndjson --ids got.ids
+  consume --url "$1" --wait 30 --stream "$2" --out got.ndjson --ids got.ids
   if [[ $CRC != 0 ]]; then fail "nats_consume of stream $2 failed (exit $CRC)"; return 1; fi
 }
 # is_prefix WHAT URL STREAM: the stream's content is a prefix of the reference.
