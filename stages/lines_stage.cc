@@ -134,12 +134,14 @@ Status RegisterLines(run::StageRegistry& registry) {
         {"multiline",
          ParamType::kEnum,
          false,
-         {"none", "java", "python", "go", "indented", "custom"},
+         {"none", "java", "python", "go", "indented", "custom", "cri"},
          "joins continuation lines into the record before them: java (indented lines such as "
          "\"\\tat ...\", \"Caused by: ...\", \"... 12 more\", an exception's first line), python "
          "(tracebacks, chained ones included), go (panics and goroutine dumps), indented (lines "
-         "that start with a space or tab), custom (multiline_start or multiline_continue); a "
-         "file's last record is emitted at its end",
+         "that start with a space or tab), custom (multiline_start or multiline_continue), cri "
+         "(Kubernetes container logs: a stream's partial P lines up to its F line become one CRI "
+         "line, the messages concatenated; the limits bound the message); a file's last record "
+         "is emitted at its end",
          "none"},
         {"multiline_start",
          ParamType::kString,
@@ -191,11 +193,9 @@ Status RegisterLines(run::StageRegistry& registry) {
         }
         MultilineOptions options;
         static constexpr std::pair<std::string_view, MultilinePreset> kPresets[] = {
-            {"java", MultilinePreset::kJava},
-            {"python", MultilinePreset::kPython},
-            {"go", MultilinePreset::kGo},
-            {"indented", MultilinePreset::kIndented},
-            {"custom", MultilinePreset::kCustom}};
+            {"java", MultilinePreset::kJava},     {"python", MultilinePreset::kPython},
+            {"go", MultilinePreset::kGo},         {"indented", MultilinePreset::kIndented},
+            {"custom", MultilinePreset::kCustom}, {"cri", MultilinePreset::kCri}};
         for (const auto& [name, value] : kPresets) {
           if (*preset == name) options.preset = value;
         }

@@ -665,6 +665,20 @@ TEST_F(MultilineConfigTest, PresetAndLimitsFromTheDocument) {
   EXPECT_EQ(records, (Strings{"x\n\tat a [cut]", "y"}));
 }
 
+TEST_F(MultilineConfigTest, CriPresetFromTheDocument) {
+  ASSERT_OK_AND_ASSIGN(run::BuiltPipeline built,
+                       Build(R"("multiline": "cri", "multiline_max_bytes": 4)"));
+  ChunkMaker maker;
+  Strings records;
+  Collect(*Frame(*built.chunk_stages[0], maker.Last(1,
+                                                    "2026-12-05T21:27:01Z stdout P ab\n"
+                                                    "2026-12-05T21:27:02Z stdout F cd\n"
+                                                    "2026-12-05T21:27:03Z stdout F efghij\n")),
+          records);
+  EXPECT_EQ(records, (Strings{"2026-12-05T21:27:01Z stdout F abcd",
+                              "2026-12-05T21:27:03Z stdout F efgh [cut]"}));
+}
+
 TEST_F(MultilineConfigTest, NoneAndAbsentFrameOneRecordPerLine) {
   for (const std::string params : {"", R"("multiline": "none")"}) {
     ASSERT_OK_AND_ASSIGN(run::BuiltPipeline built, Build(params));

@@ -186,7 +186,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "join continuation lines into the record before them: java (stack traces), python "
       "(tracebacks), go (panics, goroutine dumps), indented (lines starting with a space or "
       "tab); a record is its lines joined with \"\\n\", at most 500 lines and 1MiB (beyond: "
-      "cut, flagged \"_truncated\"); lines and the manifest's lines still count input lines")(
+      "cut, flagged \"_truncated\"); lines and the manifest's lines still count input lines; "
+      "cri (Kubernetes container logs: partial P lines joined per stream; the default with "
+      "--format cri, none to keep them apart)")(
       "unordered", po::bool_switch(&a.unordered),
       "write files in the order they finish rather than discovery order (faster on many "
       "files; the output then differs between runs)");
@@ -318,6 +320,10 @@ int ReplayCommand(const std::vector<std::string>& args) {
     set("timezone", "stages[1].timezone", "\"" + a.timezone + "\"");
     set("max-line-bytes", "stages[0].max_line_bytes", "\"" + a.max_line_bytes + "\"");
     set("multiline", "stages[0].multiline", "\"" + a.multiline + "\"");
+    // A runtime's partial lines are parts of one line: --format cri joins them unless told.
+    if (a.format == "cri" && a.multiline.empty()) {
+      overrides.push_back("stages[0].multiline=\"cri\"");
+    }
     if (a.no_fsync) {
       overrides.push_back("sinks[0].fsync=false");
       if (!a.manifest.empty()) overrides.push_back("sinks[1].fsync=false");

@@ -7,7 +7,7 @@ does (plus a final line without newline, CRLF stripped, a leading UTF-8 BOM drop
 re-done in Python: parse with independent parsers (json.loads; regexes for access and syslog,
 checked field by field where the format has many fields; re with the document's own pattern for
 regex; for format auto, the format the file's folder names, checked on a few fields), multiline
-java re-done on the lines (the Java rule written again), filter with a Python predicate written by hand for each "where" used in configs/ (an
+java and cri re-done on the lines (the Java rule and CRI's joining written again), filter with a Python predicate written by hand for each "where" used in configs/ (an
 unknown expression fails the check, so a new config must add its predicate), select (keep, drop,
 rename). A json sink must hold exactly the model's records, in order (only json sinks with one
 input are modelled); a manifest must list every file with bytes, lines, xxh3 (xxhsum -H3)
@@ -60,6 +60,27 @@ def java_continues(line):
     return any(w in name[dot + 1:] for w in ("Exception", "Error", "Throwable"))
 
 
+CRI = re.compile(rb"^(\S+) (stdout|stderr) ([FP])(?: (.*))?$", re.S)
+
+
+def join_cri(lines):
+    """The records of multiline "cri", as CRI lines (bytes): each stream's P lines up to its F
+    line joined (the first part's time and stream, the messages concatenated), handed out at
+    the F line; at the end, what is still open, first parts first, with tag P."""
+    out, pending = [], {}
+    for i, line in enumerate(lines):
+        m = CRI.match(line)
+        assert m, line
+        time, stream_, tag, msg = m.group(1), m.group(2), m.group(3), m.group(4) or b""
+        pending.setdefault(stream_, (i, time, stream_, []))[3].append(msg)
+        if tag == b"F":
+            _, first_time, _, parts = pending.pop(stream_)
+            out.append(first_time + b" " + stream_ + b" F " + b"".join(parts))
+    for _, first_time, stream_, parts in sorted(pending.values()):
+        out.append(first_time + b" " + stream_ + b" P " + b"".join(parts))
+    return out
+
+
 def join_java(lines):
     """The records of multiline "java": (first line, [continuation lines]) per record."""
     records = []
@@ -104,6 +125,11 @@ def parse(stage, text, path):
     if fmt == "auto":
         # configs/server_logs.json: the corpus has one folder per format.
         fmt = next(f for f in ("syslog_file", "applog", "nginx_error") if f"/{f}/" in path)
+    if fmt == "cri":
+        m = re.fullmatch(r"(\S+) (stdout|stderr) ([FP])(?: (.*))?", text, re.S)
+        assert m, text
+        return {"time": m.group(1), "stream": m.group(2), "partial": m.group(3) == "P",
+                "message": m.group(4) or ""}, True
     if fmt == "syslog_file":
         m = SYSLOG_FILE.match(text)
         assert m, text
@@ -180,7 +206,13 @@ def stream(name):
         limit = parse_size(stage.get("max_line_bytes", "1MiB"))
         out = {p: [({"_line": l[:limit].decode("utf-8", "latin1"), "_cut": len(l) > limit}, True)
                    for l in per_file_lines[p]] for p in files}
-        if stage.get("multiline", "none") != "none":
+        if stage.get("multiline") == "cri":
+            for p in files:
+                joined = join_cri([l[:limit] for l in per_file_lines[p]])
+                assert all(len(r) < 1 << 20 for r in joined), "multiline_max_bytes: not modelled"
+                out[p] = [({"_line": r.decode("utf-8", "latin1"), "_cut": False}, True)
+                          for r in joined]
+        elif stage.get("multiline", "none") != "none":
             assert stage["multiline"] == "java", f"no model for multiline {stage['multiline']}"
             for p in files:
                 joined = []

@@ -15,6 +15,9 @@ python3 "$GEN" logs --small 300 --large 6 --large-size 8M --seed 21 -q
 log "generating logs/server (60 small + 3 x 2 MiB of syslog_file, applog, nginx_error)"
 python3 "$GEN" logs/server --small 60 --large 3 --large-size 2M --seed 22 -q \
   --formats syslog_file,applog,nginx_error
+# configs/cri_to_json.json reads logs/containers: CRI container logs with partial (P) lines.
+log "generating logs/containers (40 small + 2 x 2 MiB of cri)"
+python3 "$GEN" logs/containers --small 40 --large 2 --large-size 2M --seed 23 -q --formats cri
 mkdir -p logs/server/applog/traces
 for i in 1 2 3; do
   cat >>logs/server/applog/traces/app.log <<LOG
