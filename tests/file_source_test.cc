@@ -65,6 +65,7 @@ struct FileView {
   bool ended = false;
   std::optional<Error> error;
   uint64_t reported_bytes = 0;
+  bool seen = false;
 };
 
 TEST(FileSourceNodeTest, SequencedConsumerSeesEveryFileInOrderAndAllBuffersReturn) {
@@ -85,6 +86,12 @@ TEST(FileSourceNodeTest, SequencedConsumerSeesEveryFileInOrderAndAllBuffersRetur
       EXPECT_EQ(c->seq, expected_seq++);
       FileView& f = files[c->file_id];
       EXPECT_FALSE(f.ended) << "message after the end of file " << c->file_id;
+      // A file's first message and its end carry its path; the others none.
+      EXPECT_EQ(!c->path.empty(), !f.seen || c->end) << "file " << c->file_id << " seq " << c->seq;
+      if (!c->path.empty()) {
+        EXPECT_EQ(c->path, corpus.jobs[c->file_id].path);
+      }
+      f.seen = true;
       if (c->length > 0) {  // the end message may carry the file's last bytes
         EXPECT_EQ(c->offset, f.next_offset);
         f.next_offset += c->length;
