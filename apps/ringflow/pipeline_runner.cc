@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "apps/ringflow/options.h"
@@ -60,6 +62,25 @@ const char* SignalName(int sig) {
   return "a signal";
 }
 
+// "sinks[0]: why" or "stages[1].format: why" -> "why": a place in the document, for a document
+// the command made itself.
+std::string_view WithoutJsonPath(std::string_view message) {
+  for (const std::string_view list : {"sinks[", "stages["}) {
+    if (!message.starts_with(list)) continue;
+    std::size_t i = list.size();
+    const std::size_t digits = i;
+    while (i < message.size() && message[i] >= '0' && message[i] <= '9') ++i;
+    if (i == digits || i >= message.size() || message[i] != ']') return message;
+    const std::size_t colon = message.find(": ", i);
+    if (colon == std::string_view::npos ||
+        message.substr(i, colon - i).find(' ') != std::string_view::npos) {
+      return message;
+    }
+    return message.substr(colon + 2);
+  }
+  return message;
+}
+
 }  // namespace
 
 int ExecuteRun(run::Run& run, const FrontEndOptions& front) {
@@ -99,10 +120,12 @@ int ExecuteRun(run::Run& run, const FrontEndOptions& front) {
 }
 
 int OpenAndExecute(config::PipelineConfig pipeline, run::RunOptions options,
-                   run::StopSignals& signals, const FrontEndOptions& front) {
+                   run::StopSignals& signals, const FrontEndOptions& front, bool own_document) {
   auto opened = run::Run::Open(std::move(pipeline), std::move(options));
   if (!opened.ok()) {
-    PrintError(opened.error().message());
+    std::string_view message = opened.error().message();
+    if (own_document) message = WithoutJsonPath(message);
+    PrintError(std::string(message));
     return 1;
   }
   run::Run& r = **opened;

@@ -28,8 +28,12 @@ struct FrontEndOptions {
 int ExecuteRun(run::Run& run, const FrontEndOptions& front);
 
 // Run::Open, then ExecuteRun. A run without a checkpoint has `signals` remove its temporary files
-// when a second signal ends the process at once. Returns 1 (the reason printed) when Open fails.
+// when a second signal ends the process at once. Returns 1 (the reason printed) when Open fails;
+// for a document the command made itself (`own_document`: no options.document_name), the reason
+// without the JSON path of the sink or stage, which the user never wrote (e.g. "nats://h:4222:
+// connection refused", "create out/x.ndjson: No such file or directory (ENOENT)").
 int OpenAndExecute(config::PipelineConfig pipeline, run::RunOptions options,
-                   run::StopSignals& signals, const FrontEndOptions& front);
+                   run::StopSignals& signals, const FrontEndOptions& front,
+                   bool own_document = false);
 
 }  // namespace ringflow::app

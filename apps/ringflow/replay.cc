@@ -292,7 +292,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   front.progress = !a.quiet && (a.progress || ::isatty(STDERR_FILENO) == 1);
   run::RunOptions options;
   options.label = "replay";
-  options.document_name = with_config ? a.config : "replay";
+  if (with_config) options.document_name = a.config;
   if (vm.count("speed")) a.pacing.speed = a.speed;
   auto paced = run::MakePacingOptions(a.pacing);
   if (!paced.ok()) return usage(paced.error().message());
@@ -370,7 +370,8 @@ int ReplayCommand(const std::vector<std::string>& args) {
   options.skip_compressed = true;
   options.stat_sizes = front.progress;
   if (!a.stats_json.empty()) options.extra_outputs.push_back({a.stats_json, "--stats-json"});
-  return OpenAndExecute(std::move(pipeline).value(), std::move(options), signals, front);
+  return OpenAndExecute(std::move(pipeline).value(), std::move(options), signals, front,
+                        /*own_document=*/!with_config);
 }
 
 }  // namespace ringflow::app

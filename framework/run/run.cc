@@ -443,6 +443,7 @@ Result<std::unique_ptr<Run>> Run::Open(config::PipelineConfig pipeline, RunOptio
   }
   auto built = options.registry->Build(pipeline);
   if (!built.ok()) {
+    if (options.document_name.empty()) return std::move(built).error();
     return Error(built.error().code(), options.document_name + ": " + built.error().message());
   }
   std::unique_ptr<Run> run(

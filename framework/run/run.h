@@ -79,7 +79,8 @@ struct RunOptions {
   const StageRegistry* registry = nullptr;
   // The caller's name for the run, first in its error messages ("replay: ...").
   std::string label = "run";
-  // Names the document in messages about building it (its file name, or e.g. "replay").
+  // Names the document in messages about building it (its file name); empty for a document the
+  // caller made itself, whose messages then start with what went wrong.
   std::string document_name;
   // Discovery beyond the document's source: hidden entries and archives a run does not decode
   // (.lz4 .zip .7z .rar; gzip, zstd, bzip2 and xz are read in place) are left out with a note;
@@ -124,7 +125,7 @@ class Run {
  public:
   // Builds the document's stages (the sinks open their outputs under temporary names). Errors: the
   // registry's (a factory's, with its JSON path), the message a whole line for the user, after
-  // options.document_name.
+  // options.document_name when there is one.
   static Result<std::unique_ptr<Run>> Open(config::PipelineConfig pipeline, RunOptions options);
   ~Run();
   Run(const Run&) = delete;
