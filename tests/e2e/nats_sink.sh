@@ -7,7 +7,7 @@
 # (--out nats://HOST:PORT/SUBJECT), batch_bytes 0 and small through a pipeline document,
 # `ringflow run` with the sink, no server at start (one line, exit 1), user/password and token
 # auth (and wrong ones), a full stream (max_bytes, discard new: an error, then --resume once
-# there is room: each record once, in order; also with one record per message).
+# there is room: each record once, though not always in order; also with one record per message).
 # Arguments: ringflow binary, gen_corpus.py, nats_consume binary.
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/nats_lib.sh" "${3:-}"
@@ -35,6 +35,17 @@ stream_equals() {
   same_file "$what: the stream's payloads = the json file's" "$REF" got.ndjson
   ((batch >= 0)) || batch=1000000000
   nats_check_ids "$what" got.ids ref.man "$batch"
+}
+
+# full_stream_once WHAT STREAM: the stream (read into got.ndjson, got.ids) holds no message id twice.
+full_stream_once() {
+  consume --url "$URL" --stream "$2" --out got.ndjson --ids got.ids
+  if [[ $CRC != 0 ]]; then fail "$1: nats_consume of $2 failed (exit $CRC)"; return; fi
+  local doubled
+  doubled=$(awk '{ print $2 }' got.ids | sort | uniq -d | head -n 3)
+  if [[ -z $doubled ]]; then pass "$1: every message id once ($(wc -l <got.ids) messages)"; else
+    fail "$1: message ids stored more than once: $doubled"
+  fi
 }
 
 # nats_doc FILE URL SUBJECT STREAM [JSON MEMBERS]: the replay's pipeline (lines -> parse, format
@@ -182,10 +193,10 @@ consume --url "$URL" --update FULL --max-bytes $((REF_BYTES * 4))
 rf full2.out full2.err replay -q corpus --out "$URL/full.app" --checkpoint full.ckpt --resume
 expect_rc "full stream: --resume with room" 0 "$RC"
 [[ $RC == 0 ]] || show_err full2.err
-stream_equals "full stream, resumed" "$URL" FULL
-# Apart from the order: each record once (sorted lines equal). With discard new, a message after
-# the refused one that is smaller may still fit and be stored before the resume stores the
-# refused one: then only the order check above fails.
+# Each record once, but not always in order: with discard new, a message after the refused one
+# that is smaller may still fit and be stored before the resume stores the refused one (the
+# README says so). So: every message id once, and the sorted lines equal the reference's.
+full_stream_once "full stream, resumed" FULL
 if [[ -f got.ndjson ]] && cmp -s <(sort got.ndjson) <(sort "$REF"); then
   pass "full stream, resumed: each record once (the sorted lines equal the reference's)"
 else
@@ -205,7 +216,7 @@ consume --url "$URL" --update FULL0 --max-bytes $((REF_BYTES * 40))
 rf full0b.out full0b.err replay -q --config full0.json corpus --checkpoint full0.ckpt --resume
 expect_rc "full stream, batch_bytes 0: --resume with room" 0 "$RC"
 [[ $RC == 0 ]] || show_err full0b.err
-stream_equals "full stream, batch_bytes 0, resumed" "$URL" FULL0 0
+full_stream_once "full stream, batch_bytes 0, resumed" FULL0
 if [[ -f got.ndjson ]] && cmp -s <(sort got.ndjson) <(sort "$REF"); then
   pass "full stream, batch_bytes 0, resumed: each record once (the sorted lines equal the reference's)"
 else
