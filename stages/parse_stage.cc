@@ -231,6 +231,20 @@ Detection Choose(std::size_t n, TryFormat try_format) {
   return d;
 }
 
+// Whether `format` surely fails on `line`, told from its first bytes, so that detection passes
+// over the line without running the parser (which would check the whole line's UTF-8 and start
+// a JSON reader first): a JSON or Docker line is an object, so its first byte after JSON's blanks
+// is '{'. A first byte past ASCII (a byte order mark, ...) is left to the parser.
+bool SurelyFails(LogFormat format, std::string_view line) {
+  if (format != LogFormat::kJson && format != LogFormat::kDocker) return false;
+  std::size_t i = 0;
+  while (i < line.size() &&
+         (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) {
+    ++i;
+  }
+  return i < line.size() && static_cast<unsigned char>(line[i]) < 0x80 && line[i] != '{';
+}
+
 // Whether a line that parsed in `format` counts for it in detection. logfmt takes any words
 // (a word without '=' is a flag), so a line counts as logfmt only when its first word and at
 // least half of them are key=value pairs: prose is not logfmt.
@@ -332,7 +346,8 @@ Detection ParseStage::Detect(std::span<const std::string_view> lines) const {
       for (const std::string_view line : lines) {
         record.fields.clear();
         record.error = {};
-        if (parse(line, record, scratch.arena) && Counts(format, record)) {
+        if (!SurelyFails(format, line) && parse(line, record, scratch.arena) &&
+            Counts(format, record)) {
           ++parsed;
         } else if (++failed > may_fail) {
           break;
@@ -385,7 +400,8 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
           flow::Record& record = batch.records[i];
           trial.fields.clear();
           trial.error = {};
-          if (parse(record.raw, trial, batch.arena) && Counts(format, trial)) {
+          if (!SurelyFails(format, record.raw) && parse(record.raw, trial, batch.arena) &&
+              Counts(format, trial)) {
             record.fields.assign(trial.fields.begin(), trial.fields.end());
             ++parsed;
           } else {

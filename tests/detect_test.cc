@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "stages/parse_docker.h"
+#include "stages/parse_json.h"
 #include "stages/parse_stage.h"
 
 namespace ringflow::stages {
@@ -132,6 +134,32 @@ TEST(DetectTest, EveryFormatsLinesParseUnderItsOwnParserOnly) {
       EXPECT_EQ(parsed, 0u) << name << " lines parse as " << other_name;
     }
   }
+}
+
+TEST(DetectTest, JsonAndDockerLinesBeginWithABraceAfterBlanks) {
+  // Detection passes over a line for json and docker without parsing it when its first byte
+  // after JSON's blanks is ASCII and not '{': both parsers must fail on every such line, here
+  // each ASCII byte before valid objects of both layouts, after each blank.
+  const std::vector<std::string> objects = {
+      R"({"a":1})", R"({"log":"x\n","stream":"stdout","time":"2026-12-05T21:27:01.123456789Z"})",
+      "{}", R"({ "a" : [1, {"b": 2}] })"};
+  for (int c = 1; c < 0x80; ++c) {
+    if (c == '{' || c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    for (const std::string& object : objects) {
+      for (const std::string_view blank : {"", " ", "\t", "\r", "\n", " \t"}) {
+        for (const std::string& line : {std::string(blank) + static_cast<char>(c) + object,
+                                        std::string(blank) + static_cast<char>(c)}) {
+          flow::RecordBatch batch;
+          flow::Record out;
+          EXPECT_FALSE(ParseJsonLine(line, out, batch.arena)) << line;
+          EXPECT_FALSE(ParseDockerLine(line, out, batch.arena, TimeContext::Now())) << line;
+        }
+      }
+    }
+  }
+  // What the skip relies on also decides detection: such lines are never json or docker.
+  EXPECT_EQ(Detect({R"(x{"a":1})", R"(x{"a":2})"}), "raw");
+  EXPECT_EQ(Detect({R"( {"a":1})", R"({"a":2})"}), "json");
 }
 
 TEST(DetectTest, MixedOrUnknownFilesAreRaw) {
