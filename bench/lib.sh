@@ -44,6 +44,17 @@ time_command() {
   T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
 }
 
+# start_timing: sets START_DATE (now) and START_LOAD (the load averages) for the results, and
+# warns when the load is above half the CPUs: other work will add noise.
+start_timing() {
+  # shellcheck disable=SC2034  # START_*: results for the caller
+  START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
+  START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+  if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
+  fi
+}
+
 # shuffle_indexes N: sets SHUFFLED to 0..N-1 in a random order (Fisher-Yates), so that commands
 # run interleaved in a new order each round.
 shuffle_indexes() {

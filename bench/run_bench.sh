@@ -297,11 +297,7 @@ bench_corpus() {
   fi
 }
 
-START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
-fi
+start_timing
 ((DO_SMALL)) && bench_corpus small "$SMALL_DIR"
 ((DO_LARGE)) && bench_corpus large "$LARGE_DIR"
 

@@ -261,11 +261,7 @@ for ((k = 3; k < ${#LABELS[@]}; k++)); do
 done
 
 # ---- timing ---------------------------------------------------------------------------------
-START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
-fi
+start_timing
 RANDOM=4242
 N=${#LABELS[@]}
 note "$RUNS interleaved rounds of $N commands"

@@ -206,11 +206,7 @@ BARE_MSGS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["me
 note "ok: the bare publisher's stream holds its $BARE_MSGS messages"
 
 # ---- timing -------------------------------------------------------------------------------------
-START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
-fi
+start_timing
 RANDOM=1818
 N=${#LABELS[@]}
 note "$RUNS interleaved rounds of $N commands"

@@ -464,11 +464,7 @@ bench_corpus() {
   run_suite "$corpus"
 }
 
-START_DATE=$(date '+%Y-%m-%d %H:%M:%S %z')
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  note "warning: load average is $START_LOAD on $(nproc) CPUs: other work will add noise"
-fi
+start_timing
 ((DO_SMALL)) && bench_corpus small "$FB_SMALL"
 if ((DO_LARGE)); then
   bench_corpus large "$FB_LARGE"
