@@ -42,12 +42,21 @@ struct FileHead {
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < records.size() && lines < kLines; ++i) {
       const Record& r = records[i];
-      if (!r.ok() || r.raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      if (!r.ok() || IsBlank(r.raw)) continue;
       bytes += r.raw.size();
       if (bytes > kMaxBytes) return;
       ++lines;
       visit(i);
     }
+  }
+
+  // Whether `line` holds only blanks (spaces, tabs, carriage returns), or nothing. (A loop, not
+  // find_first_not_of, which calls memchr once per character it looks at.)
+  static bool IsBlank(std::string_view line) {
+    for (const char c : line) {
+      if (c != ' ' && c != '\t' && c != '\r') return false;
+    }
+    return true;
   }
 
   std::string text;                     // the lines, back to back
