@@ -722,6 +722,13 @@ class NatsSink final : public flow::SinkStage {
   // server's address is tried with a plain TCP connect for the socket's reason. A server that
   // accepts TCP failed in the NATS handshake (not NATS, TLS, ...): libnats' reason then.
   std::string ConnectReason(natsStatus s, const std::string& reason) const {
+    // A TLS server that verifies clients closes the connection of one without a certificate
+    // after the handshake, before the first PONG.
+    if (options_.tls_cert.empty() && reason.starts_with("expected 'PONG', got ''") &&
+        (!options_.tls_ca.empty() || options_.url.starts_with("tls://"))) {
+      return "the server closed the connection after the TLS handshake (" + reason +
+             "): does it verify clients? then give tls_cert and tls_key";
+    }
     if (s != NATS_NO_SERVER) return reason;
     std::vector<std::string> reasons;
     for (const std::string& server : options_.servers) {

@@ -6,7 +6,8 @@
 # per file, as the reference's manifest counts the records. Cases: the replay shorthand
 # (--out nats://HOST:PORT/SUBJECT), batch_bytes 0 and small through a pipeline document,
 # `ringflow run` with the sink, no server at start (one line, exit 1), user/password and token
-# auth (and wrong ones), a full stream (max_bytes, discard new: an error, then --resume once
+# auth (and wrong ones), TLS with a client certificate (and without it, and with a CA that did
+# not sign the server), a full stream (max_bytes, discard new: an error, then --resume once
 # there is room: each record once, though not always in order; also with one record per message).
 # Arguments: ringflow binary, gen_corpus.py, nats_consume binary.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -178,6 +179,65 @@ else
 fi
 nats_kill up
 nats_kill tok
+
+check "5c. TLS: tls_ca verifies the server, tls_cert+tls_key are the client's (--tlsverify); a missing client certificate and a CA that did not sign the server are clear errors"
+# cert NAME CA SUBJECT [EXT]: an EC key NAME.key and certificate NAME.pem signed by CA (CA "-":
+# self-signed, a CA).
+cert() {
+  local name=$1 ca=$2 subject=$3 ext=${4:-}
+  if [[ $ca == - ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -keyout "$name.key" -out "$name.pem" -subj "$subject" 2>/dev/null
+  else
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$name.key" -out "$name.csr" -subj "$subject" 2>/dev/null
+    openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial -days 2 \
+      ${ext:+-extfile "$ext"} -out "$name.pem" 2>/dev/null
+  fi
+}
+command -v openssl >/dev/null || { echo "FAIL: required tool not found: openssl" >&2; exit 1; }
+printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
+cert ca - "/CN=ringflow test CA"
+cert other - "/CN=another CA"
+cert server ca "/CN=127.0.0.1" server.ext
+cert client ca "/CN=ringflow client"
+nats_start tls --tls --tlscert "$E2E_TMP/server.pem" --tlskey "$E2E_TMP/server.key" \
+  --tlscacert "$E2E_TMP/ca.pem" --tlsverify
+SURL="tls://127.0.0.1:${NATS_PORT[tls]}"
+TLS_ARGS=(--tls-ca ca.pem --tls-cert client.pem --tls-key client.key)
+nats_ready "$SURL" "${TLS_ARGS[@]}"
+consume --url "$SURL" "${TLS_ARGS[@]}" --create TLS --subjects 'tls.>'
+nats_doc tls.json "$SURL" tls.app TLS \
+  "\"tls_ca\": \"$E2E_TMP/ca.pem\", \"tls_cert\": \"$E2E_TMP/client.pem\", \"tls_key\": \"$E2E_TMP/client.key\""
+rf tls.out tls.err replay -q --config tls.json corpus
+expect_rc "TLS with a client certificate" 0 "$RC"
+[[ $RC == 0 ]] || show_err tls.err
+stream_equals "TLS" "$SURL" TLS -1 "${TLS_ARGS[@]}"
+nats_doc tlsnocert.json "$SURL" tls.app TLS "\"tls_ca\": \"$E2E_TMP/ca.pem\""
+rf tlsnocert.out tlsnocert.err replay -q --config tlsnocert.json corpus
+expect_rc "TLS without the client certificate the server asks for" 1 "$RC"
+if [[ $(wc -l <tlsnocert.err) == 1 ]] && grep -qF "$SURL" tlsnocert.err && grep -qF tls_cert tlsnocert.err; then
+  pass "TLS without a client certificate: one line naming the URL: $(cat tlsnocert.err)"
+else
+  fail "TLS without a client certificate: not one line naming $SURL and tls_cert:"
+  show_err tlsnocert.err
+fi
+nats_doc tlsother.json "$SURL" tls.app TLS \
+  "\"tls_ca\": \"$E2E_TMP/other.pem\", \"tls_cert\": \"$E2E_TMP/client.pem\", \"tls_key\": \"$E2E_TMP/client.key\""
+rf tlsother.out tlsother.err replay -q --config tlsother.json corpus
+expect_rc "TLS with a CA that did not sign the server's certificate" 1 "$RC"
+if [[ $(wc -l <tlsother.err) == 1 ]] && grep -qiE 'certificate|verif|tls|ssl|handshake' tlsother.err; then
+  pass "TLS, the server not verified: one line saying so: $(cat tlsother.err)"
+else
+  fail "TLS, the server not verified: not one line about the certificate:"
+  show_err tlsother.err
+fi
+consume --url "$SURL" "${TLS_ARGS[@]}" --info TLS >tls.info
+if [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' tls.info) == \
+      $(wc -l <got.ids) ]]; then pass "the failed TLS runs added nothing to TLS"; else
+  fail "the failed TLS runs changed TLS: $(cat tls.info)"
+fi
+nats_kill tls
 
 # --- 6. a full stream ------------------------------------------------------------------------------
 check "6. stream FULL (max_bytes a third of the output, discard new): an error, then --resume with room"

@@ -38,6 +38,8 @@ Modes:
 Stream options: --storage file|memory (default file), --replicas N (default 1), --max-bytes N,
   --max-msgs N, --discard old|new (default old), --duplicate-window SECS (default 120)
 Auth: --user U --password P, --token T, --creds FILE
+TLS: --tls-ca FILE (CA certificates to verify the server), --tls-cert FILE --tls-key FILE (the
+  client's certificate and key), for a tls:// URL
 --url: one URL or several separated by commas (default nats://127.0.0.1:4222).
 --wait SECS: retry the connection and the first JetStream request until they succeed or SECS
   pass (default 0: one attempt), for a server or cluster that is still starting.
@@ -46,6 +48,7 @@ Auth: --user U --password P, --token T, --creds FILE
 struct Options {
   std::string url = "nats://127.0.0.1:4222";
   std::string user, password, token, creds;
+  std::string tls_ca, tls_cert, tls_key;
   double wait = 0;
   std::string mode;  // stream, create, update, purge, delete, info, ping
   std::string name;
@@ -138,6 +141,12 @@ Options ParseArgs(int argc, char** argv) {
       o.token = v;
     else if (arg == "--creds")
       o.creds = v;
+    else if (arg == "--tls-ca")
+      o.tls_ca = v;
+    else if (arg == "--tls-cert")
+      o.tls_cert = v;
+    else if (arg == "--tls-key")
+      o.tls_key = v;
     else if (arg == "--wait")
       o.wait = ParseSeconds(arg, v);
     else if (arg == "--stream")
@@ -203,6 +212,12 @@ class Client {
     if (s == NATS_OK && !o.token.empty()) s = natsOptions_SetToken(opts_, o.token.c_str());
     if (s == NATS_OK && !o.creds.empty())
       s = natsOptions_SetUserCredentialsFromFiles(opts_, o.creds.c_str(), nullptr);
+    if (s == NATS_OK && (!o.tls_ca.empty() || !o.tls_cert.empty()))
+      s = natsOptions_SetSecure(opts_, true);
+    if (s == NATS_OK && !o.tls_ca.empty())
+      s = natsOptions_LoadCATrustedCertificates(opts_, o.tls_ca.c_str());
+    if (s == NATS_OK && !o.tls_cert.empty())
+      s = natsOptions_LoadCertificatesChain(opts_, o.tls_cert.c_str(), o.tls_key.c_str());
     // A reader that loses its server mid-stream fails rather than waits: the tests read a
     // finished stream.
     if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts_, false);
