@@ -5,8 +5,8 @@
 # and every message's Nats-Msg-Id must be <file key>-<first record index>-<count>, contiguous
 # per file, as the reference's manifest counts the records. Cases: the replay shorthand
 # (--out nats://HOST:PORT/SUBJECT), batch_bytes 0 and small through a pipeline document,
-# `ringflow run` with the sink, no server at start (one line, exit 1), user/password and token
-# auth (and wrong ones), TLS with a client certificate (and without it, and with a CA that did
+# `ringflow run` with the sink, no server at start (one line, exit 1), user/password, token and
+# nkey auth (and wrong ones), TLS with a client certificate (and without it, and with a CA that did
 # not sign the server), a full stream (max_bytes, discard new: an error, then --resume once
 # there is room: each record once, though not always in order; also with one record per message).
 # Arguments: ringflow binary, gen_corpus.py, nats_consume binary.
@@ -179,6 +179,56 @@ else
 fi
 nats_kill up
 nats_kill tok
+
+check "5b2. nkey: the user's public NKey and its seed file authenticate; another seed is refused"
+# nkey_pair PREFIX: PREFIX.pub (the user's public NKey) and PREFIX.seed (its seed), made the way
+# the nkeys library encodes them (base32 of prefix bytes, the key and a CRC-16/XMODEM), the
+# Ed25519 public key derived by openssl from a random seed.
+nkey_pair() {
+  python3 - "$1" <<'PY'
+import base64, os, subprocess, sys
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+def encode(raw):
+    return base64.b32encode(raw + crc16(raw).to_bytes(2, "little")).decode().rstrip("=")
+seed = os.urandom(32)
+der = bytes.fromhex("302e020100300506032b657004220420") + seed  # PKCS#8 Ed25519 private key
+pub = subprocess.run(["openssl", "pkey", "-inform", "DER", "-pubout", "-outform", "DER"],
+                     input=der, capture_output=True, check=True).stdout[-32:]
+user = 20 << 3  # the nkeys prefix of a user; a seed's first byte is 18 << 3
+open(sys.argv[1] + ".pub", "w").write(encode(bytes([user]) + pub))
+open(sys.argv[1] + ".seed", "w").write(encode(bytes([(18 << 3) | (user >> 5), (user & 31) << 3]) + seed) + "\n")
+PY
+}
+command -v openssl >/dev/null || { echo "FAIL: required tool not found: openssl" >&2; exit 1; }
+nkey_pair nk
+nkey_pair nk2
+printf 'authorization {\n  users = [ { nkey: "%s" } ]\n}\n' "$(cat nk.pub)" >nkey.conf
+nats_start nk -c "$E2E_TMP/nkey.conf"
+KURL=$(nats_url nk)
+NK_ARGS=(--nkey "$(cat nk.pub)" --nkey-seed nk.seed)
+nats_ready "$KURL" "${NK_ARGS[@]}"
+consume --url "$KURL" "${NK_ARGS[@]}" --create NK --subjects 'nk.>'
+nats_doc nk.json "$KURL" nk.app NK "\"nkey\": \"$(cat nk.pub)\", \"nkey_seed\": \"$E2E_TMP/nk.seed\""
+rf nk.out nk.err replay -q --config nk.json corpus
+expect_rc "nkey" 0 "$RC"
+[[ $RC == 0 ]] || show_err nk.err
+stream_equals "nkey" "$KURL" NK -1 "${NK_ARGS[@]}"
+nats_doc nkbad.json "$KURL" nk.app NK "\"nkey\": \"$(cat nk2.pub)\", \"nkey_seed\": \"$E2E_TMP/nk2.seed\""
+rf nkbad.out nkbad.err replay -q --config nkbad.json corpus
+expect_rc "an NKey the server does not know" 1 "$RC"
+if [[ $(wc -l <nkbad.err) == 1 ]] && grep -qi 'authori[sz]ation' nkbad.err && grep -qF "$KURL" nkbad.err; then
+  pass "an NKey the server does not know: one line naming the URL and the authorization failure"
+else
+  fail "an NKey the server does not know: not one line naming $KURL and an authorization failure:"
+  show_err nkbad.err
+fi
+nats_kill nk
 
 check "5c. TLS: tls_ca verifies the server, tls_cert+tls_key are the client's (--tlsverify); a missing client certificate and a CA that did not sign the server are clear errors"
 # cert NAME CA SUBJECT [EXT]: an EC key NAME.key and certificate NAME.pem signed by CA (CA "-":

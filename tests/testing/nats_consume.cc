@@ -37,7 +37,7 @@ Modes:
 
 Stream options: --storage file|memory (default file), --replicas N (default 1), --max-bytes N,
   --max-msgs N, --discard old|new (default old), --duplicate-window SECS (default 120)
-Auth: --user U --password P, --token T, --creds FILE
+Auth: --user U --password P, --token T, --creds FILE, --nkey PUBLIC --nkey-seed FILE
 TLS: --tls-ca FILE (CA certificates to verify the server), --tls-cert FILE --tls-key FILE (the
   client's certificate and key), for a tls:// URL
 --url: one URL or several separated by commas (default nats://127.0.0.1:4222).
@@ -49,6 +49,7 @@ struct Options {
   std::string url = "nats://127.0.0.1:4222";
   std::string user, password, token, creds;
   std::string tls_ca, tls_cert, tls_key;
+  std::string nkey, nkey_seed;
   double wait = 0;
   std::string mode;  // stream, create, update, purge, delete, info, ping
   std::string name;
@@ -141,6 +142,10 @@ Options ParseArgs(int argc, char** argv) {
       o.token = v;
     else if (arg == "--creds")
       o.creds = v;
+    else if (arg == "--nkey")
+      o.nkey = v;
+    else if (arg == "--nkey-seed")
+      o.nkey_seed = v;
     else if (arg == "--tls-ca")
       o.tls_ca = v;
     else if (arg == "--tls-cert")
@@ -212,6 +217,8 @@ class Client {
     if (s == NATS_OK && !o.token.empty()) s = natsOptions_SetToken(opts_, o.token.c_str());
     if (s == NATS_OK && !o.creds.empty())
       s = natsOptions_SetUserCredentialsFromFiles(opts_, o.creds.c_str(), nullptr);
+    if (s == NATS_OK && !o.nkey.empty())
+      s = natsOptions_SetNKeyFromSeed(opts_, o.nkey.c_str(), o.nkey_seed.c_str());
     if (s == NATS_OK && (!o.tls_ca.empty() || !o.tls_cert.empty()))
       s = natsOptions_SetSecure(opts_, true);
     if (s == NATS_OK && !o.tls_ca.empty())
