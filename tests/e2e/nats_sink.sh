@@ -24,6 +24,27 @@ REF_BYTES=$(stat -c %s "$REF")
 log "reference: $REF_LINES records, $REF_BYTES bytes"
 
 show_err() { sed 's/^/      stderr: /' "$1" | head -n "${2:-8}"; }
+# refused WHAT ERR URL REGEX: a run that failed said why in one line (ERR, its stderr), naming
+# URL and matching REGEX (case-insensitive).
+refused() {
+  if [[ $(wc -l <"$2") == 1 ]] && grep -qF "$3" "$2" && grep -qiE "$4" "$2"; then
+    pass "$1: one line naming the URL and the reason: $(cat "$2")"
+  else
+    fail "$1: not one line naming $3 and matching /$4/:"
+    show_err "$2"
+  fi
+}
+# unchanged WHAT URL STREAM [AUTH...]: STREAM holds the messages stream_equals last read (got.ids):
+# the failed runs since added nothing.
+unchanged() {
+  local what=$1 url=$2 stream=$3
+  shift 3
+  consume --url "$url" "$@" --info "$stream" >"$stream.info"
+  if [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' "$stream.info") == \
+        $(wc -l <got.ids) ]]; then pass "$what added nothing to $stream"; else
+    fail "$what changed $stream: $(cat "$stream.info")"
+  fi
+}
 # stream_equals WHAT URL STREAM [BATCH_BYTES [AUTH...]]: the stream's payloads equal the reference
 # (cmp) and its message ids are right; BATCH_BYTES: the sink's, for the payload size check (-1 or
 # absent: not known, sizes not checked); AUTH: nats_consume's --user/--password/--token.
@@ -142,20 +163,11 @@ stream_equals "user/password" "$UURL" UP -1 --user rf --password "s3cret pass"
 nats_doc upbad.json "$UURL" up.app UP '"user": "rf", "password": "wrong"'
 rf upbad.out upbad.err replay -q --config upbad.json corpus
 expect_rc "wrong password" 1 "$RC"
-if grep -qi 'authori[sz]ation' upbad.err && grep -qF "$UURL" upbad.err; then
-  pass "wrong password: stderr names the URL and the authorization failure: $(head -n 1 upbad.err)"
-else
-  fail "wrong password: stderr does not name the URL and an authorization failure:"
-  show_err upbad.err
-fi
+refused "wrong password" upbad.err "$UURL" 'authori[sz]ation'
 nats_doc upnone.json "$UURL" up.app UP
 rf upnone.out upnone.err replay -q --config upnone.json corpus
 expect_rc "no credentials for a server that needs them" 1 "$RC"
-consume --url "$UURL" --user rf --password "s3cret pass" --info UP >up.info
-if [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' up.info) == \
-      $(wc -l <got.ids) ]]; then pass "failed runs added nothing to UP"; else
-  fail "failed runs changed UP: $(cat up.info)"
-fi
+unchanged "the failed runs" "$UURL" UP --user rf --password "s3cret pass"
 
 check "5b. token: the right one publishes, a wrong one is a clear error"
 printf 'authorization {\n  token: "t0k-en"\n}\n' >token.conf
@@ -171,12 +183,7 @@ stream_equals "token" "$TURL" TK -1 --token t0k-en
 nats_doc tkbad.json "$TURL" tk.app TK '"token": "nope"'
 rf tkbad.out tkbad.err replay -q --config tkbad.json corpus
 expect_rc "wrong token" 1 "$RC"
-if grep -qi 'authori[sz]ation' tkbad.err && grep -qF "$TURL" tkbad.err; then
-  pass "wrong token: stderr names the URL and the authorization failure: $(head -n 1 tkbad.err)"
-else
-  fail "wrong token: stderr does not name the URL and an authorization failure:"
-  show_err tkbad.err
-fi
+refused "wrong token" tkbad.err "$TURL" 'authori[sz]ation'
 nats_kill up
 nats_kill tok
 
@@ -222,12 +229,8 @@ stream_equals "nkey" "$KURL" NK -1 "${NK_ARGS[@]}"
 nats_doc nkbad.json "$KURL" nk.app NK "\"nkey\": \"$(cat nk2.pub)\", \"nkey_seed\": \"$E2E_TMP/nk2.seed\""
 rf nkbad.out nkbad.err replay -q --config nkbad.json corpus
 expect_rc "an NKey the server does not know" 1 "$RC"
-if [[ $(wc -l <nkbad.err) == 1 ]] && grep -qi 'authori[sz]ation' nkbad.err && grep -qF "$KURL" nkbad.err; then
-  pass "an NKey the server does not know: one line naming the URL and the authorization failure"
-else
-  fail "an NKey the server does not know: not one line naming $KURL and an authorization failure:"
-  show_err nkbad.err
-fi
+refused "an NKey the server does not know" nkbad.err "$KURL" 'authori[sz]ation'
+unchanged "the failed nkey run" "$KURL" NK "${NK_ARGS[@]}"
 nats_kill nk
 
 check "5c. TLS: tls_ca verifies the server, tls_cert+tls_key are the client's (--tlsverify); a missing client certificate and a CA that did not sign the server are clear errors"
@@ -266,27 +269,13 @@ stream_equals "TLS" "$SURL" TLS -1 "${TLS_ARGS[@]}"
 nats_doc tlsnocert.json "$SURL" tls.app TLS "\"tls_ca\": \"$E2E_TMP/ca.pem\""
 rf tlsnocert.out tlsnocert.err replay -q --config tlsnocert.json corpus
 expect_rc "TLS without the client certificate the server asks for" 1 "$RC"
-if [[ $(wc -l <tlsnocert.err) == 1 ]] && grep -qF "$SURL" tlsnocert.err && grep -qF tls_cert tlsnocert.err; then
-  pass "TLS without a client certificate: one line naming the URL: $(cat tlsnocert.err)"
-else
-  fail "TLS without a client certificate: not one line naming $SURL and tls_cert:"
-  show_err tlsnocert.err
-fi
+refused "TLS without a client certificate" tlsnocert.err "$SURL" 'tls_cert'
 nats_doc tlsother.json "$SURL" tls.app TLS \
   "\"tls_ca\": \"$E2E_TMP/other.pem\", \"tls_cert\": \"$E2E_TMP/client.pem\", \"tls_key\": \"$E2E_TMP/client.key\""
 rf tlsother.out tlsother.err replay -q --config tlsother.json corpus
 expect_rc "TLS with a CA that did not sign the server's certificate" 1 "$RC"
-if [[ $(wc -l <tlsother.err) == 1 ]] && grep -qiE 'certificate|verif|tls|ssl|handshake' tlsother.err; then
-  pass "TLS, the server not verified: one line saying so: $(cat tlsother.err)"
-else
-  fail "TLS, the server not verified: not one line about the certificate:"
-  show_err tlsother.err
-fi
-consume --url "$SURL" "${TLS_ARGS[@]}" --info TLS >tls.info
-if [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' tls.info) == \
-      $(wc -l <got.ids) ]]; then pass "the failed TLS runs added nothing to TLS"; else
-  fail "the failed TLS runs changed TLS: $(cat tls.info)"
-fi
+refused "TLS, the server not verified" tlsother.err "$SURL" 'certificate|verif|tls|ssl|handshake'
+unchanged "the failed TLS runs" "$SURL" TLS "${TLS_ARGS[@]}"
 nats_kill tls
 
 # --- 6. a full stream ------------------------------------------------------------------------------
