@@ -4,12 +4,94 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "framework/core/xxh3.h"
 
 namespace ringflow::flow {
+namespace {
+
+// A compressed file being decoded: by the I/O thread, or by one decoder thread at a time.
+struct Decoding {
+  uint64_t file_id = 0;
+  codec::Decoder decoder;
+  Xxh3 stored;                              // of the stored bytes
+  std::shared_ptr<const std::string> head;  // for the file's first message, then null
+  std::string path;                         // for the file's first message
+  std::optional<Error> error;               // damage met: the rest of the file is dropped
+};
+
+// Feeds `input` (a stored chunk, or nothing to drain) to the file's decoder and hands each piece
+// of content to put(Chunk&&), in a buffer from acquire(); unused() is called for a buffer that
+// got no content.
+template <typename Acquire, typename Put, typename Unused>
+void DecodeInto(Decoding& d, std::span<const std::byte> input, const std::atomic<bool>* stop,
+                Acquire&& acquire, Put&& put, Unused&& unused) {
+  d.stored.Update(input.data(), input.size());
+  for (;;) {
+    if (d.error) return;
+    // A stop ends a long decode (a bomb with no limit) as the reader ends its reads.
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      d.error = Error(ErrorCode::kCancelled, "interrupted");
+      return;
+    }
+    uring::Lease out = acquire();
+    Result<codec::DecodeStep> step = d.decoder.Decode(input, out.span());
+    if (!step.ok()) {
+      d.error = step.error();
+      unused();
+      continue;
+    }
+    input = input.subspan(step->consumed);
+    const bool full = step->produced == out.capacity();
+    if (step->produced > 0) {
+      Chunk c;
+      c.file_id = d.file_id;
+      c.offset = d.decoder.content_bytes() - step->produced;
+      c.length = static_cast<uint32_t>(step->produced);
+      c.lease = uring::Share(std::move(out));
+      c.compression = codec::CompressionName(d.decoder.compression());
+      c.stored_end = d.decoder.compressed_bytes();
+      if (d.head) c.path = d.path;  // the file's first message
+      c.stored_head = std::move(d.head);
+      put(std::move(c));
+    } else {
+      unused();
+    }
+    if (!full && input.empty()) return;
+  }
+}
+
+// The file's end, once drained (when `whole`): fills `end` with its compression, content size,
+// stored hash when `whole`, and leaves the damage, if any, in d.error.
+void FillEnd(Decoding& d, bool whole, Chunk& end) {
+  end.compression = codec::CompressionName(d.decoder.compression());
+  end.stored_end = d.decoder.compressed_bytes();
+  end.stored_head = std::move(d.head);
+  end.content_bytes = d.decoder.content_bytes();
+  if (!whole) return;
+  end.stored_xxh3 = d.stored.Digest();
+  if (!d.error) {
+    if (Status finished = d.decoder.Finish(); !finished.ok()) d.error = finished.error();
+  }
+}
+
+// An end message's error names the file.
+void NameError(Chunk& c) {
+  if (c.error && c.error->path().empty() && !c.path.empty()) {
+    c.error = Error(*std::move(c.error)).WithPath(c.path);
+  }
+}
+
+}  // namespace
 
 // Remembers the path of every file the reader takes, so that the file's first and end messages
 // can carry it. Runs on the I/O thread, like the handler that hands the path on.
@@ -27,11 +109,374 @@ class FileSourceNode::PathRecorder final : public uring::FileSource {
   FileSourceNode* node_;
 };
 
+// Decoder threads (SourceOptions::decode_threads) and the emission queue that keeps the node's
+// messages in the order the I/O thread would have emitted them.
+//
+// The queue holds entries in delivery order: runs of the I/O thread's own messages (stored
+// chunks, ends of plain or refused files) and one entry per compressed file, which its decoder
+// fills. Ordered reading (ReaderOptions::ordered) emits only the front entry's messages and pops
+// an entry once it is complete and empty; unordered reading emits any entry's messages (each
+// file's stay in order: one producer per entry). Emitting takes the turn (`pumping_`): whoever
+// adds a message that can go takes the turn if it is free and emits until nothing can go; if the
+// turn is taken, its holder looks again under the lock before it lets go, so no message is left
+// behind and no thread waits for the turn.
+//
+// Memory: a compressed file's stored chunks wait in its entry (bounded by the stored pool), its
+// content waits in content buffers (bounded by that pool), and ordered reading gives the files
+// behind the front at most `behind_limit_` content buffers together, so the front file, the only
+// one that can be emitted, always gets one back in time (a pool of 2: one for the front). The
+// I/O thread waits when max_messages wait in the queue. Neither wait can hold up the front:
+// ordered, every file before the one being read was delivered whole, and unordered, every queued
+// message can go.
+class FileSourceNode::Decoders {
+ public:
+  // A place in the emission order.
+  struct Entry {
+    bool compressed = false;  // else a run of the I/O thread's messages
+    std::deque<Chunk> out;    // to emit, in order
+    bool done = false;        // nothing more will be added to `out`
+    // Ordered: content buffers this entry holds (queued, or being decoded into) while behind the
+    // front; given back all at once when it reaches the front.
+    uint32_t reserved = 0;
+    // Compressed: what the I/O thread handed on and a decoder has not taken yet, and whether the
+    // entry is queued for, or held by, a decoder.
+    struct Input {
+      uring::Lease lease;  // a stored chunk ...
+      uint32_t length = 0;
+      std::optional<Chunk> end;  // ... or the file's end (as the I/O thread knows it)
+      bool whole = false;        // with end: the file was read to its end without error
+    };
+    std::deque<Input> input;
+    bool scheduled = false;
+    std::optional<Decoding> decoding;  // only a decoder that holds the entry touches it
+  };
+
+  Decoders(FileSourceNode* node, Node::gateway_type* gateway, uring::BufferPool* content)
+      : node_(node),
+        gateway_(gateway),
+        content_(content),
+        ordered_(node->options_.reader.ordered),
+        max_queued_(node->options_.max_messages),
+        behind_limit_(std::max(1u, content->count() / 2)) {
+    for (uint32_t i = 0; i < node->options_.decode_threads; ++i) {
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "ringflow-dec");
+        Work();
+      });
+    }
+  }
+  // REQUIRES: Finish was called.
+  ~Decoders() = default;
+
+  // The I/O thread's calls.
+
+  // A message of the I/O thread, after those it put before.
+  void PutIo(Chunk&& c) {
+    std::unique_lock lock(mu_);
+    WaitForRoom(lock);
+    if (io_ == nullptr) {
+      entries_.push_back(std::make_unique<Entry>());
+      io_ = entries_.back().get();
+    }
+    io_->out.push_back(std::move(c));
+    ++queued_;
+    Pump(lock, /*send=*/false);
+  }
+
+  // A compressed file's place in the order, after everything put before.
+  Entry* Open(Decoding&& d) {
+    std::unique_lock lock(mu_);
+    WaitForRoom(lock);
+    if (ordered_ && io_ != nullptr) {
+      io_->done = true;  // the next I/O message comes after this file
+      io_ = nullptr;
+      Tidy();
+    }
+    entries_.push_back(std::make_unique<Entry>());
+    Entry* e = entries_.back().get();
+    e->compressed = true;
+    e->decoding.emplace(std::move(d));
+    ++compressed_;
+    Pump(lock, /*send=*/false);
+    return e;
+  }
+
+  // A stored chunk of the file (its buffer stays leased until a decoder has used it).
+  void Feed(Entry* e, uring::Lease&& lease, uint32_t length) {
+    Entry::Input in;
+    in.lease = std::move(lease);
+    in.length = length;
+    Schedule(e, std::move(in));
+  }
+
+  // The file's end: `end` carries what the I/O thread knows; the decoder completes it. The entry
+  // must not be used after this.
+  void End(Entry* e, Chunk&& end, bool whole) {
+    Entry::Input in;
+    in.end.emplace(std::move(end));
+    in.whole = whole;
+    Schedule(e, std::move(in));
+  }
+
+  // The reader is about to wait: the packet being filled goes into the graph (unless the turn is
+  // taken: its holder sends the packet when it lets go).
+  void Idle() {
+    std::unique_lock lock(mu_);
+    if (pumping_) return;
+    SendPacketLocked(lock);
+    Pump(lock, /*send=*/false);
+  }
+
+  // After the reader's last file: waits for the decoders, emits what is left and sends the
+  // packet.
+  void Finish() {
+    {
+      std::unique_lock lock(mu_);
+      if (io_ != nullptr) {
+        io_->done = true;
+        io_ = nullptr;
+        Tidy();
+      }
+      closing_ = true;
+      work_cv_.notify_all();
+    }
+    for (std::thread& t : threads_) t.join();
+    std::unique_lock lock(mu_);
+    Pump(lock, /*send=*/true);
+    SendPacketLocked(lock);
+  }
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  // I/O thread: queues `in` for the entry's decoder.
+  void Schedule(Entry* e, Entry::Input&& in) {
+    std::lock_guard lock(mu_);
+    e->input.push_back(std::move(in));
+    if (!e->scheduled) {
+      e->scheduled = true;
+      runnable_.push_back(e);
+      if (idle_workers_ > 0) work_cv_.notify_one();
+    }
+  }
+
+  // A decoder thread: takes the earliest scheduled entry and decodes its input until none is
+  // left. It never leaves an entry that has input, so (ordered) a file behind the front never
+  // keeps the front's input waiting for a decoder: the front was scheduled first.
+  void Work() {
+    Lock lock(mu_);
+    for (;;) {
+      while (runnable_.empty() && !closing_) {
+        ++idle_workers_;
+        work_cv_.wait(lock);
+        --idle_workers_;
+      }
+      if (runnable_.empty()) return;
+      Entry* e = runnable_.front();
+      runnable_.pop_front();
+      bool ended = false;
+      while (!ended && !e->input.empty()) {
+        std::deque<Entry::Input> batch;
+        batch.swap(e->input);
+        lock.unlock();
+        ended = Decode(*e, batch);
+        batch.clear();  // the stored buffers go back before the lock is taken again
+        lock.lock();
+      }
+      if (!ended) e->scheduled = false;  // an ended entry may be gone already
+    }
+  }
+
+  // Decodes `batch` (the entry is this thread's). True once the file's end was handled: the
+  // entry then belongs to the emission side only.
+  bool Decode(Entry& e, std::deque<Entry::Input>& batch) {
+    Decoding& d = *e.decoding;
+    const std::atomic<bool>* stop = node_->options_.reader.stop;
+    auto acquire = [&] { return AcquireFor(e); };
+    auto put = [&](Chunk&& c) { Push(e, std::move(c), false); };
+    auto unused = [&] { Unreserve(e); };
+    for (Entry::Input& in : batch) {
+      if (in.end) {
+        Chunk end = std::move(*in.end);
+        if (in.whole) DecodeInto(d, {}, stop, acquire, put, unused);
+        FillEnd(d, in.whole, end);
+        if (!end.error && d.error) end.error = std::move(d.error);
+        NameError(end);
+        e.decoding.reset();  // its state is freed now, not when the entry is emitted
+        Push(e, std::move(end), true);
+        return true;
+      }
+      DecodeInto(d, std::span<const std::byte>(in.lease.data(), in.length), stop, acquire, put,
+                 unused);
+      in.lease.Reset();
+    }
+    return false;
+  }
+
+  // A content buffer for `e`'s decoder; ordered, an entry behind the front first waits for its
+  // share (see the class comment).
+  uring::Lease AcquireFor(Entry& e) {
+    if (ordered_) {
+      Lock lock(mu_);
+      while (entries_.front().get() != &e && behind_reserved_ >= behind_limit_) {
+        ++waiters_;
+        cv_.wait(lock);
+        --waiters_;
+      }
+      if (entries_.front().get() != &e) {
+        ++behind_reserved_;
+        ++e.reserved;
+      }
+    }
+    if (std::optional<uring::Lease> lease = content_->TryAcquire()) return std::move(*lease);
+    // Every buffer is in the graph or queued; emitted ones come back as consumers let go (the
+    // turn's holder sends its packet before it lets go), and ordered, the front's share is never
+    // held behind it.
+    for (;;) {
+      if (std::optional<uring::Lease> lease = content_->Acquire(std::chrono::milliseconds(100))) {
+        return std::move(*lease);
+      }
+    }
+  }
+
+  // A buffer reserved for `e` went back unused.
+  void Unreserve(Entry& e) {
+    if (!ordered_) return;
+    std::lock_guard lock(mu_);
+    if (e.reserved == 0) return;  // reached the front meanwhile: nothing reserved any more
+    --e.reserved;
+    --behind_reserved_;
+    if (waiters_ > 0) cv_.notify_all();
+  }
+
+  // A decoder's message for its entry (the last one when `done`).
+  void Push(Entry& e, Chunk&& c, bool done) {
+    Lock lock(mu_);
+    e.out.push_back(std::move(c));
+    ++queued_;
+    if (done) e.done = true;
+    Pump(lock, /*send=*/true);
+  }
+
+  // Ordered: the front entry, if it has a message; unordered: the first entry that has one.
+  // REQUIRES: mu_ held.
+  Entry* Ready() const {
+    for (const auto& e : entries_) {
+      if (!e->out.empty()) return e.get();
+      if (ordered_) return nullptr;
+    }
+    return nullptr;
+  }
+
+  // Drops complete, emitted entries; ordered, an entry that reaches the front stops counting
+  // against the share of the files behind it. REQUIRES: mu_ held.
+  void Tidy() {
+    bool changed = false;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      Entry& e = **it;
+      if (e.done && e.out.empty()) {
+        if (e.compressed) --compressed_;
+        it = entries_.erase(it);
+        changed = true;
+        continue;
+      }
+      if (ordered_) break;
+      ++it;
+    }
+    if (ordered_ && changed && !entries_.empty()) {
+      Entry& front = *entries_.front();
+      behind_reserved_ -= front.reserved;
+      front.reserved = 0;
+    }
+    if (changed && waiters_ > 0) cv_.notify_all();
+  }
+
+  // Takes the turn if it is free and emits until nothing can go; the holder of the turn is the
+  // only thread in Emit and SendPacket, and since it looks for messages under the lock before it
+  // lets go of the turn, a message added while it emits is never left behind. `send`: send the
+  // packet before letting go (a decoder's content must not wait in it for the I/O thread); the
+  // I/O thread's own messages may wait for its Idle, as without decoders, and go out with it
+  // otherwise. REQUIRES: lock held.
+  void Pump(Lock& lock, bool send) {
+    while (!pumping_ && Ready() != nullptr) {
+      pumping_ = true;
+      bool content = false;
+      while (Entry* e = Ready()) {
+        Chunk c = std::move(e->out.front());
+        e->out.pop_front();
+        --queued_;
+        content |= e->compressed;
+        Tidy();
+        if (waiters_ > 0) cv_.notify_all();
+        lock.unlock();
+        node_->Emit(std::move(c), *gateway_);
+        lock.lock();
+      }
+      if (send || content) {
+        lock.unlock();
+        node_->SendPacket(*gateway_);
+        lock.lock();
+      }
+      pumping_ = false;
+    }
+  }
+
+  // Sends the packet being filled. REQUIRES: lock held, the turn free.
+  void SendPacketLocked(Lock& lock) {
+    pumping_ = true;
+    lock.unlock();
+    node_->SendPacket(*gateway_);
+    lock.lock();
+    pumping_ = false;
+  }
+
+  // I/O thread: waits while max_messages wait in the queue (ordered, compressed entries count:
+  // each holds a decoder). The queue drains without the I/O thread (see the class comment).
+  // REQUIRES: lock held.
+  void WaitForRoom(Lock& lock) {
+    bool sent = false;
+    while (queued_ + (ordered_ ? compressed_ : 0) >= max_queued_) {
+      if (!sent && !pumping_) {
+        SendPacketLocked(lock);  // its chunks may be what the queue waits for
+        sent = true;
+        continue;
+      }
+      ++waiters_;
+      cv_.wait(lock);
+      --waiters_;
+    }
+  }
+
+  FileSourceNode* const node_;
+  Node::gateway_type* const gateway_;
+  uring::BufferPool* const content_;
+  const bool ordered_;
+  const std::size_t max_queued_;
+  const uint32_t behind_limit_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // room in the queue, a front that moved, a share freed
+  std::condition_variable work_cv_;  // an entry scheduled, or closing
+  std::deque<std::unique_ptr<Entry>> entries_;  // guarded by mu_; the emission order
+  Entry* io_ = nullptr;                         // guarded by mu_; the I/O run being added to
+  std::deque<Entry*> runnable_;                 // guarded by mu_; entries with input and no decoder
+  std::size_t queued_ = 0;                      // guarded by mu_; messages in entries' `out`
+  std::size_t compressed_ = 0;                  // guarded by mu_; compressed entries
+  uint32_t behind_reserved_ = 0;      // guarded by mu_; content buffers held behind the front
+  uint32_t waiters_ = 0;              // guarded by mu_; threads waiting on cv_
+  uint32_t idle_workers_ = 0;         // guarded by mu_; decoders waiting on work_cv_
+  bool pumping_ = false;              // guarded by mu_; the turn (see Pump)
+  bool closing_ = false;              // guarded by mu_
+  std::vector<std::thread> threads_;  // last: they use the members above
+};
+
 class FileSourceNode::Handler final : public uring::ReadHandler {
  public:
   // `content`: the pool compressed files are decoded into (null: every file passes as stored).
-  Handler(FileSourceNode* node, Node::gateway_type* gateway, uring::BufferPool* content)
-      : node_(node), gateway_(gateway), content_(content) {}
+  // `decoders`: the threads that decode them (null: this thread decodes, and emits directly).
+  Handler(FileSourceNode* node, Node::gateway_type* gateway, uring::BufferPool* content,
+          Decoders* decoders)
+      : node_(node), gateway_(gateway), content_(content), decoders_(decoders) {}
 
   // A file's last chunk (the reader saw the end right after it) waits here for the file's end,
   // and the two go as one message: a small file costs one message, not two. Only a last chunk
@@ -40,13 +485,17 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // buffer).
   void OnChunk(uring::FileChunk&& chunk) override {
     // A held chunk is another file's last (a compressed file never holds one): it goes first.
-    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+    if (held_) Put(std::move(*std::exchange(held_, std::nullopt)));
     if (content_ != nullptr) {
       if (chunk.offset == 0) Classify(chunk);
+      if (auto it = queued_.find(chunk.file_id); it != queued_.end()) {
+        node_->stats_.bytes += chunk.length;
+        decoders_->Feed(it->second, std::move(chunk.lease), chunk.length);
+        return;
+      }
       if (auto it = decoding_.find(chunk.file_id); it != decoding_.end()) {
         node_->stats_.bytes += chunk.length;
-        Decode(chunk.file_id, it->second,
-               std::span<const std::byte>(chunk.lease.data(), chunk.length));
+        Decode(it->second, std::span<const std::byte>(chunk.lease.data(), chunk.length));
         return;  // the stored chunk's buffer goes back to the pool here
       }
       if (refused_.count(chunk.file_id) != 0) {
@@ -60,12 +509,11 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     c.length = chunk.length;
     c.lease = uring::Share(std::move(chunk.lease));
     if (c.offset == 0) c.path = PathOf(c.file_id);  // the file's first message
-    ++node_->stats_.chunks;
     node_->stats_.bytes += c.length;
     if (chunk.last) {
       held_.emplace(std::move(c));
     } else {
-      node_->Emit(std::move(c), *gateway_);
+      Put(std::move(c));
     }
   }
 
@@ -77,17 +525,37 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     const uint64_t file_id = end.file_id;
     const Status& status = end.status;
     Chunk c;
+    if (auto it = queued_.find(file_id); it != queued_.end()) {
+      // Its decoder completes the end message: content drained, hash, damage.
+      if (held_) Put(std::move(*std::exchange(held_, std::nullopt)));
+      c.file_id = file_id;
+      c.end = true;
+      c.file_bytes = end.bytes;
+      if (!status.ok()) c.error = status.error();
+      if (end.shrank()) {
+        c.shrank = true;
+        c.size_at_open = end.size_at_open;
+      }
+      if (auto p = node_->paths_.find(file_id); p != node_->paths_.end()) {
+        c.path = std::move(p->second);
+        node_->paths_.erase(p);
+      }
+      ++node_->stats_.files;
+      decoders_->End(it->second, std::move(c), status.ok());
+      queued_.erase(it);
+      return;
+    }
     if (auto it = decoding_.find(file_id); it != decoding_.end()) {
       c.file_id = file_id;
       EndDecoding(it->second, status.ok(), c);
       decoding_.erase(it);
     }
     if (!c.compression.empty()) {
-      if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+      if (held_) Put(std::move(*std::exchange(held_, std::nullopt)));
     } else if (held_ && held_->file_id == file_id) {
       c = std::move(*std::exchange(held_, std::nullopt));
     } else if (held_) {
-      node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
+      Put(std::move(*std::exchange(held_, std::nullopt)));
     }
     c.file_id = file_id;
     c.end = true;
@@ -106,24 +574,29 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
       c.path = std::move(it->second);
       node_->paths_.erase(it);
     }
-    if (c.error && c.error->path().empty() && !c.path.empty()) {
-      c.error = Error(*std::move(c.error)).WithPath(c.path);
-    }
+    NameError(c);
     ++node_->stats_.files;
-    node_->Emit(std::move(c), *gateway_);
+    Put(std::move(c));
   }
 
   // The held chunk stays: it needs no buffer before its file's end (see OnChunk).
-  void Idle() override { node_->SendPacket(*gateway_); }
+  void Idle() override {
+    if (decoders_ != nullptr) {
+      decoders_->Idle();
+    } else {
+      node_->SendPacket(*gateway_);
+    }
+  }
 
  private:
-  // A compressed file being decoded.
-  struct Decoding {
-    codec::Decoder decoder;
-    Xxh3 stored;                              // of the stored bytes
-    std::shared_ptr<const std::string> head;  // for the file's first message, then null
-    std::optional<Error> error;               // damage met: the rest of the file is dropped
-  };
+  // A message of this thread's: into the graph, or (with decoders) into the emission order.
+  void Put(Chunk&& c) {
+    if (decoders_ != nullptr) {
+      decoders_->PutIo(std::move(c));
+    } else {
+      node_->Emit(std::move(c), *gateway_);
+    }
+  }
 
   // The path of a file being read ("" for one the recorder did not see).
   std::string PathOf(uint64_t file_id) const {
@@ -150,64 +623,34 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
       refused_.emplace(chunk.file_id, decoder.error());
       return;
     }
-    auto head = std::make_shared<std::string>(reinterpret_cast<const char*>(data.data()),
-                                              std::min(data.size(), kStoredHeadBytes));
-    decoding_.emplace(chunk.file_id,
-                      Decoding{std::move(decoder).value(), Xxh3(), std::move(head), std::nullopt});
+    Decoding d{chunk.file_id,
+               std::move(decoder).value(),
+               Xxh3(),
+               std::make_shared<std::string>(reinterpret_cast<const char*>(data.data()),
+                                             std::min(data.size(), kStoredHeadBytes)),
+               PathOf(chunk.file_id),
+               std::nullopt};
+    if (decoders_ != nullptr) {
+      queued_.emplace(chunk.file_id, decoders_->Open(std::move(d)));
+    } else {
+      decoding_.emplace(chunk.file_id, std::move(d));
+    }
     ++node_->stats_.compressed_files;
   }
 
-  // Feeds `input` (a stored chunk, or nothing to drain) to the file's decoder and emits the
-  // content in buffers of the content pool, waiting for one when all are in the graph.
-  void Decode(uint64_t file_id, Decoding& d, std::span<const std::byte> input) {
-    d.stored.Update(input.data(), input.size());
-    const std::atomic<bool>* stop = node_->options_.reader.stop;
-    for (;;) {
-      if (d.error) return;
-      // A stop ends a long decode (a bomb with no limit) as the reader ends its reads.
-      if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
-        d.error = Error(ErrorCode::kCancelled, "interrupted");
-        return;
-      }
-      uring::Lease out = AcquireContent();
-      Result<codec::DecodeStep> step = d.decoder.Decode(input, out.span());
-      if (!step.ok()) {
-        d.error = step.error();
-        continue;
-      }
-      input = input.subspan(step->consumed);
-      const bool full = step->produced == out.capacity();
-      if (step->produced > 0) {
-        Chunk c;
-        c.file_id = file_id;
-        c.offset = d.decoder.content_bytes() - step->produced;
-        c.length = static_cast<uint32_t>(step->produced);
-        c.lease = uring::Share(std::move(out));
-        c.compression = codec::CompressionName(d.decoder.compression());
-        c.stored_end = d.decoder.compressed_bytes();
-        if (d.head) c.path = PathOf(file_id);  // the file's first message
-        c.stored_head = std::move(d.head);
-        ++node_->stats_.chunks;
-        node_->stats_.content_bytes += c.length;
-        node_->Emit(std::move(c), *gateway_);
-      }
-      if (!full && input.empty()) return;
-    }
+  // Decodes `input` (a stored chunk, or nothing to drain) on this thread and emits the content
+  // in buffers of the content pool, waiting for one when all are in the graph.
+  void Decode(Decoding& d, std::span<const std::byte> input) {
+    DecodeInto(
+        d, input, node_->options_.reader.stop, [&] { return AcquireContent(); },
+        [&](Chunk&& c) { node_->Emit(std::move(c), *gateway_); }, [] {});
   }
 
   // The file's end: drains the decoder and fills `end` (its compression, content size, stored
   // hash when `whole`, and the damage if any).
   void EndDecoding(Decoding& d, bool whole, Chunk& end) {
-    if (whole) Decode(end.file_id, d, {});
-    end.compression = codec::CompressionName(d.decoder.compression());
-    end.stored_end = d.decoder.compressed_bytes();
-    end.stored_head = std::move(d.head);
-    end.content_bytes = d.decoder.content_bytes();
-    if (!whole) return;
-    end.stored_xxh3 = d.stored.Digest();
-    if (!d.error) {
-      if (Status finished = d.decoder.Finish(); !finished.ok()) d.error = finished.error();
-    }
+    if (whole) Decode(d, {});
+    FillEnd(d, whole, end);
     if (d.error) refused_.emplace(end.file_id, std::move(*d.error));
   }
 
@@ -227,17 +670,23 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
   // After the reader's run: a chunk still held (the engine failed before its file's end), and
   // the packet being filled.
   void FlushHeld() {
-    if (held_) node_->Emit(std::move(*std::exchange(held_, std::nullopt)), *gateway_);
-    node_->SendPacket(*gateway_);
+    if (held_) Put(std::move(*std::exchange(held_, std::nullopt)));
+    if (decoders_ != nullptr) {
+      decoders_->Finish();
+    } else {
+      node_->SendPacket(*gateway_);
+    }
   }
 
  private:
   FileSourceNode* node_;
   Node::gateway_type* gateway_;
   uring::BufferPool* const content_;
+  Decoders* const decoders_;
   std::optional<Chunk> held_;
-  std::unordered_map<uint64_t, Decoding> decoding_;  // by file id
-  std::unordered_map<uint64_t, Error> refused_;      // files failed before their end, by id
+  std::unordered_map<uint64_t, Decoding> decoding_;        // by file id, decoded on this thread
+  std::unordered_map<uint64_t, Decoders::Entry*> queued_;  // by file id, for the decoders
+  std::unordered_map<uint64_t, Error> refused_;            // files failed before their end, by id
 };
 
 FileSourceNode::FileSourceNode(tbb::flow::graph& graph, uring::FileSource* source,
@@ -295,6 +744,8 @@ void FileSourceNode::Emit(Chunk&& chunk, Node::gateway_type& gateway) {
   }
   chunk.seq = next_seq_++;
   ++stats_.messages;
+  if (chunk.lease) ++stats_.chunks;
+  if (!chunk.compression.empty()) stats_.content_bytes += chunk.length;
   if (options_.checkpoint_bytes > 0) {
     bytes_since_cut_ += chunk.length;
     const auto now = std::chrono::steady_clock::now();
@@ -374,7 +825,11 @@ void FileSourceNode::Run(Node::gateway_type& gateway) {
       return;
     }
     uring::FileReader reader(engine->get(), pool->get(), options_.reader);
-    Handler handler(this, &gateway, content.get());
+    std::optional<Decoders> decoders;
+    if (content != nullptr && options_.decode_threads > 0) {
+      decoders.emplace(this, &gateway, content.get());
+    }
+    Handler handler(this, &gateway, content.get(), decoders ? &*decoders : nullptr);
     PathRecorder source(source_, this);
     status_ = reader.Run(source, handler);
     handler.FlushHeld();

@@ -7,7 +7,9 @@
 // `max_messages` messages (chunks and end markers) are alive at once — the I/O thread waits until
 // consumers let go. When the last chunk of a packet is released, the node calls the
 // `packet_released` hook (the pipeline's limiter_node counts packets in flight with it). The pool
-// lives until the last message is released.
+// lives until the last message is released. Compressed files are decoded by decoder threads of
+// the node's own (SourceOptions::decode_threads) or on the I/O thread; either way the node emits
+// the same messages in the same order.
 // Thread-safety: construct, Start and read results from one thread; the graph calls the rest.
 #pragma once
 
@@ -70,6 +72,15 @@ struct SourceOptions {
   // bytes are not, fails with a message naming the format; damage in a compressed file fails it
   // after the content before the damage. Without `decompress` every file passes as stored.
   bool decompress = false;
+  // Threads of the node's own that decode compressed files, so that different files decode on
+  // different cores while the I/O thread reads on; each file is decoded by one thread at a time,
+  // in order, and the node emits exactly the messages, in the order, that decoding on the I/O
+  // thread gives (`reader.ordered`; unordered, each file's messages stay in order). Decoders
+  // block on the content pool, which only graph consumers refill, so they are not oneTBB
+  // workers. 0: decode on the I/O thread. The default, 1, takes decoding off the I/O thread
+  // (which then only reads) without a second decoder competing with the graph's workers on a
+  // small machine; more pay off when cores outnumber the graph's busy workers.
+  uint32_t decode_threads = 1;
   uint32_t content_buffers = 32;
   std::size_t content_buffer_size = 128 * 1024;
   codec::DecoderOptions decoder;
@@ -119,6 +130,7 @@ class FileSourceNode {
  private:
   class Handler;
   class PathRecorder;
+  class Decoders;
   // The live chunks of one packet: the last one to go calls packet_released_.
   struct PacketLife {
     std::atomic<uint32_t> chunks{0};
