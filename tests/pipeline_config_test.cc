@@ -220,6 +220,21 @@ TEST(PipelineConfigTest, SourceMaxRatioIsACountOrZero) {
             std::string::npos);
 }
 
+TEST(PipelineConfigTest, SourceDecodeThreadsIsACountUpTo64) {
+  ASSERT_OK_AND_ASSIGN(PipelineConfig fallback, LoadPipeline(kExample, StageTypes(), SinkTypes()));
+  EXPECT_EQ(fallback.source.decode_threads, 1u);
+  ASSERT_OK_AND_ASSIGN(PipelineConfig none, LoadPipeline(kExample, StageTypes(), SinkTypes(),
+                                                         {"source.decode_threads=0"}));
+  EXPECT_EQ(none.source.decode_threads, 0u);
+  ASSERT_OK_AND_ASSIGN(PipelineConfig two, LoadPipeline(kExample, StageTypes(), SinkTypes(),
+                                                        {"source.decode_threads=2"}));
+  EXPECT_EQ(two.source.decode_threads, 2u);
+  for (const char* bad : {"source.decode_threads=-1", "source.decode_threads=65",
+                          "source.decode_threads=\"two\""}) {
+    EXPECT_NE(LoadError(kExample, {bad}).find("source.decode_threads"), std::string::npos) << bad;
+  }
+}
+
 TEST(PipelineConfigTest, UnknownStageType) {
   EXPECT_EQ(LoadError(Pipeline(R"([{"name": "lines", "type": "linez", "whatever": 1}])")),
             "stages[0].type: unknown stage type \"linez\"; known: checksum, filter, lines, parse, "
@@ -247,8 +262,8 @@ TEST(PipelineConfigTest, UnknownKeysAreReportedWithTheirPaths) {
       "colour": 1})";
   EXPECT_EQ(LoadError(doc),
             "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
-            "source.colour: unknown key; known: engine, exclude, include, max_ratio, order, paths, "
-            "recursive, shard\n"
+            "source.colour: unknown key; known: decode_threads, engine, exclude, include, max_ratio, "
+            "order, paths, recursive, shard\n"
             "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
             "sqpoll, threads\n"
             "stages[0].format: unknown key; known: max_line_bytes, name, type\n"

@@ -155,6 +155,9 @@ struct SourceConfig {
   // Compressed inputs (read in place): a file whose content passes max_ratio times its
   // compressed size stops with an error (a decompression bomb); 0: no limit.
   uint64_t max_ratio = 1000;
+  // Threads that decode compressed files beside the I/O thread (flow::SourceOptions::
+  // decode_threads); 0: the I/O thread decodes them.
+  uint32_t decode_threads = 1;
   // "shard": "K/N": only this run's share of the discovered files (ParseShard); none by default.
   ShardSpec shard;
   EngineConfig engine;

@@ -44,6 +44,7 @@ std::vector<ParamSpec> SourceSpecs() {
           Spec("exclude", ParamType::kStringList, ""),
           std::move(order),
           Spec("max_ratio", ParamType::kInt, "1000", 0, int64_t{1} << 40),
+          Spec("decode_threads", ParamType::kInt, "1", 0, 64),
           Spec("shard", ParamType::kString, "")};
 }
 
@@ -121,6 +122,8 @@ void CheckSource(const Value& obj, SourceConfig& source, Problems& problems) {
   source.exclude = ListOr(params, "exclude");
   source.max_ratio =
       static_cast<uint64_t>(IntOr(params, "max_ratio", static_cast<int64_t>(source.max_ratio)));
+  source.decode_threads = static_cast<uint32_t>(
+      IntOr(params, "decode_threads", static_cast<int64_t>(source.decode_threads)));
   if (auto it = params.find("order"); it != params.end()) {
     if (const auto* v = std::get_if<std::string>(&it->second)) source.order = *v;
   }

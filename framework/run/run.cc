@@ -267,10 +267,11 @@ flow::SourceOptions MakeSourceOptions(const config::PipelineConfig& pipeline) {
     source.slice_size = kSliceSize;
     source.slices = source.reader.max_open_files;
   }
-  // Compressed files are read in place: decoded on the I/O thread into content buffers of the
-  // pipeline's chunk size (flow::SourceOptions::decompress).
+  // Compressed files are read in place: decoded (by source.decode_threads threads, or on the I/O
+  // thread) into content buffers of the pipeline's chunk size (flow::SourceOptions::decompress).
   source.decompress = true;
   source.decoder.max_ratio = pipeline.source.max_ratio;
+  source.decode_threads = pipeline.source.decode_threads;
   source.content_buffer_size = kPipelineBufferSize;
   source.content_buffers = kPipelineBuffers + 2;
   // End messages without data hold no buffer: room for those, and for slices and content
