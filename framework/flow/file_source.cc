@@ -125,9 +125,10 @@ class FileSourceNode::PathRecorder final : public uring::FileSource {
 // content waits in content buffers (bounded by that pool), and ordered reading gives the files
 // behind the front at most `behind_limit_` content buffers together, so the front file, the only
 // one that can be emitted, always gets one back in time (a pool of 2: one for the front). The
-// I/O thread waits when max_messages wait in the queue. Neither wait can hold up the front:
-// ordered, every file before the one being read was delivered whole, and unordered, every queued
-// message can go.
+// I/O thread waits when max_messages wait in the queue, and (ordered) before a file when
+// `live_limit_` files still have a decoder's state. Neither wait can hold up the front: ordered,
+// every file before the one being read was delivered whole, and unordered, every queued message
+// can go.
 class FileSourceNode::Decoders {
  public:
   // A place in the emission order.
@@ -157,7 +158,8 @@ class FileSourceNode::Decoders {
         content_(content),
         ordered_(node->options_.reader.ordered),
         max_queued_(node->options_.max_messages),
-        behind_limit_(std::max(1u, content->count() / 2)) {
+        behind_limit_(std::max(1u, content->count() / 2)),
+        live_limit_(2 * node->options_.decode_threads + 2) {
     for (uint32_t i = 0; i < node->options_.decode_threads; ++i) {
       threads_.emplace_back([this] {
         pthread_setname_np(pthread_self(), "ringflow-dec");
@@ -187,6 +189,12 @@ class FileSourceNode::Decoders {
   Entry* Open(Decoding&& d) {
     std::unique_lock lock(mu_);
     WaitForRoom(lock);
+    while (ordered_ && live_ >= live_limit_) {
+      ++waiters_;
+      cv_.wait(lock);
+      --waiters_;
+    }
+    ++live_;
     if (ordered_ && io_ != nullptr) {
       io_->done = true;  // the next I/O message comes after this file
       io_ = nullptr;
@@ -196,7 +204,6 @@ class FileSourceNode::Decoders {
     Entry* e = entries_.back().get();
     e->compressed = true;
     e->decoding.emplace(std::move(d));
-    ++compressed_;
     Pump(lock, /*send=*/false);
     return e;
   }
@@ -224,7 +231,6 @@ class FileSourceNode::Decoders {
     std::unique_lock lock(mu_);
     if (pumping_) return;
     SendPacketLocked(lock);
-    Pump(lock, /*send=*/false);
   }
 
   // After the reader's last file: waits for the decoders, emits what is left and sends the
@@ -354,7 +360,11 @@ class FileSourceNode::Decoders {
     Lock lock(mu_);
     e.out.push_back(std::move(c));
     ++queued_;
-    if (done) e.done = true;
+    if (done) {
+      e.done = true;
+      --live_;
+      if (waiters_ > 0) cv_.notify_all();
+    }
     Pump(lock, /*send=*/true);
   }
 
@@ -375,7 +385,6 @@ class FileSourceNode::Decoders {
     for (auto it = entries_.begin(); it != entries_.end();) {
       Entry& e = **it;
       if (e.done && e.out.empty()) {
-        if (e.compressed) --compressed_;
         it = entries_.erase(it);
         changed = true;
         continue;
@@ -421,21 +430,22 @@ class FileSourceNode::Decoders {
     }
   }
 
-  // Sends the packet being filled. REQUIRES: lock held, the turn free.
+  // Sends the packet being filled, then emits what was added meanwhile (its adders saw the turn
+  // taken). REQUIRES: lock held, the turn free.
   void SendPacketLocked(Lock& lock) {
     pumping_ = true;
     lock.unlock();
     node_->SendPacket(*gateway_);
     lock.lock();
     pumping_ = false;
+    Pump(lock, /*send=*/false);
   }
 
-  // I/O thread: waits while max_messages wait in the queue (ordered, compressed entries count:
-  // each holds a decoder). The queue drains without the I/O thread (see the class comment).
-  // REQUIRES: lock held.
+  // I/O thread: waits while max_messages wait in the queue, which drains without the I/O thread
+  // (see the class comment). REQUIRES: lock held.
   void WaitForRoom(Lock& lock) {
     bool sent = false;
-    while (queued_ + (ordered_ ? compressed_ : 0) >= max_queued_) {
+    while (queued_ >= max_queued_) {
       if (!sent && !pumping_) {
         SendPacketLocked(lock);  // its chunks may be what the queue waits for
         sent = true;
@@ -453,6 +463,7 @@ class FileSourceNode::Decoders {
   const bool ordered_;
   const std::size_t max_queued_;
   const uint32_t behind_limit_;
+  const uint32_t live_limit_;
 
   std::mutex mu_;
   std::condition_variable cv_;       // room in the queue, a front that moved, a share freed
@@ -461,7 +472,7 @@ class FileSourceNode::Decoders {
   Entry* io_ = nullptr;                         // guarded by mu_; the I/O run being added to
   std::deque<Entry*> runnable_;                 // guarded by mu_; entries with input and no decoder
   std::size_t queued_ = 0;                      // guarded by mu_; messages in entries' `out`
-  std::size_t compressed_ = 0;                  // guarded by mu_; compressed entries
+  uint32_t live_ = 0;  // guarded by mu_; compressed entries not done (each has a decoder)
   uint32_t behind_reserved_ = 0;      // guarded by mu_; content buffers held behind the front
   uint32_t waiters_ = 0;              // guarded by mu_; threads waiting on cv_
   uint32_t idle_workers_ = 0;         // guarded by mu_; decoders waiting on work_cv_
