@@ -222,7 +222,7 @@ TEST(PipelineConfigTest, SourceMaxRatioIsACountOrZero) {
 
 TEST(PipelineConfigTest, SourceDecodeThreadsIsACountUpTo64) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig fallback, LoadPipeline(kExample, StageTypes(), SinkTypes()));
-  EXPECT_EQ(fallback.source.decode_threads, 1u);
+  EXPECT_EQ(fallback.source.decode_threads, 2u);
   ASSERT_OK_AND_ASSIGN(PipelineConfig none, LoadPipeline(kExample, StageTypes(), SinkTypes(),
                                                          {"source.decode_threads=0"}));
   EXPECT_EQ(none.source.decode_threads, 0u);

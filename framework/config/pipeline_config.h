@@ -157,7 +157,7 @@ struct SourceConfig {
   uint64_t max_ratio = 1000;
   // Threads that decode compressed files beside the I/O thread (flow::SourceOptions::
   // decode_threads); 0: the I/O thread decodes them.
-  uint32_t decode_threads = 1;
+  uint32_t decode_threads = 2;
   // "shard": "K/N": only this run's share of the discovered files (ParseShard); none by default.
   ShardSpec shard;
   EngineConfig engine;

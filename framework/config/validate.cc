@@ -44,7 +44,7 @@ std::vector<ParamSpec> SourceSpecs() {
           Spec("exclude", ParamType::kStringList, ""),
           std::move(order),
           Spec("max_ratio", ParamType::kInt, "1000", 0, int64_t{1} << 40),
-          Spec("decode_threads", ParamType::kInt, "1", 0, 64),
+          Spec("decode_threads", ParamType::kInt, "2", 0, 64),
           Spec("shard", ParamType::kString, "")};
 }
 
