@@ -1,5 +1,5 @@
 // framework/codec: the sniffer, names, and the streaming decoders against the real tools (gzip,
-// zstd, bzip2, xz run on temporary files) and against zlib's and libzstd's own compressors.
+// zstd, bzip2, xz, lz4 run on temporary files) and against zlib's and libzstd's own compressors.
 #include "framework/codec/codec.h"
 
 #include <gtest/gtest.h>
@@ -134,6 +134,8 @@ constexpr Tool kTools[] = {
     {Compression::kZstd, "zstd -3 -q -c", "zstd -dc -q"},
     {Compression::kBzip2, "bzip2 -9 -c", "bzip2 -dc"},
     {Compression::kXz, "xz -6 -c", "xz -dc"},
+    // 64 KiB blocks (lz4's default is 4 MiB), so that a cut archive has whole blocks before it.
+    {Compression::kLz4, "lz4 -B4 -q -c", "lz4 -dc -q"},
 };
 
 // What `tool` writes for `archive` (its exit status is ignored: the archive may be damaged).
@@ -378,7 +380,7 @@ TEST(CodecTest, JudgeDecodesByTheBytesAndRefusesWhatTheNameMisstates) {
   const std::string gz = CompressWithTool(dir, "gzip -c", "a line\n");
   const std::string zst = CompressWithTool(dir, "zstd -q -c", "a line\n");
   const std::string text = "a line\n";
-  const std::string lz4 = std::string("\x04\x22\x4d\x18\x64\x40\xa7", 7);
+  const std::string lz4 = CompressWithTool(dir, "lz4 -q -c", "a line\n");
 
   Verdict v = Judge(Bytes(gz), "logs/access.log");  // gzip under a plain name: decoded
   EXPECT_EQ(v.compression, Compression::kGzip);
@@ -393,17 +395,26 @@ TEST(CodecTest, JudgeDecodesByTheBytesAndRefusesWhatTheNameMisstates) {
   EXPECT_EQ(v.refusal, "not gzip data, although the name says so: not read");
   v = Judge(Bytes(zst), "logs/access.log.3.gz");
   EXPECT_EQ(v.refusal, "zstd data, although the name says gzip: not read");
-  v = Judge(Bytes(lz4), "logs/access.log");
+  v = Judge(Bytes(lz4), "logs/access.log");  // lz4 under a plain name: decoded
   EXPECT_EQ(v.compression, Compression::kLz4);
-  EXPECT_EQ(v.refusal, "lz4 compressed: ringflow does not decode lz4 (decompress it first)");
+  EXPECT_EQ(v.refusal, "");
+  v = Judge(Bytes(text), "logs/access.log.4.lz4");
+  EXPECT_EQ(v.refusal, "not lz4 data, although the name says so: not read");
+  v = Judge(Bytes(gz), "logs/access.log.4.lz4");
+  EXPECT_EQ(v.refusal, "gzip data, although the name says lz4: not read");
+  const std::string zip = std::string("PK\x03\x04\x14\x00", 6);
+  v = Judge(Bytes(zip), "logs/access.log");
+  EXPECT_EQ(v.compression, Compression::kZip);
+  EXPECT_EQ(v.refusal, "zip compressed: ringflow does not decode zip (decompress it first)");
 }
 
-TEST(CodecTest, OnlyGzipZstdBzip2AndXzDecode) {
+TEST(CodecTest, OnlyGzipZstdBzip2XzAndLz4Decode) {
   EXPECT_TRUE(CanDecode(Compression::kGzip));
   EXPECT_TRUE(CanDecode(Compression::kZstd));
   EXPECT_TRUE(CanDecode(Compression::kBzip2));
   EXPECT_TRUE(CanDecode(Compression::kXz));
-  for (Compression c : {Compression::kNone, Compression::kLz4, Compression::kZip}) {
+  EXPECT_TRUE(CanDecode(Compression::kLz4));
+  for (Compression c : {Compression::kNone, Compression::kZip}) {
     EXPECT_FALSE(CanDecode(c));
     auto decoder = Decoder::Create(c);
     ASSERT_FALSE(decoder.ok());
@@ -435,6 +446,47 @@ TEST(CodecTest, ZstdSkippableFramesAreSkipped) {
   const Decoded got = DecodeAll(Compression::kZstd, archive, 3, 4096);
   ASSERT_FALSE(got.error) << got.error->message();
   EXPECT_EQ(got.content, "a line\na line\n");
+}
+
+TEST(CodecTest, Lz4SkippableFramesAreSkipped) {
+  TempDir dir;
+  const std::string frame = CompressWithTool(dir, "lz4 -q -c", "a line\n");
+  const std::string skippable = std::string("\x5a\x2a\x4d\x18\x05\x00\x00\x00hello", 13);
+  const std::string archive = skippable + frame + skippable + frame;
+  EXPECT_EQ(Sniff(Bytes(frame)), Compression::kLz4);
+  for (std::size_t in_piece : {std::size_t{1}, std::size_t{3}, archive.size()}) {
+    const Decoded got = DecodeAll(Compression::kLz4, archive, in_piece, 4096);
+    ASSERT_FALSE(got.error) << got.error->message();
+    EXPECT_EQ(got.content, "a line\na line\n");
+  }
+}
+
+TEST(CodecTest, Lz4DefaultBlocksBlockChecksumsAndNoContentChecksum) {
+  // What lz4 writes with its defaults (4 MiB blocks, a content checksum), with block checksums
+  // (-BX) and without the content checksum (--no-frame-crc): each decodes to the content.
+  TempDir dir;
+  const std::string content = LogText(5 << 20, 9);
+  for (const char* tool :
+       {"lz4 -q -c", "lz4 -BX -q -c", "lz4 --no-frame-crc -q -c", "lz4 -9 --content-size -q -c"}) {
+    SCOPED_TRACE(tool);
+    const std::string archive = CompressWithTool(dir, tool, content);
+    const Decoded got = DecodeAll(Compression::kLz4, archive, 65536, 128 << 10);
+    ASSERT_FALSE(got.error) << got.error->message();
+    EXPECT_TRUE(got.content == content);
+    EXPECT_EQ(got.members, 1u);
+  }
+}
+
+TEST(CodecTest, Lz4LegacyFormatIsRefusedAtItsHeader) {
+  TempDir dir;
+  const std::string legacy = CompressWithTool(dir, "lz4 -l -q -c", "a line\n");
+  EXPECT_EQ(Sniff(Bytes(legacy)), Compression::kLz4);
+  const Decoded got = DecodeAll(Compression::kLz4, legacy, 65536, 4096);
+  ASSERT_TRUE(got.error);
+  EXPECT_EQ(got.error->message(),
+            "lz4: invalid data at compressed byte 0 (the legacy format of lz4 -l, which ringflow "
+            "does not decode)");
+  EXPECT_EQ(got.content, "");
 }
 
 // Streams `bytes` zeros through zlib (gzip wrapper, level 9) or libzstd (level 19): an archive

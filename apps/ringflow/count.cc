@@ -19,7 +19,7 @@ constexpr char kUsage[] =
     "\n"
     "Counts the occurrences of the byte string STR in every regular file under each PATH\n"
     "(leftmost, non-overlapping, like `grep -o STR | wc -l` for a STR without newline; matches\n"
-    "that cross read boundaries are counted; in a gzip, zstd, bzip2 or xz file, found by its\n"
+    "that cross read boundaries are counted; in a gzip, zstd, bzip2, xz or lz4 file, found by its\n"
     "bytes, in the content). Prints `COUNT PATH` per file, sorted by path, and\n"
     "`COUNT total` at the end. A name with a newline or a carriage return is written as\n"
     "sha256sum writes it: the line starts with a backslash, and \\n, \\r, \\\\ stand for\n"

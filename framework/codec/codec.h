@@ -23,14 +23,14 @@ enum class Compression {
   kZstd,   // RFC 8878, any number of frames (skippable frames included)
   kBzip2,  // any number of streams
   kXz,     // any number of streams
-  kLz4,    // lz4 frame: recognised, not decoded
+  kLz4,    // lz4 frame format, any number of frames (the legacy format is refused)
   kZip,    // zip archive: recognised, not decoded
 };
 
 // "none", "gzip", "zstd", "bzip2", "xz", "lz4", "zip". Never empty.
 std::string_view CompressionName(Compression compression);
 
-// Whether a Decoder can be made for `compression` (gzip, zstd, bzip2, xz).
+// Whether a Decoder can be made for `compression` (gzip, zstd, bzip2, xz, lz4).
 bool CanDecode(Compression compression);
 
 // The most leading bytes Sniff looks at; fewer are enough for all but a zstd file that opens
@@ -53,9 +53,9 @@ std::optional<Compression> CompressionFromName(std::string_view file_name);
 
 // What a reader does with a file, from its first bytes (`head`, any length: Sniff looks at
 // kSniffBytes) and its path: decode it as `compression` (kNone: read it as stored), or refuse it
-// with `refusal`, one line: bytes of a format that is not decoded ("lz4 compressed: ringflow
-// does not decode lz4 (decompress it first)"), or a name that promises gzip, zstd, bzip2 or xz
-// over bytes that are not ("not gzip data, although the name says so: not read", "zstd data,
+// with `refusal`, one line: bytes of a format that is not decoded ("zip compressed: ringflow
+// does not decode zip (decompress it first)"), or a name that promises gzip, zstd, bzip2, xz or
+// lz4 over bytes that are not ("not gzip data, although the name says so: not read", "zstd data,
 // although the name says gzip: not read").
 struct Verdict {
   Compression compression = Compression::kNone;
@@ -71,7 +71,8 @@ struct DecoderOptions {
   std::uint64_t ratio_floor_bytes = std::uint64_t{1} << 20;
   // A zstd frame whose window, or an xz stream whose decoder (mostly its dictionary), needs more
   // memory than this is refused rather than allocated for (zstd's own default limit, 128 MiB).
-  // bzip2 needs at most 3.7 MB and gzip a fixed 87 KB of state, whatever this says.
+  // bzip2 needs at most 3.7 MB, lz4 at most about 8.3 MB (two 4 MiB blocks) and gzip a fixed
+  // 87 KB of state, whatever this says.
   std::uint64_t max_window_bytes = std::uint64_t{1} << 27;
 };
 
@@ -120,7 +121,8 @@ class Decoder {
   std::uint64_t compressed_bytes() const;
   // Content bytes produced so far.
   std::uint64_t content_bytes() const;
-  // Members (gzip), frames (zstd) or streams (bzip2, xz) completed so far.
+  // Members (gzip), frames (zstd, lz4; skippable ones included) or streams (bzip2, xz)
+  // completed so far.
   std::uint64_t members() const;
 
   class Impl;  // one per codec, in codec.cc

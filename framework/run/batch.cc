@@ -112,8 +112,8 @@ class Handler final : public uring::ReadHandler {
     return it != paths_->end() ? it->second : std::string();
   }
 
-  // A file's first bytes: a decoder for gzip, zstd, bzip2 or xz; a refusal for a format that is
-  // not decoded, or for a name that promises one of those over bytes that are not.
+  // A file's first bytes: a decoder for gzip, zstd, bzip2, xz or lz4; a refusal for a format that
+  // is not decoded, or for a name that promises one of those over bytes that are not.
   void Classify(uint64_t file_id, std::span<const std::byte> head) {
     const codec::Verdict verdict = codec::Judge(head, PathOf(file_id));
     if (!verdict.refusal.empty()) {

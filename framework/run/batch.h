@@ -31,7 +31,7 @@ struct BatchOptions {
   uint32_t threads = 0;         // 0: one per CPU (see ResolveThreads)
   std::size_t buffer_size = 0;  // 0: DefaultBufferSize(reader.direct)
   uint32_t buffers = 0;         // 0: enough for the files and reads in flight
-  // Consumers get a gzip, zstd, bzip2 or xz file's content (found by its bytes, decoded on the
+  // Consumers get a gzip, zstd, bzip2, xz or lz4 file's content (found by its bytes, decoded on the
   // reader's thread); false: every file as stored.
   bool decompress = false;
   // Set: only the files (and walk problems) whose path it accepts are read (reported); the

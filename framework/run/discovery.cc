@@ -17,11 +17,11 @@
 namespace ringflow::run {
 namespace {
 
-// "lz4" for "x.log.lz4", ...: the formats a run does not decode (gzip, zstd, bzip2 and xz it
-// reads in place, found by their bytes: flow::SourceOptions::decompress); empty otherwise.
+// "zip" for "x.log.zip", ...: the archive formats a run does not decode (gzip, zstd, bzip2, xz
+// and lz4 it reads in place, found by their bytes: flow::SourceOptions::decompress); empty
+// otherwise.
 std::string_view CompressionOf(std::string_view path) {
   static constexpr std::pair<std::string_view, std::string_view> kSuffixes[] = {
-      {".lz4", "lz4"},
       {".zip", "zip"},
       {".7z", "7z"},
       {".rar", "rar"},

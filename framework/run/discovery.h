@@ -42,8 +42,8 @@ struct DiscoveryOptions {
   std::vector<std::string> include;  // empty: every file
   std::vector<std::string> exclude;
   bool skip_hidden = false;  // entries named ".*" below a root: left out with a note
-  // Archives a run does not decode (.lz4 .zip .7z .rar): left out with a note. (gzip, zstd,
-  // bzip2 and xz are read in place.)
+  // Archives a run does not decode (.zip .7z .rar): left out with a note. (gzip, zstd, bzip2,
+  // xz and lz4 are read in place.)
   bool skip_compressed = false;
   // Stat every file for the total (the progress line's ETA); only up to kStatSizesMaxFiles files.
   bool stat_sizes = false;

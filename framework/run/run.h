@@ -83,7 +83,7 @@ struct RunOptions {
   // caller made itself, whose messages then start with what went wrong.
   std::string document_name;
   // Discovery beyond the document's source: hidden entries and archives a run does not decode
-  // (.lz4 .zip .7z .rar; gzip, zstd, bzip2 and xz are read in place) are left out with a note;
+  // (.zip .7z .rar; gzip, zstd, bzip2, xz and lz4 are read in place) are left out with a note;
   // stat_sizes stats up to kStatSizesMaxFiles files for the total of bytes.
   bool skip_hidden = false;
   bool skip_compressed = false;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # e2e: compressed and rotated logs (issue 17). A compressed copy of a corpus (gzip, zstd, bzip2,
-# xz, each file compressed by the real tool) replays to the same bytes as the corpus itself; the
+# xz, lz4, each file compressed by the real tool) replays to the same bytes as the corpus itself; the
 # manifest keeps each file's stored size and xxh3 (checked with xxhsum -H3) and says its
 # compression and content size (checked with zcat and friends). Multi-member gzip and
-# multi-frame zstd equal the replay of their concatenated content. Truncated and corrupt archives
+# multi-frame zstd and lz4 equal the replay of their concatenated content. Truncated and corrupt archives
 # keep the records before the damage (a prefix of the intact file's), are reported once and fail
 # the run; a decompression bomb stops at max_ratio in bounded memory; a mislabelled file is
 # refused one way and decoded the other. A logrotate directory replays oldest first, and
@@ -11,7 +11,7 @@
 # the uninterrupted run's bytes.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$E2E_TMP"
-for tool in gzip zstd bzip2 xz zcat; do
+for tool in gzip zstd bzip2 xz lz4 zcat; do
   command -v "$tool" >/dev/null || { echo "FAIL: required tool not found: $tool" >&2; exit 1; }
 done
 
@@ -33,14 +33,15 @@ compress_tree gz gzip -6 -c
 compress_tree zst zstd -3 -q -c
 compress_tree bz2 bzip2 -c
 compress_tree xz xz -c
+compress_tree lz4 lz4 -q -c
 
 replay() { rf "$1.out" "$1.err" replay -q "${@:2}"; }
 
 # --- 1. every codec: the same records as the plain corpus, the manifest as stored ---------------
-check "1. a compressed copy of the corpus (gzip, zstd, bzip2, xz) replays to the plain corpus's bytes"
+check "1. a compressed copy of the corpus (gzip, zstd, bzip2, xz, lz4) replays to the plain corpus's bytes"
 replay plain plain --out plain.ndjson --manifest plain.man
 expect_rc "plain" 0 "$RC"
-for ext in gz zst bz2 xz; do
+for ext in gz zst bz2 xz lz4; do
   replay "$ext" "$ext" --out "$ext.ndjson" --manifest "$ext.man"
   expect_rc "$ext" 0 "$RC"
   if cmp -s plain.ndjson "$ext.ndjson"; then pass "$ext: --out identical to the plain corpus's ($(wc -l <plain.ndjson) records)"; else
@@ -49,8 +50,9 @@ for ext in gz zst bz2 xz; do
   python3 - "$ext" <<'PY' || fail "$ext: the manifest (see above)"
 import json, subprocess, sys
 ext = sys.argv[1]
-tool = {"gz": ["zcat"], "zst": ["zstd", "-dc"], "bz2": ["bzip2", "-dc"], "xz": ["xz", "-dc"]}[ext]
-name = {"gz": "gzip", "zst": "zstd", "bz2": "bzip2", "xz": "xz"}[ext]
+tool = {"gz": ["zcat"], "zst": ["zstd", "-dc"], "bz2": ["bzip2", "-dc"], "xz": ["xz", "-dc"],
+        "lz4": ["lz4", "-dc"]}[ext]
+name = {"gz": "gzip", "zst": "zstd", "bz2": "bzip2", "xz": "xz", "lz4": "lz4"}[ext]
 sums = {}
 for line in open(ext + ".xxh", "rb"):
     # "XXH3 (PATH) = HEX"
@@ -84,7 +86,7 @@ PY
 done
 
 # --- 2. multi-member gzip, multi-frame zstd, empty archives, one line without newline -----------
-check "2. multi-member gzip and multi-frame zstd, empty archives, a line without newline"
+check "2. multi-member gzip, multi-frame zstd and lz4, empty archives, a line without newline"
 mkdir -p multi/plain multi/packed
 L1=$(find plain -name '*.log' -size +1M | sort | head -n 1)
 S1=$(find plain -name '*.log' -size -20k | sort | head -n 1)
@@ -99,6 +101,8 @@ gzip -c </dev/null >multi/packed/c.log
 zstd -q -c </dev/null >multi/packed/d.log
 printf 'the only line, without newline' >multi/plain/e.log
 gzip -c multi/plain/e.log >multi/packed/e.log
+cat "$S2" "$L1" "$S1" >multi/plain/f.log
+{ lz4 -q -c "$S2"; lz4 -q -B4 -c "$L1"; lz4 -q -c </dev/null; lz4 -q -9 -c "$S1"; } >multi/packed/f.log
 replay mp multi/plain --out mp.ndjson --manifest mp.man
 replay mc multi/packed --out mc.ndjson --manifest mc.man
 expect_rc "multi/packed" 0 "$RC"
@@ -232,24 +236,25 @@ rss_within "bomb, max_ratio 0 (1 GiB decoded)" "$(tail -n 1 bomb-all.rss)" $((15
 rm -rf bomb
 
 # --- 5. mislabelled files --------------------------------------------------------------------------
-check "5. a .gz that is not gzip (text, zstd) is refused; gzip named .log, and lz4 bytes, found by their bytes"
+check "5. a .gz or .lz4 that is not (text, zstd, gzip) is refused; gzip and lz4 named .log are found by their bytes"
 mkdir -p label
 printf 'plain text\n' >label/a.log.gz
 printf 'zipped text 1\nzipped text 2\n' | gzip >label/b.log
-printf '\x04\x22\x4d\x18\x64\x40\xa7\x00\x00\x00\x00' >label/c.log
+printf 'lz4 text\n' | lz4 -q -c >label/c.log
 printf 'zstd text\n' | zstd -q -c >label/d.log.gz
+printf 'gzip text\n' | gzip >label/e.log.lz4
 replay label label --out label.ndjson --manifest label.man
 expect_rc "label" 1 "$RC"
 grep -q -F 'ringflow: label/a.log.gz: not gzip data, although the name says so: not read' label.err &&
   pass "a.log.gz: refused, naming gzip" || fail "a.log.gz: $(head -c 400 label.err)"
-grep -q -F 'ringflow: label/c.log: lz4 compressed: ringflow does not decode lz4 (decompress it first)' label.err &&
-  pass "c.log: lz4 named" || fail "c.log: $(head -c 400 label.err)"
 grep -q -F 'ringflow: label/d.log.gz: zstd data, although the name says gzip: not read' label.err &&
   pass "d.log.gz: zstd under a gzip name, refused" || fail "d.log.gz: $(head -c 400 label.err)"
-if [[ $(cat label.ndjson) == $'{"message":"zipped text 1"}\n{"message":"zipped text 2"}' ]]; then
-  pass "b.log: decoded (gzip found by its bytes)"
+grep -q -F 'ringflow: label/e.log.lz4: gzip data, although the name says lz4: not read' label.err &&
+  pass "e.log.lz4: gzip under an lz4 name, refused" || fail "e.log.lz4: $(head -c 400 label.err)"
+if [[ $(cat label.ndjson) == $'{"message":"zipped text 1"}\n{"message":"zipped text 2"}\n{"message":"lz4 text"}' ]]; then
+  pass "b.log and c.log: decoded (gzip and lz4 found by their bytes)"
 else
-  fail "b.log: $(head -c 300 label.ndjson)"
+  fail "b.log, c.log: $(head -c 300 label.ndjson)"
 fi
 
 # --- 6. rotated sets --------------------------------------------------------------------------------
