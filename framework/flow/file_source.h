@@ -63,14 +63,15 @@ struct SourceOptions {
   // and output in the cache and hand slices back sooner (bench/NOTES.md has the figures).
   uint32_t packet_chunks = 64;
   std::size_t packet_bytes = 32 * 1024;
-  // Compressed files: with `decompress`, a file whose first bytes are gzip, zstd, bzip2 or xz
-  // (codec::Sniff, never the name) is decoded on the I/O thread, in order, into buffers of a
-  // second pool (content_buffers of content_buffer_size, unregistered), and its messages carry
-  // the content (Chunk::compression). The I/O thread waits for that pool like for the other, so
-  // a file of any ratio is decoded in bounded memory. A file whose first bytes are a format
-  // ringflow does not decode (lz4, zip), or whose name says gzip, zstd, bzip2 or xz while its
-  // bytes are not, fails with a message naming the format; damage in a compressed file fails it
-  // after the content before the damage. Without `decompress` every file passes as stored.
+  // Compressed files: with `decompress`, a file whose first bytes are gzip, zstd, bzip2, xz or
+  // lz4 (codec::Sniff, never the name) is decoded (by decode_threads, or on the I/O thread), in
+  // order, into buffers of a second pool (content_buffers of content_buffer_size, unregistered),
+  // and its messages carry the content (Chunk::compression). A decoder waits for that pool as
+  // the reader waits for the other, so a file of any ratio is decoded in bounded memory. A file
+  // whose first bytes are a format ringflow does not decode (zip), or whose name says gzip,
+  // zstd, bzip2, xz or lz4 while its bytes are not, fails with a message naming the format;
+  // damage in a compressed file fails it after the content before the damage. Without
+  // `decompress` every file passes as stored.
   bool decompress = false;
   // Threads of the node's own that decode compressed files, so that different files decode on
   // different cores while the I/O thread reads on; each file is decoded by one thread at a time,

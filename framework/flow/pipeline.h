@@ -1,7 +1,8 @@
 // RunPipeline: assembles a pipeline graph on a oneTBB flow graph and runs it to the end.
 //
-//   FileSourceNode (async_node; its I/O thread waits for pool buffers and max_messages, and
-//                   decodes compressed files into a second pool, waiting for it the same way)
+//   FileSourceNode (async_node; its I/O thread waits for pool buffers and max_messages; its
+//                   decoder threads decode compressed files into a second pool, waiting for it
+//                   the same way)
 //     -> sequencer_node (source order)
 //     -> limiter_node (max_packets in the stages; decrementer() <- a packet's last chunk freed)
 //     -> [broadcast_node, with more than one chunk stage]
