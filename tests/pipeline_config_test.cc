@@ -229,8 +229,8 @@ TEST(PipelineConfigTest, SourceDecodeThreadsIsACountUpTo64) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig two, LoadPipeline(kExample, StageTypes(), SinkTypes(),
                                                         {"source.decode_threads=2"}));
   EXPECT_EQ(two.source.decode_threads, 2u);
-  for (const char* bad : {"source.decode_threads=-1", "source.decode_threads=65",
-                          "source.decode_threads=\"two\""}) {
+  for (const char* bad :
+       {"source.decode_threads=-1", "source.decode_threads=65", "source.decode_threads=\"two\""}) {
     EXPECT_NE(LoadError(kExample, {bad}).find("source.decode_threads"), std::string::npos) << bad;
   }
 }
@@ -260,15 +260,16 @@ TEST(PipelineConfigTest, UnknownKeysAreReportedWithTheirPaths) {
                  {"name": "p", "type": "parse", "input": "lines", "format": "json", "odd key": 1}],
       "sinks": [{"name": "n", "type": "null", "input": "p", "path": "x"}],
       "colour": 1})";
-  EXPECT_EQ(LoadError(doc),
-            "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
-            "source.colour: unknown key; known: decode_threads, engine, exclude, include, max_ratio, "
-            "order, paths, recursive, shard\n"
-            "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
-            "sqpoll, threads\n"
-            "stages[0].format: unknown key; known: max_line_bytes, name, type\n"
-            "stages[1][\"odd key\"]: unknown key; known: format, input, name, pattern, type\n"
-            "sinks[0].path: unknown key; known: input, name, type");
+  EXPECT_EQ(
+      LoadError(doc),
+      "colour: unknown key; known: ordered, plugins, sinks, source, stages\n"
+      "source.colour: unknown key; known: decode_threads, engine, exclude, include, max_ratio, "
+      "order, paths, recursive, shard\n"
+      "source.engine.colour: unknown key; known: buffer_size, buffers, direct, queue_depth, "
+      "sqpoll, threads\n"
+      "stages[0].format: unknown key; known: max_line_bytes, name, type\n"
+      "stages[1][\"odd key\"]: unknown key; known: format, input, name, pattern, type\n"
+      "sinks[0].path: unknown key; known: input, name, type");
 }
 
 TEST(PipelineConfigTest, InputMustNameAnEarlierStage) {
