@@ -539,19 +539,7 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     if (auto it = queued_.find(file_id); it != queued_.end()) {
       // Its decoder completes the end message: content drained, hash, damage.
       if (held_) Put(std::move(*std::exchange(held_, std::nullopt)));
-      c.file_id = file_id;
-      c.end = true;
-      c.file_bytes = end.bytes;
-      if (!status.ok()) c.error = status.error();
-      if (end.shrank()) {
-        c.shrank = true;
-        c.size_at_open = end.size_at_open;
-      }
-      if (auto p = node_->paths_.find(file_id); p != node_->paths_.end()) {
-        c.path = std::move(p->second);
-        node_->paths_.erase(p);
-      }
-      ++node_->stats_.files;
+      MarkEnd(end, c);
       decoders_->End(it->second, std::move(c), status.ok());
       queued_.erase(it);
       return;
@@ -568,25 +556,12 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     } else if (held_) {
       Put(std::move(*std::exchange(held_, std::nullopt)));
     }
-    c.file_id = file_id;
-    c.end = true;
-    c.file_bytes = end.bytes;
-    if (!status.ok()) {
-      c.error = status.error();
-    } else if (auto it = refused_.find(file_id); it != refused_.end()) {
-      c.error = std::move(it->second);
-    }
-    refused_.erase(file_id);
-    if (end.shrank()) {
-      c.shrank = true;
-      c.size_at_open = end.size_at_open;
-    }
-    if (auto it = node_->paths_.find(file_id); it != node_->paths_.end()) {
-      c.path = std::move(it->second);
-      node_->paths_.erase(it);
+    MarkEnd(end, c);
+    if (auto it = refused_.find(file_id); it != refused_.end()) {
+      if (status.ok()) c.error = std::move(it->second);
+      refused_.erase(it);
     }
     NameError(c);
-    ++node_->stats_.files;
     Put(std::move(c));
   }
 
@@ -607,6 +582,24 @@ class FileSourceNode::Handler final : public uring::ReadHandler {
     } else {
       node_->Emit(std::move(c), *gateway_);
     }
+  }
+
+  // Makes `c` the end message of the file `end` tells of: its bytes, a shrink, the reader's error
+  // if any, and its path (the recorder forgets it); counts the file.
+  void MarkEnd(const uring::FileEnd& end, Chunk& c) {
+    c.file_id = end.file_id;
+    c.end = true;
+    c.file_bytes = end.bytes;
+    if (!end.status.ok()) c.error = end.status.error();
+    if (end.shrank()) {
+      c.shrank = true;
+      c.size_at_open = end.size_at_open;
+    }
+    if (auto it = node_->paths_.find(end.file_id); it != node_->paths_.end()) {
+      c.path = std::move(it->second);
+      node_->paths_.erase(it);
+    }
+    ++node_->stats_.files;
   }
 
   // The path of a file being read ("" for one the recorder did not see).
