@@ -87,7 +87,7 @@ struct ReplayArgs {
   std::string max_line_bytes;
   std::string multiline;
   bool no_fsync = false;
-  int64_t queue_depth = 0, buffers = 0, threads = 0;
+  int64_t queue_depth = 0, buffers = 0, threads = 0, decode_threads = 0;
   std::string buffer_size;
   bool direct = false, sqpoll = false;
   std::string config;
@@ -217,7 +217,10 @@ int ReplayCommand(const std::vector<std::string>& args) {
                                                     "O_DIRECT reads (bypass the page cache)")(
       "sqpoll", po::bool_switch(&a.sqpoll), "a kernel thread polls the submission queue")(
       "threads", po::value(&a.threads)->value_name("N"),
-      "worker threads for parsing (default: one per CPU)");
+      "worker threads for parsing (default: one per CPU)")(
+      "decode-threads", po::value(&a.decode_threads)->value_name("N"),
+      "threads decoding compressed files, each file by one thread in order and several files at "
+      "once (default 2, at most 64; 0: the I/O thread decodes)");
   po::options_description document("Pipeline document");
   document.add_options()("config", po::value(&a.config)->value_name("CONFIG"),
                          "use the stages and sinks of the pipeline document CONFIG (see "
@@ -311,6 +314,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   set("buffers", "source.engine.buffers", std::to_string(a.buffers));
   set("buffer-size", "source.engine.buffer_size", "\"" + a.buffer_size + "\"");
   set("threads", "source.engine.threads", std::to_string(a.threads));
+  set("decode-threads", "source.decode_threads", std::to_string(a.decode_threads));
   if (a.direct) overrides.push_back("source.engine.direct=true");
   if (a.sqpoll) overrides.push_back("source.engine.sqpoll=true");
   if (a.unordered) overrides.push_back("ordered=false");

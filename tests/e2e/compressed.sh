@@ -85,6 +85,18 @@ sys.exit(1 if bad else 0)
 PY
 done
 
+# Decoding on the I/O thread (0), on one decoder, and on more decoders than files at once: the
+# same records in the same order, and the same manifest.
+for n in 0 1 3; do
+  replay "gzd$n" gz --out "gzd$n.ndjson" --manifest "gzd$n.man" --decode-threads "$n"
+  expect_rc "gz --decode-threads $n" 0 "$RC"
+  if cmp -s plain.ndjson "gzd$n.ndjson" && cmp -s gz.man "gzd$n.man"; then
+    pass "gz --decode-threads $n: --out identical to the plain corpus's, manifest identical"
+  else
+    fail "gz --decode-threads $n: output or manifest differs: $(cmp plain.ndjson "gzd$n.ndjson" 2>&1 | head -n 1) $(cmp gz.man "gzd$n.man" 2>&1 | head -n 1)"
+  fi
+done
+
 # --- 2. multi-member gzip, multi-frame zstd, empty archives, one line without newline -----------
 check "2. multi-member gzip, multi-frame zstd and lz4, empty archives, a line without newline"
 mkdir -p multi/plain multi/packed

@@ -461,7 +461,8 @@ cmp -s m1s m2s && pass "same manifest lines" || fail "--unordered manifest diffe
 check "3. engine settings change nothing in the output (each option of --help's Engine group)"
 rf fmt2.out fmt2.err replay fmt
 expect_rc "replay fmt (default engine)" 0 "$RC"
-for opt in "--threads 1" "--buffers 2" "--buffer-size 64KiB" "--queue-depth 8" "--direct" "--sqpoll"; do
+for opt in "--threads 1" "--buffers 2" "--buffer-size 64KiB" "--queue-depth 8" "--direct" "--sqpoll" \
+  "--decode-threads 0" "--decode-threads 3"; do
   # shellcheck disable=SC2086
   rf eng.out eng.err replay $opt fmt
   if [[ $RC == 0 ]] && cmp -s fmt2.out eng.out; then
@@ -675,7 +676,7 @@ sed -n '/^Options:/,$p' help.out | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z-]*' 
   sort >help.got
 printf '%s\n' help out append manifest stats-json no-fsync format year timezone include exclude \
   no-recursive order shard hidden max-line-bytes multiline unordered rate speed max-gap quiet progress queue-depth \
-  buffers buffer-size direct sqpoll threads config set checkpoint resume checkpoint-every \
+  buffers buffer-size direct sqpoll threads decode-threads config set checkpoint resume checkpoint-every \
   checkpoint-interval | sort >help.want
 same_file "options listed by --help" help.want help.got
 sed -n '/^Examples:/,/^$/p' help.out >examples.txt
@@ -692,5 +693,10 @@ bad_usage "--order newest" '--order.*newest' --order newest fmt
 bad_usage "--rate 5" '--rate' --rate 5 fmt
 bad_usage "--speed 0" '--speed' --speed 0 fmt
 bad_usage "--max-gap x" '--max-gap' --max-gap x fmt
+# An engine setting out of range is the document's error, named by its key (exit 1, as
+# for --threads 0).
+rf bu.out bu.err replay --decode-threads 65 fmt
+expect_rc "--decode-threads 65" 1 "$RC"
+one_error_line "--decode-threads 65" bu.err 'source\.decode_threads: 65 is out of range; must be between 0 and 64'
 
 e2e_done
