@@ -39,4 +39,11 @@ namespace ringflow::stages {
 bool ParseApacheErrorLine(std::string_view line, flow::Record& out, flow::Arena& arena,
                           const TimeContext& time);
 
+// Whether `line` may be an Apache error log line, told from its first byte: the time's '['.
+// ParseApacheErrorLine fails on every line for which this is false (format detection passes
+// over such lines without parsing them).
+inline bool ApacheErrorLineMayStart(std::string_view line) {
+  return !line.empty() && line[0] == '[';
+}
+
 }  // namespace ringflow::stages

@@ -421,16 +421,12 @@ Reason ParseHdfs(std::string_view s, LogTime& t, Parts& parts) {
 }
 
 Reason ParseAny(std::string_view s, LogTime& t, Parts& parts) {
-  if (s.size() > 4 && s[0] >= 'A' && s[0] <= 'Z' && s[1] == ',' && s[2] == ' ' && s[3] == '[') {
-    return ParseRuby(s, t, parts);
-  }
-  if (s.size() > 4 && IsDigit(s[0])) {
-    if (s[4] == '-') return ParseIso(s, t, parts);
-    if (s[4] == '/') return ParseGo(s, t, parts);
-    if (s[2] == '/') return ParseHadoop(s, t, parts);
-    if (s.size() > 6 && s[6] == ' ') return ParseHdfs(s, t, parts);
-  }
-  return "expected a timestamp at the start of the line";
+  if (!ApplogLineMayStart(s)) return "expected a timestamp at the start of the line";
+  if (!IsDigit(s[0])) return ParseRuby(s, t, parts);
+  if (s[4] == '-') return ParseIso(s, t, parts);
+  if (s[4] == '/') return ParseGo(s, t, parts);
+  if (s[2] == '/') return ParseHadoop(s, t, parts);
+  return ParseHdfs(s, t, parts);
 }
 
 }  // namespace

@@ -60,4 +60,16 @@ namespace ringflow::stages {
 bool ParseApplogLine(std::string_view line, flow::Record& out, flow::Arena& arena,
                      const TimeContext& time);
 
+// Whether `line` opens as one of the layouts above, told from its first bytes: Rails' "L, [",
+// or a digit with the separator of a layout's date where that layout has it ("yyyy-", "yyyy/",
+// "yy/", "yyMMdd "). ParseApplogLine reads a line only as the layout these bytes choose, and
+// fails on every line for which this is false (format detection passes over such lines without
+// parsing them).
+inline bool ApplogLineMayStart(std::string_view s) {
+  if (s.size() <= 4) return false;
+  if (s[0] >= 'A' && s[0] <= 'Z') return s[1] == ',' && s[2] == ' ' && s[3] == '[';
+  if (s[0] < '0' || s[0] > '9') return false;
+  return s[4] == '-' || s[4] == '/' || s[2] == '/' || (s.size() > 6 && s[6] == ' ');
+}
+
 }  // namespace ringflow::stages

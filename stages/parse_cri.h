@@ -36,6 +36,13 @@ namespace ringflow::stages {
 bool ParseCriLine(std::string_view line, flow::Record& out, flow::Arena& arena,
                   const TimeContext& time);
 
+// Whether `line` may be a CRI line, told from its first byte: its time's year is a digit.
+// ParseCriLine fails on every line for which this is false (format detection passes over such
+// lines without parsing them).
+inline bool CriLineMayStart(std::string_view line) {
+  return !line.empty() && line[0] >= '0' && line[0] <= '9';
+}
+
 namespace internal {
 // The parts of a CRI line, as ParseCriLine reads them; `error` is empty when the line is one,
 // else a static reason (and the rest is unspecified). Views into the line.

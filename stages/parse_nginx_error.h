@@ -33,4 +33,11 @@ namespace ringflow::stages {
 bool ParseNginxErrorLine(std::string_view line, flow::Record& out, flow::Arena& arena,
                          const TimeContext& time);
 
+// Whether `line` may be an nginx error log line, told from its first bytes: "yyyy/".
+// ParseNginxErrorLine fails on every line for which this is false (format detection passes over
+// such lines without parsing them).
+inline bool NginxErrorLineMayStart(std::string_view line) {
+  return line.size() > 4 && line[0] >= '0' && line[0] <= '9' && line[4] == '/';
+}
+
 }  // namespace ringflow::stages

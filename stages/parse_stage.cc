@@ -1,5 +1,6 @@
 #include "stages/parse_stage.h"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -232,17 +233,33 @@ Detection Choose(std::size_t n, TryFormat try_format) {
 }
 
 // Whether `format` surely fails on `line`, told from its first bytes, so that detection passes
-// over the line without running the parser (which would check the whole line's UTF-8 and start
-// a JSON reader first): a JSON or Docker line is an object, so its first byte after JSON's blanks
-// is '{'. A first byte past ASCII (a byte order mark, ...) is left to the parser.
+// over the line without running the parser: a JSON or Docker line is an object, so its first
+// byte after JSON's blanks is '{' (a first byte past ASCII, a byte order mark, ..., is left to
+// the parser); CRI, application, Apache and nginx error lines open as their parsers'
+// *LineMayStart say. The formats ahead of a file's own in the detection order are tried on its
+// first lines and fail there: this check is what most of those failures cost.
 bool SurelyFails(LogFormat format, std::string_view line) {
-  if (format != LogFormat::kJson && format != LogFormat::kDocker) return false;
-  std::size_t i = 0;
-  while (i < line.size() &&
-         (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) {
-    ++i;
+  switch (format) {
+    case LogFormat::kJson:
+    case LogFormat::kDocker: {
+      std::size_t i = 0;
+      while (i < line.size() &&
+             (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) {
+        ++i;
+      }
+      return i < line.size() && static_cast<unsigned char>(line[i]) < 0x80 && line[i] != '{';
+    }
+    case LogFormat::kCri:
+      return !CriLineMayStart(line);
+    case LogFormat::kApplog:
+      return !ApplogLineMayStart(line);
+    case LogFormat::kApacheError:
+      return !ApacheErrorLineMayStart(line);
+    case LogFormat::kNginxError:
+      return !NginxErrorLineMayStart(line);
+    default:
+      return false;
   }
-  return i < line.size() && static_cast<unsigned char>(line[i]) < 0x80 && line[i] != '{';
 }
 
 // Whether a line that parsed in `format` counts for it in detection. logfmt takes any words
@@ -344,14 +361,15 @@ Detection ParseStage::Detect(std::span<const std::string_view> lines) const {
     return WithParser(format, [&](auto parse) {
       std::size_t parsed = 0, failed = 0;
       for (const std::string_view line : lines) {
-        record.fields.clear();
-        record.error = {};
-        if (!SurelyFails(format, line) && parse(line, record, scratch.arena) &&
-            Counts(format, record)) {
-          ++parsed;
-        } else if (++failed > may_fail) {
-          break;
+        if (!SurelyFails(format, line)) {
+          record.fields.clear();
+          record.error = {};
+          if (parse(line, record, scratch.arena) && Counts(format, record)) {
+            ++parsed;
+            continue;
+          }
         }
+        if (++failed > may_fail) break;
       }
       return parsed;
     });
@@ -366,7 +384,7 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
   }
   Detection d;
   std::span<const uint32_t> done;  // head lines of this batch already parsed in d.format
-  thread_local std::vector<uint32_t> head;
+  std::array<uint32_t, flow::FileHead::kLines> head_at;
   if (batch.head) {
     // The file's later batches: the head's detection, worked out by the first of them.
     flow::FileHead::Memo memo;
@@ -384,9 +402,10 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
     }
   } else {
     // The head is this batch's own first lines: the parses of the format chosen are kept.
-    head.clear();
-    flow::FileHead::ForEach(batch.records,
-                            [](std::size_t i) { head.push_back(static_cast<uint32_t>(i)); });
+    std::size_t head_lines = 0;
+    flow::FileHead::ForEach(
+        batch.records, [&](std::size_t i) { head_at[head_lines++] = static_cast<uint32_t>(i); });
+    const std::span<const uint32_t> head(head_at.data(), head_lines);
     // A try parses into `trial`, so a line that fails leaves the batch's record as it was; what
     // parses is kept in the record, for the winner's parses to stay. The winner's failures
     // (the last format tried) are parsed again below, to carry their reasons.
@@ -398,16 +417,17 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
         std::size_t parsed = 0;
         for (const uint32_t i : head) {
           flow::Record& record = batch.records[i];
-          trial.fields.clear();
-          trial.error = {};
-          if (!SurelyFails(format, record.raw) && parse(record.raw, trial, batch.arena) &&
-              Counts(format, trial)) {
-            record.fields.assign(trial.fields.begin(), trial.fields.end());
-            ++parsed;
-          } else {
-            failures.push_back(i);
-            if (failures.size() > may_fail) break;
+          if (!SurelyFails(format, record.raw)) {
+            trial.fields.clear();
+            trial.error = {};
+            if (parse(record.raw, trial, batch.arena) && Counts(format, trial)) {
+              record.fields.assign(trial.fields.begin(), trial.fields.end());
+              ++parsed;
+              continue;
+            }
           }
+          failures.push_back(i);
+          if (failures.size() > may_fail) break;
         }
         return parsed;
       });

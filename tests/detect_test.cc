@@ -8,8 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "stages/parse_apache_error.h"
+#include "stages/parse_applog.h"
+#include "stages/parse_cri.h"
 #include "stages/parse_docker.h"
 #include "stages/parse_json.h"
+#include "stages/parse_nginx_error.h"
 #include "stages/parse_stage.h"
 
 namespace ringflow::stages {
@@ -160,6 +164,71 @@ TEST(DetectTest, JsonAndDockerLinesBeginWithABraceAfterBlanks) {
   // What the skip relies on also decides detection: such lines are never json or docker.
   EXPECT_EQ(Detect({R"(x{"a":1})", R"(x{"a":2})"}), "raw");
   EXPECT_EQ(Detect({R"( {"a":1})", R"({"a":2})"}), "json");
+}
+
+TEST(DetectTest, LinesThatDoNotStartAsAParserSaysFailInIt) {
+  // Detection passes over a line for cri, applog, apache_error and nginx_error without parsing
+  // it when the format's *LineMayStart says no: the parser must then fail on it. The lines: every
+  // sample, and every sample with one of its first 8 bytes replaced by each ASCII byte.
+  struct Prescreened {
+    std::string name;
+    bool (*may_start)(std::string_view);
+    bool (*parse)(std::string_view, flow::Record&, flow::Arena&, const TimeContext&);
+  };
+  const Prescreened formats[] = {
+      {"cri", CriLineMayStart, ParseCriLine},
+      {"applog", ApplogLineMayStart, ParseApplogLine},
+      {"apache_error", ApacheErrorLineMayStart, ParseApacheErrorLine},
+      {"nginx_error", NginxErrorLineMayStart, ParseNginxErrorLine},
+  };
+  // Beside the samples, the application layouts they lack (Rails, Spark, HDFS, Go).
+  const Lines more_applog = {
+      "I, [2026-12-05T21:27:01.123456 #1234]  INFO -- : Started GET \"/\" for ::1",
+      "15/09/01 21:38:20 INFO executor.Executor: Finished task 0.0 in stage 0.0",
+      "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+      "2009/11/10 23:00:00 Hello, playground"};
+  Lines lines;
+  std::map<std::string, Lines> samples = Samples();
+  samples["more_applog"] = more_applog;
+  for (const auto& [name, sample] : samples) {
+    for (const std::string& line : sample) {
+      lines.push_back(line);
+      for (std::size_t at = 0; at < 8 && at < line.size(); ++at) {
+        for (int c = 1; c < 0x80; ++c) {
+          std::string changed = line;
+          changed[at] = static_cast<char>(c);
+          lines.push_back(std::move(changed));
+        }
+      }
+    }
+  }
+  const TimeContext time = TimeContext::Now();
+  for (const Prescreened& f : formats) {
+    std::size_t skipped = 0, parsed = 0;
+    for (const std::string& line : lines) {
+      flow::RecordBatch batch;
+      flow::Record out;
+      const bool ok = f.parse(line, out, batch.arena, time);
+      parsed += ok ? 1u : 0u;
+      if (f.may_start(line)) continue;
+      ++skipped;
+      EXPECT_FALSE(ok) << f.name << " parses a line its prescreen passes over: " << line;
+    }
+    // Not vacuous: the format's own lines pass the prescreen and parse, others are skipped.
+    EXPECT_GT(parsed, 0u) << f.name;
+    EXPECT_GT(skipped, lines.size() / 2) << f.name;
+    for (const std::string& line : Samples().at(f.name)) EXPECT_TRUE(f.may_start(line)) << line;
+  }
+  // The other application layouts too.
+  for (const std::string& line : Samples().at("python_logging")) {
+    EXPECT_TRUE(ApplogLineMayStart(line)) << line;
+  }
+  for (const std::string& line : more_applog) {
+    flow::RecordBatch batch;
+    flow::Record out;
+    EXPECT_TRUE(ApplogLineMayStart(line)) << line;
+    EXPECT_TRUE(ParseApplogLine(line, out, batch.arena, time)) << line;
+  }
 }
 
 TEST(DetectTest, MixedOrUnknownFilesAreRaw) {
