@@ -280,6 +280,17 @@ bool Counts(LogFormat format, const flow::Record& parsed) {
   return 2 * pairs >= parsed.fields.size();
 }
 
+// Whether `line` counts for `format` in detection: not passed over by SurelyFails, parsed into
+// `out` (cleared first) and counted by Counts.
+template <typename Parse>
+bool CountsAs(LogFormat format, Parse& parse, std::string_view line, flow::Record& out,
+              flow::Arena& arena) {
+  if (SurelyFails(format, line)) return false;
+  out.fields.clear();
+  out.error = {};
+  return parse(line, out, arena) && Counts(format, out);
+}
+
 // "format not recognised (best: syslog, 40 of 64 lines; 90% needed): read as raw", for a file
 // some format came close to: a log whose format changed, or that a parser misreads, rather than
 // text that is no log (which the summary counts among the raw files without a note each).
@@ -361,15 +372,11 @@ Detection ParseStage::Detect(std::span<const std::string_view> lines) const {
     return WithParser(format, [&](auto parse) {
       std::size_t parsed = 0, failed = 0;
       for (const std::string_view line : lines) {
-        if (!SurelyFails(format, line)) {
-          record.fields.clear();
-          record.error = {};
-          if (parse(line, record, scratch.arena) && Counts(format, record)) {
-            ++parsed;
-            continue;
-          }
+        if (CountsAs(format, parse, line, record, scratch.arena)) {
+          ++parsed;
+        } else if (++failed > may_fail) {
+          break;
         }
-        if (++failed > may_fail) break;
       }
       return parsed;
     });
@@ -417,17 +424,13 @@ void ParseStage::Process(flow::RecordBatch& batch) const {
         std::size_t parsed = 0;
         for (const uint32_t i : head) {
           flow::Record& record = batch.records[i];
-          if (!SurelyFails(format, record.raw)) {
-            trial.fields.clear();
-            trial.error = {};
-            if (parse(record.raw, trial, batch.arena) && Counts(format, trial)) {
-              record.fields.assign(trial.fields.begin(), trial.fields.end());
-              ++parsed;
-              continue;
-            }
+          if (CountsAs(format, parse, record.raw, trial, batch.arena)) {
+            record.fields.assign(trial.fields.begin(), trial.fields.end());
+            ++parsed;
+          } else {
+            failures.push_back(i);
+            if (failures.size() > may_fail) break;
           }
-          failures.push_back(i);
-          if (failures.size() > may_fail) break;
         }
         return parsed;
       });
