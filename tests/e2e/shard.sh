@@ -236,8 +236,7 @@ W=$T/ck
 mkdir -p "$W"
 # Killed while it writes its second checkpoint, so that the first is in place: a later one may
 # never be written on a slow disk, where a cut that waits behind another's write is replaced by
-# the next. (The group's stderr is
-# dropped only for bash's own "Killed" report.)
+# the next. (The group's stderr is dropped only for bash's own "Killed" report.)
 RC=$({ env RINGFLOW_CRASH_AT=checkpoint-written:2 timeout 60 "$RF" replay "$C" --shard 1/3 \
   --out "$W/out.ndjson" --checkpoint "$W/ck" --checkpoint-every 16KiB --checkpoint-interval 1h \
   -q >/dev/null 2>"$W/err" </dev/null && echo 0 || echo $?; } 2>/dev/null)
